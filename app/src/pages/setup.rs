@@ -1,0 +1,157 @@
+//! `/setup`: the first-run wizard, shown only while no user exists.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use crate::components::layout::{Card, Layout};
+use crate::components::password::{MIN_PASSWORD_LEN, password_strength};
+use crate::server_fns::{InitSetup, get_setup_status};
+
+/// The setup wizard. Once the first account exists it sends people to sign in.
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    // Blocking, so the server can answer with a redirect before it streams HTML.
+    let status = Resource::new_blocking(|| (), |_| get_setup_status());
+
+    view! {
+        <Layout>
+            <Title text="Set up" />
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    status
+                        .get()
+                        .map(|result| match result {
+                            Ok(status) if status.is_setup_complete => {
+                                view! { <Redirect path="/login" /> }.into_any()
+                            }
+                            Ok(_) => view! { <AccountStep /> }.into_any(),
+                            Err(error) => {
+                                view! {
+                                    <Card title="Setup is unavailable">
+                                        <p class="alert error" role="alert">{error.to_string()}</p>
+                                    </Card>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+        </Layout>
+    }
+}
+
+/// Step 1: the first administrator account.
+#[component]
+fn AccountStep() -> impl IntoView {
+    let init = ServerAction::<InitSetup>::new();
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let reveal = RwSignal::new(false);
+    let strength = Memo::new(move |_| password.with(|p| password_strength(p)));
+    let mismatch = move || confirm.with(|c| !c.is_empty() && *c != password.get());
+    let pending = init.pending();
+
+    view! {
+        <Card
+            title="Welcome to PowerBeacon"
+            subtitle="Create the first account. It becomes the superuser of this instance."
+        >
+            <ol class="steps" aria-label="Setup steps">
+                <li class="current" aria-current="step">"Administrator account"</li>
+            </ol>
+            {move || {
+                init.value()
+                    .get()
+                    .map(|result| match result {
+                        Ok(user) => {
+                            view! {
+                                <p class="alert success" role="status">
+                                    "Account " <strong>{user.username}</strong>
+                                    " created. PowerBeacon is ready."
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Err(error) => {
+                            view! {
+                                <p class="alert error" role="alert">
+                                    {error_message(&error)}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+            <ActionForm action=init attr:class="form" attr:id="setup-account">
+                <label for="username">"Username"</label>
+                <input
+                    id="username"
+                    name="username"
+                    autocomplete="username"
+                    required
+                    maxlength="64"
+                />
+                <label for="email">"Email " <span class="muted">"(optional)"</span></label>
+                <input id="email" name="email" type="email" autocomplete="email" maxlength="254" />
+                <label for="full_name">"Full name " <span class="muted">"(optional)"</span></label>
+                <input id="full_name" name="full_name" autocomplete="name" maxlength="128" />
+                <label for="password">"Password"</label>
+                <div class="password-field">
+                    <input
+                        id="password"
+                        name="password"
+                        type=move || if reveal.get() { "text" } else { "password" }
+                        autocomplete="new-password"
+                        required
+                        minlength=MIN_PASSWORD_LEN.to_string()
+                        aria-describedby="password-strength"
+                        bind:value=password
+                    />
+                    <button
+                        type="button"
+                        class="reveal"
+                        aria-controls="password"
+                        aria-pressed=move || reveal.get().to_string()
+                        on:click=move |_| reveal.update(|shown| *shown = !*shown)
+                    >
+                        {move || if reveal.get() { "Hide" } else { "Show" }}
+                    </button>
+                </div>
+                <div
+                    id="password-strength"
+                    class="strength"
+                    data-level=move || strength.get().level().to_string()
+                    aria-live="polite"
+                >
+                    <span class="meter"><span class="fill"></span></span>
+                    <span class="label">{move || strength.get().label()}</span>
+                </div>
+                <label for="password_confirm">"Confirm password"</label>
+                <input
+                    id="password_confirm"
+                    name="password_confirm"
+                    type=move || if reveal.get() { "text" } else { "password" }
+                    autocomplete="new-password"
+                    required
+                    aria-invalid=move || mismatch().to_string()
+                    bind:value=confirm
+                />
+                <Show when=mismatch>
+                    <p class="field-error" role="alert">"The passwords do not match."</p>
+                </Show>
+                <button type="submit" class="button primary" disabled=move || pending.get() || mismatch()>
+                    {move || if pending.get() { "Creating account…" } else { "Create account" }}
+                </button>
+            </ActionForm>
+        </Card>
+    }
+}
+
+/// The message of a server function error, without the framework's prefix.
+fn error_message(error: &ServerFnError) -> String {
+    match error {
+        ServerFnError::ServerError(message) => message.clone(),
+        other => other.to_string(),
+    }
+}

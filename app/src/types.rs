@@ -1,0 +1,117 @@
+//! Types of the REST API and the server functions, compiled by both the
+//! server and the browser so the two can never disagree on a field name.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The body of every error response (DESIGN.md §1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// The HTTP status code, repeated in the body.
+    pub status_code: u16,
+    /// What went wrong, in words a person can act on.
+    pub message: String,
+    /// More detail, such as the name of the offending field.
+    pub details: Option<String>,
+}
+
+/// `GET /health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct HealthResponse {
+    /// `"ok"` when the server can reach its database, `"error"` otherwise.
+    pub status: String,
+    pub message: String,
+    /// Whether the database answered.
+    pub database: String,
+}
+
+/// `GET /api/setup/status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SetupStatus {
+    /// True once the first user exists.
+    pub is_setup_complete: bool,
+    pub user_count: u64,
+}
+
+/// `POST /api/setup/init`: the first account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SetupInitRequest {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub full_name: Option<String>,
+}
+
+/// A user as the API shows it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserPublic {
+    pub id: Uuid,
+    pub username: String,
+    pub email: Option<String>,
+    pub is_active: bool,
+    pub role: Role,
+    pub full_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a user may do, from most to least powerful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    User,
+    Admin,
+    Superuser,
+}
+
+impl Role {
+    /// The spelling used in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Superuser => "superuser",
+            Role::Admin => "admin",
+            Role::User => "user",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Parses the JSON/database spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "superuser" => Some(Role::Superuser),
+            "admin" => Some(Role::Admin),
+            "user" => Some(Role::User),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered_by_power() {
+        assert!(Role::Superuser > Role::Admin);
+        assert!(Role::Admin > Role::User);
+        assert!(Role::User > Role::Viewer);
+    }
+
+    #[test]
+    fn role_spellings_round_trip() {
+        for role in [Role::Superuser, Role::Admin, Role::User, Role::Viewer] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

@@ -1,0 +1,55 @@
+//! The OpenAPI document and Swagger UI, both served from the binary.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
+
+/// The API description, generated from the handlers' annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "PowerBeacon API",
+        description = "Wake-on-LAN orchestration: devices, clusters, agents and users. \
+            Authenticate with `Authorization: Bearer <token>` from `POST /api/auth/login`."
+    ),
+    paths(super::health::health, super::setup::status, super::setup::init),
+    components(schemas(app::types::ErrorBody)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "health", description = "Liveness and database reachability"),
+        (name = "setup", description = "First-run setup"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the bearer-token scheme used by the protected endpoints.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `GET /api/openapi.json`.
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// Swagger UI at `/api/docs`, with its assets embedded in the binary.
+pub fn swagger_ui() -> SwaggerUi {
+    SwaggerUi::new("/api/docs").config(Config::new([OPENAPI_PATH]).persist_authorization(true))
+}

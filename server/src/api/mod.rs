@@ -1,0 +1,37 @@
+//! The REST API under `/api`: thin handlers that extract, call a service and
+//! map the result. One module per area, each contributing its routes.
+
+pub mod docs;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod setup;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get, post};
+
+pub use error::ApiError;
+
+use crate::state::AppState;
+
+/// The routes nested under `/api`, with JSON errors for unknown paths and methods.
+pub fn router(max_body_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(docs::openapi_json))
+        .route("/setup/status", get(setup::status))
+        .route("/setup/init", post(setup::init))
+        .fallback(error::route_not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+}
+
+/// Routes outside `/api` that answer JSON: `/health` and the API documentation.
+pub fn root_router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health::health))
+        // `nest("/api", …)` covers `/api` and `/api/x`, but not the bare `/api/`.
+        .route("/api/", any(error::route_not_found))
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .merge(docs::swagger_ui())
+}

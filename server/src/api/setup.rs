@@ -1,0 +1,39 @@
+//! `/api/setup`: first-run status and initialisation.
+
+use app::types::{SetupInitRequest, SetupStatus, UserPublic};
+use axum::Json;
+use axum::extract::State;
+
+use super::error::ApiResult;
+use super::extract::ApiJson;
+use crate::state::AppState;
+
+/// Whether the instance has been set up, and how many users it has.
+#[utoipa::path(
+    get,
+    path = "/api/setup/status",
+    tag = "setup",
+    responses((status = 200, description = "Setup state", body = SetupStatus))
+)]
+pub async fn status(State(state): State<AppState>) -> ApiResult<Json<SetupStatus>> {
+    Ok(Json(state.services.setup_status().await?))
+}
+
+/// Creates the first account, a superuser. Only while no user exists.
+#[utoipa::path(
+    post,
+    path = "/api/setup/init",
+    tag = "setup",
+    request_body = SetupInitRequest,
+    responses(
+        (status = 200, description = "The superuser was created", body = UserPublic),
+        (status = 400, description = "Already set up", body = app::types::ErrorBody),
+        (status = 422, description = "A field is invalid; `details` names it", body = app::types::ErrorBody),
+    )
+)]
+pub async fn init(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<SetupInitRequest>,
+) -> ApiResult<Json<UserPublic>> {
+    Ok(Json(state.services.init_setup(request).await?))
+}

@@ -1,0 +1,105 @@
+//! Every setting of the server, from command-line flags or environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use secrecy::SecretString;
+
+/// PowerBeacon: wake machines on any of your networks.
+///
+/// Every option can also be set through the environment variable named in
+/// brackets. With no database URL the server keeps its data in a SQLite file
+/// inside the data directory.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "powerbeacon", version, about, long_about)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "PB_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// Directory for the SQLite database and other state. Created if missing.
+    #[arg(long, env = "PB_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Database to use: `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    /// Defaults to `powerbeacon.db` in the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Most database connections to hold open.
+    #[arg(long, env = "PB_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    /// Secret that signs access tokens. When unset, one is generated on the
+    /// first start and kept in the database, so tokens survive restarts and
+    /// are valid on every replica.
+    #[arg(long, env = "PB_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<SecretString>,
+
+    /// Log filter, in `tracing` syntax (e.g. `info` or `info,powerbeacon=debug`).
+    #[arg(long = "log", env = "PB_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "PB_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Directory with the built browser app (`pkg/` with the wasm, JS and CSS,
+    /// plus the favicon), as produced by `cargo leptos build`.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+}
+
+impl Config {
+    /// The configuration the tests start from: loopback on a free port, a
+    /// given data directory, SQLite unless a URL is given.
+    pub fn for_tests(data_dir: PathBuf, database_url: Option<String>) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            database_url,
+            db_max_connections: 4,
+            jwt_secret: None,
+            log: "warn".into(),
+            max_body_bytes: 1024 * 1024,
+            site_root: PathBuf::from("target/site"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Config::command().debug_assert();
+    }
+
+    #[test]
+    fn every_option_is_documented_with_its_variable() {
+        let help = Config::command().render_long_help().to_string();
+        for var in [
+            "PB_BIND",
+            "PB_DATA_DIR",
+            "DATABASE_URL",
+            "PB_DB_MAX_CONNECTIONS",
+            "PB_JWT_SECRET",
+            "PB_LOG",
+            "PB_MAX_BODY_BYTES",
+            "LEPTOS_SITE_ROOT",
+        ] {
+            assert!(help.contains(var), "--help does not mention {var}");
+        }
+    }
+
+    #[test]
+    fn defaults_need_no_flags() {
+        let config = Config::try_parse_from(["powerbeacon"]).unwrap();
+        assert_eq!(config.bind.port(), 3000);
+        assert_eq!(config.database_url, None);
+        assert_eq!(config.max_body_bytes, 1 << 20);
+    }
+}

@@ -1,0 +1,225 @@
+//! Validated values: parsed once at the edge, trusted everywhere inside.
+
+use std::fmt;
+
+/// A value that failed validation: which field, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// A login name: 1–64 characters of letters, digits, `.`, `_`, `-` or `@`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let name = input.trim();
+        if name.is_empty() {
+            return Err(Invalid::new("username", "Username is required."));
+        }
+        if name.chars().count() > Self::MAX_LEN {
+            return Err(Invalid::new(
+                "username",
+                format!("Username must be at most {} characters.", Self::MAX_LEN),
+            ));
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        {
+            return Err(Invalid::new(
+                "username",
+                "Username may contain only letters, digits, '.', '_', '-' and '@'.",
+            ));
+        }
+        Ok(Self(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address of plausible shape (`local@domain.tld`, at most 254 characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let email = input.trim();
+        let invalid = || Invalid::new("email", "Enter an email address like name@example.com.");
+        if email.len() > Self::MAX_LEN || email.chars().any(char::is_whitespace) {
+            return Err(invalid());
+        }
+        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@');
+        if local.is_empty() || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Self(email.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person's display name: at most 128 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullName(String);
+
+impl FullName {
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let name = input.trim();
+        if name.chars().count() > Self::MAX_LEN {
+            return Err(Invalid::new(
+                "full_name",
+                format!("Full name must be at most {} characters.", Self::MAX_LEN),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(Invalid::new(
+                "full_name",
+                "Full name may not contain control characters.",
+            ));
+        }
+        Ok(Self(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: 8 to 1024 characters. Never displayed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub const MIN_LEN: usize = 8;
+    pub const MAX_LEN: usize = 1024;
+
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let length = input.chars().count();
+        if length < Self::MIN_LEN {
+            return Err(Invalid::new(
+                "password",
+                format!("Password must be at least {} characters.", Self::MIN_LEN),
+            ));
+        }
+        if length > Self::MAX_LEN {
+            return Err(Invalid::new(
+                "password",
+                format!("Password must be at most {} characters.", Self::MAX_LEN),
+            ));
+        }
+        Ok(Self(input.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword(<redacted>)")
+    }
+}
+
+/// Treats an empty or blank optional text as absent.
+pub fn non_blank(input: Option<&str>) -> Option<&str> {
+    input.map(str::trim).filter(|text| !text.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert_eq!(Username::parse("  alice ").unwrap().as_str(), "alice");
+        assert!(Username::parse("ops.team_1-x@corp").is_ok());
+        assert!(Username::parse("Ünïcødé").is_ok());
+        for bad in ["", "   ", "has space", "semi;colon", "<script>"] {
+            assert_eq!(
+                Username::parse(bad).unwrap_err().field,
+                "username",
+                "{bad:?}"
+            );
+        }
+        assert!(Username::parse(&"a".repeat(64)).is_ok());
+        assert!(Username::parse(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            Email::parse(" a@example.com ").unwrap().as_str(),
+            "a@example.com"
+        );
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@example",
+            "a@.com",
+            "a@b.com.",
+            "a b@c.de",
+            "a@b@c.de",
+        ] {
+            assert_eq!(Email::parse(bad).unwrap_err().field, "email", "{bad:?}");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn full_names() {
+        assert_eq!(
+            FullName::parse(" Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
+        assert!(FullName::parse("bad\u{0}name").is_err());
+        assert!(FullName::parse(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(NewPassword::parse("1234567").is_err());
+        assert!(NewPassword::parse("12345678").is_ok());
+        assert!(NewPassword::parse(&"x".repeat(1025)).is_err());
+        assert_eq!(
+            format!("{:?}", NewPassword::parse("secret-pass").unwrap()),
+            "NewPassword(<redacted>)"
+        );
+    }
+
+    #[test]
+    fn blank_is_absent() {
+        assert_eq!(non_blank(Some("  ")), None);
+        assert_eq!(non_blank(Some(" x ")), Some("x"));
+        assert_eq!(non_blank(None), None);
+    }
+}

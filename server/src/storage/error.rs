@@ -1,0 +1,70 @@
+//! What can go wrong in the storage layer.
+
+/// A storage failure, with the SQL details kept out of anything a client sees.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A unique constraint refused the write; names the constraint.
+    #[error("unique constraint {constraint} violated")]
+    Conflict { constraint: String },
+    /// The database cannot be reached (closed, down, or timed out).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The configuration cannot work (bad URL, unwritable file).
+    #[error("{0}")]
+    Config(String),
+    /// A row held something the code cannot read (a bug or a manual edit).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// Anything else the database reported.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StorageError::Conflict {
+                constraint: db
+                    .constraint()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| sqlite_constraint(db.message())),
+            },
+            sqlx::Error::PoolClosed | sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
+                StorageError::Unavailable(error.to_string())
+            }
+            _ => StorageError::Database(error),
+        }
+    }
+}
+
+/// SQLite names the columns, not the index, of a unique violation
+/// (`UNIQUE constraint failed: users.username`) or, for expression indexes,
+/// the index (`UNIQUE constraint failed: index 'users_username_key'`).
+fn sqlite_constraint(message: &str) -> String {
+    let detail = message
+        .strip_prefix("UNIQUE constraint failed: ")
+        .unwrap_or(message);
+    match detail.strip_prefix("index ") {
+        Some(index) => index.trim_matches('\'').to_string(),
+        None => detail.replace('.', "_") + "_key",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_constraint;
+
+    #[test]
+    fn sqlite_messages_name_the_constraint() {
+        assert_eq!(
+            sqlite_constraint("UNIQUE constraint failed: index 'users_username_key'"),
+            "users_username_key"
+        );
+        assert_eq!(
+            sqlite_constraint("UNIQUE constraint failed: devices.mac_address"),
+            "devices_mac_address_key"
+        );
+    }
+}

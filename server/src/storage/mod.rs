@@ -1,0 +1,145 @@
+//! Persistence behind one interface, [`Store`], with a SQLite and a PostgreSQL
+//! implementation. Everything above this module sees only the trait.
+
+mod error;
+mod models;
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use error::StorageError;
+pub use models::{NewUser, UserRecord};
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Settings keys with a meaning of their own.
+pub mod keys {
+    /// The generated secret that signs access tokens.
+    pub const JWT_SECRET: &str = "auth.jwt_secret";
+    /// Set, once, by the first-run setup; its unique key makes setup race-safe.
+    pub const SETUP_COMPLETED_AT: &str = "setup.completed_at";
+}
+
+/// Which database engine a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "SQLite",
+            Engine::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// The persistence interface. Implementations map database errors to
+/// [`StorageError`] and never leak SQL to callers.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The engine behind this store.
+    fn engine(&self) -> Engine;
+
+    /// Runs a trivial query: is the database reachable?
+    async fn ping(&self) -> Result<(), StorageError>;
+
+    /// Closes every connection; later calls fail with [`StorageError::Unavailable`].
+    async fn close(&self);
+
+    /// How many users exist.
+    async fn count_users(&self) -> Result<u64, StorageError>;
+
+    /// Creates the first user, atomically with marking setup complete.
+    /// Returns `None`, storing nothing, when setup already happened — also when
+    /// another caller completes it concurrently.
+    async fn create_first_user(&self, user: NewUser) -> Result<Option<UserRecord>, StorageError>;
+
+    /// A user by id.
+    async fn user_by_id(&self, id: uuid::Uuid) -> Result<Option<UserRecord>, StorageError>;
+
+    /// A stored setting.
+    async fn setting(&self, key: &str) -> Result<Option<String>, StorageError>;
+
+    /// Stores `value` under `key` unless the key already has one, and returns
+    /// whichever value is stored afterwards (safe for concurrent callers).
+    async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StorageError>;
+}
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions<'a> {
+    /// `sqlite://…` or `postgres://…`; `None` means the default SQLite file.
+    pub url: Option<&'a str>,
+    /// Where the default SQLite file lives.
+    pub data_dir: &'a Path,
+    pub max_connections: u32,
+    /// How long to wait for a connection before giving up.
+    pub connect_timeout: Duration,
+}
+
+/// The file name of the default SQLite database inside the data directory.
+pub const DEFAULT_SQLITE_FILE: &str = "powerbeacon.db";
+
+/// Connects to the configured database and brings its schema up to date.
+pub async fn connect(options: ConnectOptions<'_>) -> Result<Arc<dyn Store>, StorageError> {
+    match options.url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PostgresStore::connect(url, &options).await?))
+        }
+        Some(url) if url.starts_with("sqlite:") => {
+            Ok(Arc::new(SqliteStore::connect_url(url, &options).await?))
+        }
+        Some(url) => Err(StorageError::Config(format!(
+            "unsupported database URL {:?}: use sqlite://PATH or postgres://USER@HOST/DB",
+            redact_url(url)
+        ))),
+        None => {
+            let path = options.data_dir.join(DEFAULT_SQLITE_FILE);
+            Ok(Arc::new(SqliteStore::connect_file(&path, &options).await?))
+        }
+    }
+}
+
+/// A database URL without its password, fit for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_string()
+            };
+            format!("{scheme}://{masked}@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_masked_in_urls() {
+        assert_eq!(
+            redact_url("postgres://pb:hunter2@db.example:5432/pb"),
+            "postgres://pb:***@db.example:5432/pb"
+        );
+        assert_eq!(redact_url("postgres://pb@db/pb"), "postgres://pb@db/pb");
+        assert_eq!(redact_url("postgres://db/pb"), "postgres://db/pb");
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert_eq!(redact_url("p:w@x"), "p:w@x");
+    }
+}

@@ -1,0 +1,67 @@
+//! Rows as the storage layer reads and writes them.
+
+use app::types::{Role, UserPublic};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// A user row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: Uuid,
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    /// Argon2id PHC string; `None` for accounts that sign in only through SSO.
+    pub password_hash: Option<String>,
+    pub role: Role,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserRecord {
+    /// The public view of this user.
+    pub fn to_public(&self) -> UserPublic {
+        UserPublic {
+            id: self.id,
+            username: self.username.clone(),
+            email: self.email.clone(),
+            is_active: self.is_active,
+            role: self.role,
+            full_name: self.full_name.clone(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// A user about to be inserted; the store fills in the id and timestamps.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub password_hash: Option<String>,
+    pub role: Role,
+}
+
+impl NewUser {
+    /// The full record this insert creates, stamped `now`.
+    pub(super) fn into_record(self, now: DateTime<Utc>) -> UserRecord {
+        UserRecord {
+            id: Uuid::new_v4(),
+            username: self.username,
+            email: self.email,
+            full_name: self.full_name,
+            password_hash: self.password_hash,
+            role: self.role,
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Reads the role column.
+pub(super) fn parse_role(text: &str) -> Result<Role, super::StorageError> {
+    Role::parse(text).ok_or_else(|| super::StorageError::Corrupt(format!("unknown role {text:?}")))
+}

@@ -1,0 +1,27 @@
+//! SQL text both engines accept as written (`$N` placeholders work in SQLite too).
+//! Only the binding of values differs between the two stores.
+
+pub const PING: &str = "SELECT 1";
+
+pub const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
+
+macro_rules! user_columns {
+    () => {
+        "id, username, email, full_name, password_hash, role, is_active, created_at, updated_at"
+    };
+}
+
+pub const INSERT_USER: &str = concat!(
+    "INSERT INTO users (",
+    user_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+);
+
+pub const SELECT_SETTING: &str = "SELECT value FROM settings WHERE key = $1";
+
+/// Inserts a setting unless the key exists; affects 0 rows when it does.
+pub const INSERT_SETTING_IF_ABSENT: &str = "INSERT INTO settings (key, value, updated_at) \
+    VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING";
+
+pub const SELECT_USER_BY_ID: &str =
+    concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");

@@ -1,0 +1,307 @@
+//! Test scaffolding: fresh databases, a running server, an HTTP client.
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use powerbeacon::services::Services;
+use powerbeacon::{Application, Config};
+use sqlx::{Connection, Executor, PgConnection};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The environment variable naming the PostgreSQL server for tests.
+pub const POSTGRES_URL_VAR: &str = "PB_TEST_POSTGRES_URL";
+/// Set to `1` to make a missing PostgreSQL a failure instead of a skip.
+pub const REQUIRE_POSTGRES_VAR: &str = "PB_REQUIRE_POSTGRES";
+
+/// A fresh, empty database for one test.
+pub struct TestDb {
+    /// Holds the SQLite file (and is the data directory in both cases).
+    pub dir: TempDir,
+    /// `None` for the default SQLite file in `dir`.
+    pub url: Option<String>,
+    postgres: Option<PostgresDb>,
+}
+
+struct PostgresDb {
+    admin_url: String,
+    name: String,
+}
+
+impl TestDb {
+    /// A SQLite database file in a new temporary directory.
+    pub fn sqlite() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temporary directory"),
+            url: None,
+            postgres: None,
+        }
+    }
+
+    /// A new PostgreSQL database, or `None` (with a loud message) when no
+    /// server is configured and none is required.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
+            if std::env::var(REQUIRE_POSTGRES_VAR).as_deref() == Ok("1") {
+                panic!("{REQUIRE_POSTGRES_VAR}=1 but {POSTGRES_URL_VAR} is not set");
+            }
+            eprintln!(
+                "\n*** SKIPPED on PostgreSQL: set {POSTGRES_URL_VAR}=postgres://postgres@127.0.0.1:5432/postgres to run it ***\n"
+            );
+            return None;
+        };
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|error| {
+                panic!("cannot connect to {POSTGRES_URL_VAR}={admin_url}: {error}")
+            });
+        drop_stale_databases(&mut admin).await;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let name = format!("pb_test_{now}_{}", uuid::Uuid::new_v4().simple());
+        admin
+            .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                r#"CREATE DATABASE "{name}""#
+            ))))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let url = with_database(&admin_url, &name);
+        Some(Self {
+            dir: tempfile::tempdir().expect("temporary directory"),
+            url: Some(url),
+            postgres: Some(PostgresDb { admin_url, name }),
+        })
+    }
+
+    /// The server configuration for this database.
+    pub fn config(&self) -> Config {
+        Config::for_tests(self.dir.path().to_path_buf(), self.url.clone())
+    }
+
+    /// Drops the PostgreSQL database (the SQLite file goes with the directory).
+    pub async fn drop_database(self) {
+        if let Some(pg) = self.postgres {
+            let mut admin = PgConnection::connect(&pg.admin_url)
+                .await
+                .expect("admin connection");
+            admin
+                .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#,
+                    pg.name
+                ))))
+                .await
+                .expect("drop test database");
+        }
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Databases left behind by crashed test runs more than an hour ago.
+async fn drop_stale_databases(admin: &mut PgConnection) {
+    let cutoff = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 3600;
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'pb_test_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let created: Option<u64> = name.split('_').nth(2).and_then(|t| t.parse().ok());
+        if created.is_some_and(|t| t < cutoff) {
+            let _ = admin
+                .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                ))))
+                .await;
+        }
+    }
+}
+
+/// A running server on 127.0.0.1 with its own database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub services: Services,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+    db: Option<TestDb>,
+}
+
+impl TestApp {
+    /// Builds the application exactly as `main` does and serves it.
+    pub async fn spawn(db: TestDb) -> Self {
+        let app = Application::build(db.config())
+            .await
+            .expect("application starts");
+        let addr = app.local_addr();
+        let services = app.services().clone();
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Self {
+            addr,
+            client,
+            services,
+            shutdown: Some(tx),
+            task: Some(task),
+            db: Some(db),
+        }
+    }
+
+    /// The absolute URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Creates the first superuser through the API and returns its JSON.
+    pub async fn init_superuser(&self, username: &str) -> serde_json::Value {
+        let response = self
+            .post_json(
+                "/api/setup/init",
+                &serde_json::json!({"username": username, "password": "correct-horse-9"}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "setup init");
+        response.json().await.unwrap()
+    }
+
+    /// Stops the server gracefully and drops its database.
+    pub async fn finish(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        if let Some(db) = self.db.take() {
+            db.drop_database().await;
+        }
+    }
+}
+
+/// Asserts the documented error body and returns it.
+pub async fn assert_error(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let body: serde_json::Value = response.json().await.expect("a JSON error body");
+    assert_eq!(body["status_code"], status, "status_code in {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "message in {body}"
+    );
+    assert!(body.get("details").is_some(), "details present in {body}");
+    body
+}
+
+/// Runs each listed `async fn(&TestApp)` against a fresh server on SQLite and
+/// on PostgreSQL.
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::TestDb::sqlite()).await;
+                    super::$name(&app).await;
+                    app.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = $crate::helpers::TestDb::postgres().await else { return };
+                    let app = $crate::helpers::TestApp::spawn(db).await;
+                    super::$name(&app).await;
+                    app.finish().await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_engines;
+
+/// Like [`on_both_engines!`], for tests that take a fresh [`TestDb`] and
+/// build what they need themselves.
+macro_rules! with_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::helpers::TestDb::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = $crate::helpers::TestDb::postgres().await else { return };
+                    super::$name(db).await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use with_both_databases;
+
+#[test]
+fn postgres_urls_get_the_test_database_name() {
+    assert_eq!(
+        with_database("postgres://u@h:5432/postgres", "x"),
+        "postgres://u@h:5432/x"
+    );
+    assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    assert_eq!(
+        with_database("postgres://u@h/db?sslmode=disable", "x"),
+        "postgres://u@h/x?sslmode=disable"
+    );
+}

@@ -1,0 +1,15 @@
+//! Integration tests: the real router on 127.0.0.1 with a real database.
+//!
+//! Every test in a module that uses [`on_both_engines!`] runs twice: once on a
+//! fresh SQLite file and once on a fresh PostgreSQL database (when
+//! `PB_TEST_POSTGRES_URL` is set; CI sets it and `PB_REQUIRE_POSTGRES=1`).
+
+mod helpers;
+
+mod api_docs;
+mod api_errors;
+mod api_health;
+mod api_setup;
+mod startup;
+mod storage;
+mod web;

@@ -1,0 +1,179 @@
+//! Start-up: the data directory, the database, the generated secret, and the
+//! binary's one-line errors.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use powerbeacon::{Application, Config, StartupError};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::helpers::{TestDb, with_both_databases};
+
+with_both_databases!(
+    jwt_secret_is_generated_once_and_kept,
+    configured_jwt_secret_wins
+);
+
+async fn jwt_secret_is_generated_once_and_kept(db: TestDb) {
+    let first = Application::build(db.config()).await.unwrap();
+    let secret = first.services().jwt_secret().expose_secret().to_string();
+    assert_eq!(secret.len(), 64);
+    first.services().store().close().await;
+    drop(first);
+
+    let second = Application::build(db.config()).await.unwrap();
+    assert_eq!(second.services().jwt_secret().expose_secret(), secret);
+    second.services().store().close().await;
+    drop(second);
+    db.drop_database().await;
+}
+
+async fn configured_jwt_secret_wins(db: TestDb) {
+    let mut config = db.config();
+    config.jwt_secret = Some(SecretString::from("from-the-config".to_string()));
+    let app = Application::build(config).await.unwrap();
+    assert_eq!(
+        app.services().jwt_secret().expose_secret(),
+        "from-the-config"
+    );
+    app.services().store().close().await;
+    drop(app);
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn unusable_data_dir_fails_with_what_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, "x").unwrap();
+    let config = Config::for_tests(file.join("data"), None);
+    let error = Application::build(config)
+        .await
+        .err()
+        .expect("start-up must fail");
+    assert!(matches!(error, StartupError::DataDir { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("--data-dir") && message.contains("PB_DATA_DIR"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_postgres_fails_fast_with_what_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 on loopback: nothing listens there.
+    let config = Config::for_tests(
+        dir.path().to_path_buf(),
+        Some("postgres://pb:secret@127.0.0.1:1/pb".into()),
+    );
+    let started = Instant::now();
+    let error = Application::build(config)
+        .await
+        .err()
+        .expect("start-up must fail");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("cannot connect to PostgreSQL"),
+        "{message}"
+    );
+    assert!(message.contains("DATABASE_URL"), "{message}");
+    assert!(
+        !message.contains("secret"),
+        "the password leaked: {message}"
+    );
+}
+
+#[tokio::test]
+async fn unsupported_database_url_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::for_tests(
+        dir.path().to_path_buf(),
+        Some("mysql://root@127.0.0.1/pb".into()),
+    );
+    let message = Application::build(config).await.err().unwrap().to_string();
+    assert!(message.contains("unsupported database URL"), "{message}");
+}
+
+/// The real binary prints exactly one line and exits non-zero.
+#[test]
+fn binary_reports_startup_failure_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_powerbeacon"))
+        .env_clear()
+        .env("PB_DATA_DIR", file.join("data"))
+        .env("PB_BIND", "127.0.0.1:0")
+        .env("PB_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("powerbeacon: error: the data directory"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn binary_help_documents_every_option() {
+    let output = Command::new(env!("CARGO_BIN_EXE_powerbeacon"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in [
+        "--bind",
+        "--data-dir",
+        "--database-url",
+        "--jwt-secret",
+        "--log",
+        "--max-body-bytes",
+        "--site-root",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}
+
+/// SIGTERM stops the server gracefully with exit status 0.
+#[test]
+fn binary_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_powerbeacon"))
+        .env_clear()
+        .env("PB_DATA_DIR", dir.path())
+        .env("PB_BIND", format!("127.0.0.1:{port}"))
+        .env("PB_LOG", "off")
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0));
+    assert!(dir.path().join("powerbeacon.db").exists());
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

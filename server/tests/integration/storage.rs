@@ -1,0 +1,252 @@
+//! The storage layer on both engines: schema, constraints, settings, users.
+
+use app::types::Role;
+use powerbeacon::storage::{ConnectOptions, Engine, NewUser, StorageError, Store, connect, keys};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::helpers::{TestDb, with_both_databases};
+
+with_both_databases!(
+    migrations_create_the_whole_schema,
+    migrations_are_idempotent_across_restarts,
+    first_user_is_created_once,
+    settings_keep_the_first_value,
+    unique_username_is_case_insensitive_and_maps_to_conflict,
+    foreign_keys_are_enforced,
+);
+
+async fn open(db: &TestDb) -> Arc<dyn Store> {
+    connect(ConnectOptions {
+        url: db.url.as_deref(),
+        data_dir: db.dir.path(),
+        max_connections: 4,
+        connect_timeout: Duration::from_secs(5),
+    })
+    .await
+    .expect("store opens")
+}
+
+fn new_user(name: &str) -> NewUser {
+    NewUser {
+        username: name.into(),
+        email: Some(format!("{name}@example.com")),
+        full_name: Some("Test User".into()),
+        password_hash: Some("$argon2id$dummy".into()),
+        role: Role::Superuser,
+    }
+}
+
+/// Runs raw SQL on the store's own pool, whichever engine it is.
+async fn raw(db: &TestDb, sql: &str) -> Result<(), StorageError> {
+    match &db.url {
+        Some(url) => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            let result = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+            pool.close().await;
+            result.map(|_| ()).map_err(StorageError::from)
+        }
+        None => {
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(db.dir.path().join("powerbeacon.db"))
+                .foreign_keys(true);
+            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+            let result = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+            pool.close().await;
+            result.map(|_| ()).map_err(StorageError::from)
+        }
+    }
+}
+
+async fn migrations_create_the_whole_schema(db: TestDb) {
+    let store = open(&db).await;
+    for table in [
+        "users",
+        "clusters",
+        "agents",
+        "devices",
+        "device_agents",
+        "enrollment_keys",
+        "settings",
+        "sessions",
+    ] {
+        raw(&db, &format!("SELECT COUNT(*) FROM {table}"))
+            .await
+            .unwrap_or_else(|e| panic!("table {table}: {e}"));
+    }
+    assert_eq!(store.count_users().await.unwrap(), 0);
+    store.ping().await.unwrap();
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn migrations_are_idempotent_across_restarts(db: TestDb) {
+    let first = open(&db).await;
+    let created = first
+        .create_first_user(new_user("keeper"))
+        .await
+        .unwrap()
+        .unwrap();
+    first.close().await;
+    let second = open(&db).await;
+    let found = second.user_by_id(created.id).await.unwrap().unwrap();
+    assert_eq!(found.username, "keeper");
+    second.close().await;
+    db.drop_database().await;
+}
+
+async fn first_user_is_created_once(db: TestDb) {
+    let store = open(&db).await;
+    let created = store
+        .create_first_user(new_user("root"))
+        .await
+        .unwrap()
+        .expect("first user");
+    assert_eq!(created.role, Role::Superuser);
+    assert!(created.is_active);
+    let read = store.user_by_id(created.id).await.unwrap().expect("stored");
+    assert_eq!(read.username, "root");
+    assert_eq!(read.email.as_deref(), Some("root@example.com"));
+    assert_eq!(read.password_hash.as_deref(), Some("$argon2id$dummy"));
+    // Timestamps survive the round trip (to the microsecond at least).
+    assert!(
+        (read.created_at - created.created_at)
+            .num_milliseconds()
+            .abs()
+            < 1
+    );
+
+    assert!(
+        store
+            .create_first_user(new_user("second"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.count_users().await.unwrap(), 1);
+    assert!(
+        store
+            .user_by_id(uuid::Uuid::new_v4())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn settings_keep_the_first_value(db: TestDb) {
+    let store = open(&db).await;
+    assert_eq!(store.setting("missing").await.unwrap(), None);
+    assert_eq!(
+        store
+            .setting_or_insert(keys::JWT_SECRET, "one")
+            .await
+            .unwrap(),
+        "one"
+    );
+    assert_eq!(
+        store
+            .setting_or_insert(keys::JWT_SECRET, "two")
+            .await
+            .unwrap(),
+        "one"
+    );
+    assert_eq!(
+        store.setting(keys::JWT_SECRET).await.unwrap().as_deref(),
+        Some("one")
+    );
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn unique_username_is_case_insensitive_and_maps_to_conflict(db: TestDb) {
+    let store = open(&db).await;
+    store
+        .create_first_user(new_user("Alice"))
+        .await
+        .unwrap()
+        .unwrap();
+    let (id, now) = match store.engine() {
+        Engine::Sqlite => (
+            format!("'{}'", uuid::Uuid::new_v4()),
+            "'2026-01-01T00:00:00Z'",
+        ),
+        Engine::Postgres => (format!("'{}'::uuid", uuid::Uuid::new_v4()), "now()"),
+    };
+    let error = raw(
+        &db,
+        &format!(
+            "INSERT INTO users (id, username, role, is_active, created_at, updated_at) \
+             VALUES ({id}, 'alice', 'user', TRUE, {now}, {now})"
+        ),
+    )
+    .await
+    .expect_err("duplicate username must be refused");
+    match error {
+        StorageError::Conflict { constraint } => assert_eq!(constraint, "users_username_key"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn foreign_keys_are_enforced(db: TestDb) {
+    let store = open(&db).await;
+    let (id, cluster, now) = match store.engine() {
+        Engine::Sqlite => (
+            format!("'{}'", uuid::Uuid::new_v4()),
+            format!("'{}'", uuid::Uuid::new_v4()),
+            "'2026-01-01T00:00:00Z'",
+        ),
+        Engine::Postgres => (
+            format!("'{}'::uuid", uuid::Uuid::new_v4()),
+            format!("'{}'::uuid", uuid::Uuid::new_v4()),
+            "now()",
+        ),
+    };
+    let result = raw(
+        &db,
+        &format!(
+            "INSERT INTO devices (id, name, mac_address, cluster_id, created_at, updated_at) \
+             VALUES ({id}, 'pc', 'AA:BB:CC:DD:EE:FF', {cluster}, {now}, {now})"
+        ),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(StorageError::Database(_))),
+        "{result:?}"
+    );
+    store.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn sqlite_uses_wal_and_foreign_keys() {
+    let db = TestDb::sqlite();
+    let store = open(&db).await;
+    let path = db.dir.path().join("powerbeacon.db");
+    assert!(path.exists());
+    let pool = powerbeacon::storage::SqliteStore::connect_file(
+        &path,
+        &ConnectOptions {
+            url: None,
+            data_dir: db.dir.path(),
+            max_connections: 1,
+            connect_timeout: Duration::from_secs(5),
+        },
+    )
+    .await
+    .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(pool.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(pool.pool())
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+    store.close().await;
+}
