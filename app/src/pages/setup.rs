@@ -51,6 +51,7 @@ fn AccountStep() -> impl IntoView {
     let strength = Memo::new(move |_| password.with(|p| password_strength(p)));
     let mismatch = move || confirm.with(|c| !c.is_empty() && *c != password.get());
     let pending = init.pending();
+    let created = move || init.value().with(|value| matches!(value, Some(Ok(_))));
 
     view! {
         <Card
@@ -70,6 +71,7 @@ fn AccountStep() -> impl IntoView {
                                     "Account " <strong>{user.username}</strong>
                                     " created. PowerBeacon is ready."
                                 </p>
+                                <a class="button primary" href="/">"Continue"</a>
                             }
                                 .into_any()
                         }
@@ -83,6 +85,7 @@ fn AccountStep() -> impl IntoView {
                         }
                     })
             }}
+            <Show when=move || !created()>
             <ActionForm action=init attr:class="form" attr:id="setup-account">
                 <label for="username">"Username"</label>
                 <input
@@ -144,6 +147,7 @@ fn AccountStep() -> impl IntoView {
                     {move || if pending.get() { "Creating account…" } else { "Create account" }}
                 </button>
             </ActionForm>
+            </Show>
         </Card>
     }
 }

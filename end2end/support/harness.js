@@ -1,0 +1,102 @@
+// Starts the real PowerBeacon server on a fresh SQLite database and Debian
+// Chromium, for the browser tests. Everything stays on 127.0.0.1.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '..', '..');
+export const screenshotDir = path.join(root, 'end2end', 'screenshots');
+
+const binary = process.env.PB_E2E_BIN ?? path.join(root, 'target', 'debug', 'powerbeacon');
+const siteRoot = process.env.PB_E2E_SITE_ROOT ?? path.join(root, 'target', 'site');
+const chromiumPath = process.env.PB_E2E_CHROMIUM ?? '/usr/bin/chromium';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the server binary; resolves once /health answers 200. */
+export async function startServer() {
+  for (const [what, file] of [['server binary', binary], ['built site', path.join(siteRoot, 'pkg')]]) {
+    if (!existsSync(file)) throw new Error(`${what} missing at ${file}: run \`cargo leptos build\` first`);
+  }
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'powerbeacon-e2e-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(binary, [], {
+    env: {
+      PATH: process.env.PATH,
+      PB_BIND: `127.0.0.1:${port}`,
+      PB_DATA_DIR: dataDir,
+      LEPTOS_SITE_ROOT: siteRoot,
+      PB_LOG: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  let exited = null;
+  child.on('exit', (code) => { exited = code; });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited !== null) throw new Error(`server exited with ${exited} during start-up`);
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error('server did not answer /health within 30 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    async stop() {
+      if (exited === null) {
+        const done = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await done;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launches headless Debian Chromium with networking kept to what the tests ask for. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Saves a full-page screenshot as end2end/screenshots/NAME.png. */
+export async function screenshot(page, name) {
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/** Waits until the wasm bundle has hydrated the page. */
+export async function waitForHydration(page) {
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+}
