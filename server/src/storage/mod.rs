@@ -4,6 +4,7 @@
 mod error;
 mod models;
 mod postgres;
+mod shared;
 mod sql;
 mod sqlite;
 
