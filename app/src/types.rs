@@ -62,6 +62,25 @@ pub struct UserPublic {
     pub created_at: DateTime<Utc>,
 }
 
+/// `POST /api/auth/login`: an OAuth2 bearer token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Token {
+    pub access_token: String,
+    /// Always `"bearer"`.
+    pub token_type: String,
+}
+
+impl Token {
+    /// A bearer token.
+    pub fn bearer(access_token: String) -> Self {
+        Self {
+            access_token,
+            token_type: "bearer".into(),
+        }
+    }
+}
+
 /// What a user may do, from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -6,6 +6,15 @@ use std::path::PathBuf;
 use clap::Parser;
 use secrecy::SecretString;
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
 /// PowerBeacon: wake machines on any of your networks.
 ///
 /// Every option can also be set through the environment variable named in
@@ -37,9 +46,17 @@ pub struct Config {
     #[arg(long, env = "PB_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<SecretString>,
 
+    /// How long an access token from `POST /api/auth/login` stays valid, in minutes.
+    #[arg(long, env = "PB_ACCESS_TOKEN_MINUTES", default_value_t = 24 * 60)]
+    pub access_token_minutes: u64,
+
     /// Log filter, in `tracing` syntax (e.g. `info` or `info,powerbeacon=debug`).
     #[arg(long = "log", env = "PB_LOG", default_value = "info")]
     pub log: String,
+
+    /// Log line format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "PB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "PB_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
@@ -61,7 +78,9 @@ impl Config {
             database_url,
             db_max_connections: 4,
             jwt_secret: None,
+            access_token_minutes: 60,
             log: "warn".into(),
+            log_format: LogFormat::Text,
             max_body_bytes: 1024 * 1024,
             site_root: PathBuf::from("target/site"),
         }
@@ -87,7 +106,9 @@ mod tests {
             "DATABASE_URL",
             "PB_DB_MAX_CONNECTIONS",
             "PB_JWT_SECRET",
+            "PB_ACCESS_TOKEN_MINUTES",
             "PB_LOG",
+            "PB_LOG_FORMAT",
             "PB_MAX_BODY_BYTES",
             "LEPTOS_SITE_ROOT",
         ] {

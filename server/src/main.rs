@@ -8,7 +8,7 @@ use powerbeacon::{Application, Config, telemetry};
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    telemetry::init(&config.log);
+    telemetry::init(&config.log, config.log_format);
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(error) => {

@@ -63,7 +63,8 @@ impl Application {
         };
         tracing::info!(engine = store.engine().name(), "database ready");
 
-        let services = Services::new(store, jwt_secret);
+        let token_lifetime = Duration::from_secs(config.access_token_minutes.saturating_mul(60));
+        let services = Services::new(store, &jwt_secret, token_lifetime);
         let listener =
             TcpListener::bind(config.bind)
                 .await
@@ -112,7 +113,10 @@ impl Application {
         let addr = self.local_addr();
         tracing::info!(%addr, "PowerBeacon is listening; open http://{addr}/");
         let store = self.services.store().clone();
-        axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await?;
         store.close().await;

@@ -16,12 +16,19 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         description = "Wake-on-LAN orchestration: devices, clusters, agents and users. \
             Authenticate with `Authorization: Bearer <token>` from `POST /api/auth/login`."
     ),
-    paths(super::health::health, super::setup::status, super::setup::init),
+    paths(
+        super::health::health,
+        super::setup::status,
+        super::setup::init,
+        super::auth::login,
+        super::auth::me,
+    ),
     components(schemas(app::types::ErrorBody)),
     modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Liveness and database reachability"),
         (name = "setup", description = "First-run setup"),
+        (name = "auth", description = "Signing in"),
     )
 )]
 pub struct ApiDoc;

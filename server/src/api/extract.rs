@@ -1,10 +1,14 @@
 //! Extractors whose rejections use the API's error body.
 
 use axum::Json;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
+use crate::services::ServiceError;
+use crate::state::AppState;
+use crate::storage::UserRecord;
 
 /// Like [`axum::Json`], but a bad body becomes an [`ApiError`]: 400 for
 /// malformed JSON, 415 without a JSON content type, 413 when too large and
@@ -23,4 +27,77 @@ where
         let Json(value) = Json::<T>::from_request(request, state).await?;
         Ok(Self(value))
     }
+}
+
+/// Like [`axum::Form`], with rejections in the API's error body (422 naming
+/// the missing or malformed field, 415 for another content type).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiForm<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiForm<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::FormRejection;
+        use axum::http::StatusCode;
+        match axum::Form::<T>::from_request(request, state).await {
+            Ok(axum::Form(value)) => Ok(Self(value)),
+            Err(rejection) => {
+                let (status, message, details) = match &rejection {
+                    FormRejection::InvalidFormContentType(_) => (
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "Send the form as `application/x-www-form-urlencoded`.".to_string(),
+                        None,
+                    ),
+                    FormRejection::FailedToDeserializeForm(_)
+                    | FormRejection::FailedToDeserializeFormBody(_) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "The form does not have the expected fields.".to_string(),
+                        Some(rejection.body_text()),
+                    ),
+                    other => (other.status(), other.body_text(), None),
+                };
+                Err(ApiError::Body {
+                    status,
+                    message,
+                    details,
+                })
+            }
+        }
+    }
+}
+
+/// The active user behind the request's `Authorization: Bearer` token;
+/// rejects with 401 and `WWW-Authenticate: Bearer` otherwise.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub UserRecord);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or_else(|| {
+            ApiError::Service(ServiceError::Unauthorized("Not authenticated.".into()))
+        })?;
+        Ok(Self(state.services.authenticate(token).await?))
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }

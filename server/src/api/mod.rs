@@ -1,6 +1,7 @@
 //! The REST API under `/api`: thin handlers that extract, call a service and
 //! map the result. One module per area, each contributing its routes.
 
+pub mod auth;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -21,6 +22,8 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/openapi.json", get(docs::openapi_json))
         .route("/setup/status", get(setup::status))
         .route("/setup/init", post(setup::init))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/me", get(auth::me))
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))

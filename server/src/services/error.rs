@@ -26,6 +26,9 @@ pub enum ServiceError {
     /// A field is invalid (422); `details` names the field.
     #[error(transparent)]
     Invalid(#[from] Invalid),
+    /// Too many failed attempts; try again after `retry_after` (429).
+    #[error("Too many failed attempts; try again in {} seconds.", retry_after.as_secs().max(1))]
+    TooManyAttempts { retry_after: std::time::Duration },
     /// A dependency is down (503).
     #[error("{0}")]
     Unavailable(String),
@@ -44,6 +47,7 @@ impl ServiceError {
             ServiceError::NotFound(_) => 404,
             ServiceError::Conflict(_) => 409,
             ServiceError::Invalid(_) => 422,
+            ServiceError::TooManyAttempts { .. } => 429,
             ServiceError::Unavailable(_) => 503,
             ServiceError::Internal(_) => 500,
         }

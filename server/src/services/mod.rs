@@ -1,36 +1,45 @@
 //! The service layer: every business rule, once. The REST handlers and the
 //! browser app's server functions both call these methods.
 
+mod auth;
 mod error;
 mod setup;
+pub mod throttle;
 
 use std::sync::Arc;
+
+use std::time::Duration;
 
 use secrecy::SecretString;
 
 pub use error::ServiceError;
 
+use crate::security::tokens::TokenKeys;
 use crate::storage::Store;
+use throttle::{LoginThrottle, ThrottleLimits};
 
 /// The services of one server process.
 #[derive(Clone)]
 pub struct Services {
     store: Arc<dyn Store>,
-    jwt_secret: Arc<SecretString>,
+    tokens: TokenKeys,
+    throttle: Arc<LoginThrottle>,
 }
 
 impl Services {
-    pub fn new(store: Arc<dyn Store>, jwt_secret: SecretString) -> Self {
+    /// Services over `store`, signing access tokens valid for `token_lifetime`
+    /// with `jwt_secret`.
+    pub fn new(store: Arc<dyn Store>, jwt_secret: &SecretString, token_lifetime: Duration) -> Self {
         Self {
             store,
-            jwt_secret: Arc::new(jwt_secret),
+            tokens: TokenKeys::new(jwt_secret, token_lifetime),
+            throttle: Arc::new(LoginThrottle::new(ThrottleLimits::default())),
         }
     }
 
-    /// The secret that signs access tokens (from the configuration, or
-    /// generated once and kept in the database).
-    pub fn jwt_secret(&self) -> &SecretString {
-        &self.jwt_secret
+    /// The access-token keys.
+    pub fn tokens(&self) -> &TokenKeys {
+        &self.tokens
     }
 
     /// The store underneath, for start-up and tests.

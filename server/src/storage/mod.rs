@@ -25,6 +25,13 @@ pub mod keys {
     pub const SETUP_COMPLETED_AT: &str = "setup.completed_at";
 }
 
+/// The current time at the precision both engines store (microseconds), so a
+/// record returned after a write equals the record read back later.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
 /// Which database engine a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -64,6 +71,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// A user by id.
     async fn user_by_id(&self, id: uuid::Uuid) -> Result<Option<UserRecord>, StorageError>;
+
+    /// A user by name, ignoring case.
+    async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StorageError>;
 
     /// A stored setting.
     async fn setting(&self, key: &str) -> Result<Option<String>, StorageError>;

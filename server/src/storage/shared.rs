@@ -56,7 +56,7 @@ macro_rules! impl_store {
                 &self,
                 user: $crate::storage::NewUser,
             ) -> Result<Option<$crate::storage::UserRecord>, $crate::storage::StorageError> {
-                let now = chrono::Utc::now();
+                let now = $crate::storage::now();
                 let record = user.into_record(now);
                 let mut tx = self.pool.begin().await?;
                 // The settings key is the lock: a concurrent caller waits on
@@ -104,6 +104,19 @@ macro_rules! impl_store {
                     .transpose()
             }
 
+            async fn user_by_username(
+                &self,
+                username: &str,
+            ) -> Result<Option<$crate::storage::UserRecord>, $crate::storage::StorageError> {
+                sqlx::query(sql::SELECT_USER_BY_USERNAME)
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(user_from_row)
+                    .transpose()
+            }
+
             async fn setting(
                 &self,
                 key: &str,
@@ -122,7 +135,7 @@ macro_rules! impl_store {
                 sqlx::query(sql::INSERT_SETTING_IF_ABSENT)
                     .bind(key)
                     .bind(value)
-                    .bind(chrono::Utc::now())
+                    .bind($crate::storage::now())
                     .execute(&self.pool)
                     .await?;
                 self.setting(key).await?.ok_or_else(|| {

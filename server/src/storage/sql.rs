@@ -25,3 +25,9 @@ pub const INSERT_SETTING_IF_ABSENT: &str = "INSERT INTO settings (key, value, up
 
 pub const SELECT_USER_BY_ID: &str =
     concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+
+pub const SELECT_USER_BY_USERNAME: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE lower(username) = lower($1)"
+);

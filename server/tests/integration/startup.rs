@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use powerbeacon::{Application, Config, StartupError};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::helpers::{TestDb, with_both_databases};
 
@@ -16,28 +16,39 @@ with_both_databases!(
 
 async fn jwt_secret_is_generated_once_and_kept(db: TestDb) {
     let first = Application::build(db.config()).await.unwrap();
-    let secret = first.services().jwt_secret().expose_secret().to_string();
-    assert_eq!(secret.len(), 64);
+    let user = uuid::Uuid::new_v4();
+    let token = first.services().tokens().issue(user);
     first.services().store().close().await;
     drop(first);
 
+    // A restarted server (or another replica) accepts the token: same secret.
     let second = Application::build(db.config()).await.unwrap();
-    assert_eq!(second.services().jwt_secret().expose_secret(), secret);
+    assert_eq!(second.services().tokens().verify(&token), Ok(user));
     second.services().store().close().await;
     drop(second);
     db.drop_database().await;
 }
 
 async fn configured_jwt_secret_wins(db: TestDb) {
-    let mut config = db.config();
-    config.jwt_secret = Some(SecretString::from("from-the-config".to_string()));
-    let app = Application::build(config).await.unwrap();
-    assert_eq!(
-        app.services().jwt_secret().expose_secret(),
-        "from-the-config"
-    );
-    app.services().store().close().await;
-    drop(app);
+    let configured = |secret: &str| {
+        let mut config = db.config();
+        config.jwt_secret = Some(SecretString::from(secret.to_string()));
+        config
+    };
+    let generated = Application::build(db.config()).await.unwrap();
+    let from_config = Application::build(configured("from-the-config"))
+        .await
+        .unwrap();
+    let user = uuid::Uuid::new_v4();
+    let token = from_config.services().tokens().issue(user);
+    assert!(generated.services().tokens().verify(&token).is_err());
+    let same_config = Application::build(configured("from-the-config"))
+        .await
+        .unwrap();
+    assert_eq!(same_config.services().tokens().verify(&token), Ok(user));
+    for app in [generated, from_config, same_config] {
+        app.services().store().close().await;
+    }
     db.drop_database().await;
 }
 
@@ -136,6 +147,7 @@ fn binary_help_documents_every_option() {
         "--database-url",
         "--jwt-secret",
         "--log",
+        "--log-format",
         "--max-body-bytes",
         "--site-root",
     ] {
@@ -143,16 +155,18 @@ fn binary_help_documents_every_option() {
     }
 }
 
-/// SIGTERM stops the server gracefully with exit status 0.
+/// SIGTERM stops the server gracefully with exit status 0; JSON logs are JSON.
 #[test]
 fn binary_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_powerbeacon"))
+    let child = Command::new(env!("CARGO_BIN_EXE_powerbeacon"))
         .env_clear()
         .env("PB_DATA_DIR", dir.path())
         .env("PB_BIND", format!("127.0.0.1:{port}"))
-        .env("PB_LOG", "off")
+        .env("PB_LOG", "info")
+        .env("PB_LOG_FORMAT", "json")
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -165,9 +179,23 @@ fn binary_stops_gracefully_on_sigterm() {
         .status()
         .unwrap();
     assert!(status.success());
-    let exit = child.wait().unwrap();
-    assert_eq!(exit.code(), Some(0));
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
     assert!(dir.path().join("powerbeacon.db").exists());
+    let logs = String::from_utf8(output.stderr).unwrap();
+    let messages: Vec<String> = logs
+        .lines()
+        .map(|line| {
+            let entry: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            entry["fields"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert!(messages.iter().any(|m| m.contains("listening")), "{logs}");
+    assert!(messages.iter().any(|m| m.contains("SIGTERM")), "{logs}");
 }
 
 fn free_port() -> u16 {

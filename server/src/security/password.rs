@@ -1,9 +1,8 @@
-//! Password hashing and random secrets.
+//! Password hashing with Argon2id, off the async runtime.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use rand::RngCore;
 
 /// Hashes a password with Argon2id at OWASP's parameters (19 MiB, 2 passes,
 /// 1 lane) on a blocking thread, so the async runtime keeps serving.
@@ -33,13 +32,6 @@ pub async fn verify_password(password: String, stored: String) -> bool {
     .expect("password verification task panicked")
 }
 
-/// A 256-bit random secret, hex encoded.
-pub fn random_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,12 +46,5 @@ mod tests {
         assert!(verify_password("correct horse".into(), hash.clone()).await);
         assert!(!verify_password("wrong horse".into(), hash).await);
         assert!(!verify_password("x".into(), "not a hash".into()).await);
-    }
-
-    #[test]
-    fn secrets_are_random_and_256_bit() {
-        let a = random_secret();
-        assert_eq!(a.len(), 64);
-        assert_ne!(a, random_secret());
     }
 }

@@ -1,0 +1,86 @@
+//! Signing in with a password, and recognising a bearer token.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use app::types::Token;
+use tokio::sync::OnceCell;
+
+use super::{ServiceError, Services};
+use crate::security::tokens::TokenError;
+use crate::security::{hash_password, random_secret, verify_password};
+use crate::storage::UserRecord;
+
+/// A hash to verify against when the username does not exist, so that a
+/// wrong username costs the same time as a wrong password.
+static DUMMY_HASH: OnceCell<String> = OnceCell::const_new();
+
+async fn dummy_hash() -> &'static str {
+    DUMMY_HASH
+        .get_or_init(|| async {
+            hash_password(random_secret())
+                .await
+                .expect("hashing a random string")
+        })
+        .await
+}
+
+impl Services {
+    /// Checks a username and password and issues an access token.
+    ///
+    /// Unknown users, wrong passwords, SSO-only and inactive accounts all get
+    /// the same 401; too many failures get 429 with the wait.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<Token, ServiceError> {
+        if let Err(wait) = self.throttle.check(username, client, Instant::now()) {
+            return Err(ServiceError::TooManyAttempts { retry_after: wait });
+        }
+        let user = self.store.user_by_username(username.trim()).await?;
+        let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        let hash = match &stored_hash {
+            Some(hash) => hash.clone(),
+            None => dummy_hash().await.to_string(),
+        };
+        let password_ok =
+            verify_password(password.to_string(), hash).await && stored_hash.is_some();
+        match user {
+            Some(user) if password_ok && user.is_active => {
+                self.throttle.record_success(username);
+                tracing::info!(user_id = %user.id, "signed in");
+                Ok(Token::bearer(self.tokens.issue(user.id)))
+            }
+            _ => {
+                self.throttle
+                    .record_failure(username, client, Instant::now());
+                Err(ServiceError::Unauthorized(
+                    "Incorrect username or password.".into(),
+                ))
+            }
+        }
+    }
+
+    /// The active user a bearer token belongs to.
+    pub async fn authenticate(&self, token: &str) -> Result<UserRecord, ServiceError> {
+        let user_id = self.tokens.verify(token).map_err(|error| match error {
+            TokenError::Expired => {
+                ServiceError::Unauthorized("The access token has expired; sign in again.".into())
+            }
+            TokenError::Invalid => {
+                ServiceError::Unauthorized("Could not validate credentials.".into())
+            }
+        })?;
+        match self.store.user_by_id(user_id).await? {
+            Some(user) if user.is_active => Ok(user),
+            Some(_) => Err(ServiceError::Unauthorized(
+                "This account is deactivated.".into(),
+            )),
+            None => Err(ServiceError::Unauthorized(
+                "Could not validate credentials.".into(),
+            )),
+        }
+    }
+}
