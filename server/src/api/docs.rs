@@ -22,6 +22,14 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         super::setup::init,
         super::auth::login,
         super::auth::me,
+        super::users::list,
+        super::users::create,
+        super::users::me,
+        super::users::get,
+        super::users::update,
+        super::users::delete,
+        super::users::update_me,
+        super::users::change_password,
     ),
     components(schemas(app::types::ErrorBody)),
     modifiers(&BearerAuth),
@@ -29,6 +37,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "health", description = "Liveness and database reachability"),
         (name = "setup", description = "First-run setup"),
         (name = "auth", description = "Signing in"),
+        (name = "users", description = "Accounts and roles"),
     )
 )]
 pub struct ApiDoc;

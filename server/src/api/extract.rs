@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use super::ApiError;
 use crate::services::ServiceError;
 use crate::state::AppState;
-use crate::storage::UserRecord;
+use crate::storage::{Page, UserRecord};
 
 /// Like [`axum::Json`], but a bad body becomes an [`ApiError`]: 400 for
 /// malformed JSON, 415 without a JSON content type, 413 when too large and
@@ -100,4 +100,61 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Like [`axum::extract::Path`], with a 422 error body naming the bad
+/// segment (for example a malformed UUID).
+#[derive(Debug, Clone, Copy)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::Body {
+                status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                message: "The address contains an invalid value.".into(),
+                details: Some(rejection.body_text()),
+            }),
+        }
+    }
+}
+
+/// `?skip=&limit=`: defaults 0 and 100; `limit` at most 1000.
+#[derive(Debug, Clone, Copy)]
+pub struct Pagination(pub Page);
+
+impl<S: Send + Sync> FromRequestParts<S> for Pagination {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        #[derive(serde::Deserialize)]
+        struct Query {
+            skip: Option<u64>,
+            limit: Option<u64>,
+        }
+        let invalid = |details: String| ApiError::Body {
+            status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            message: "`skip` and `limit` must be whole numbers, `limit` from 1 to 1000.".into(),
+            details: Some(details),
+        };
+        let axum::extract::Query(query) =
+            axum::extract::Query::<Query>::from_request_parts(parts, state)
+                .await
+                .map_err(|rejection| invalid(rejection.body_text()))?;
+        let limit = query.limit.unwrap_or(Page::DEFAULT_LIMIT);
+        if !(1..=Page::MAX_LIMIT).contains(&limit) {
+            return Err(invalid("limit".into()));
+        }
+        Ok(Self(Page {
+            skip: query.skip.unwrap_or(0),
+            limit,
+        }))
+    }
 }

@@ -7,10 +7,11 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod setup;
+pub mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, patch, post};
 
 pub use error::ApiError;
 
@@ -24,6 +25,13 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/setup/init", post(setup::init))
         .route("/auth/login", post(auth::login))
         .route("/auth/me", get(auth::me))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/me", get(users::me).patch(users::update_me))
+        .route("/users/me/password", patch(users::change_password))
+        .route(
+            "/users/{id}",
+            get(users::get).patch(users::update).delete(users::delete),
+        )
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))

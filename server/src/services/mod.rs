@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod setup;
 pub mod throttle;
+mod users;
 
 use std::sync::Arc;
 

@@ -6,6 +6,9 @@ pub enum StorageError {
     /// A unique constraint refused the write; names the constraint.
     #[error("unique constraint {constraint} violated")]
     Conflict { constraint: String },
+    /// The change would leave the instance without an active superuser.
+    #[error("the last active superuser cannot be removed, demoted or deactivated")]
+    LastSuperuser,
     /// The database cannot be reached (closed, down, or timed out).
     #[error("database unavailable: {0}")]
     Unavailable(String),

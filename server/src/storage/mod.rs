@@ -25,6 +25,20 @@ pub mod keys {
     pub const SETUP_COMPLETED_AT: &str = "setup.completed_at";
 }
 
+/// A window of a listing: skip `skip` rows, return at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub skip: u64,
+    pub limit: u64,
+}
+
+impl Page {
+    /// Rows per page when the client does not say.
+    pub const DEFAULT_LIMIT: u64 = 100;
+    /// The most rows one page may ask for.
+    pub const MAX_LIMIT: u64 = 1000;
+}
+
 /// The current time at the precision both engines store (microseconds), so a
 /// record returned after a write equals the record read back later.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
@@ -74,6 +88,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// A user by name, ignoring case.
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StorageError>;
+
+    /// Inserts a user; a taken username or email is a [`StorageError::Conflict`].
+    async fn insert_user(&self, user: NewUser) -> Result<UserRecord, StorageError>;
+
+    /// One page of users, oldest first, and the total count.
+    async fn list_users(&self, page: Page) -> Result<(Vec<UserRecord>, u64), StorageError>;
+
+    /// Writes every field of `user` (stamping `updated_at`) and returns the
+    /// stored record, or `None` when no such user exists. Refuses with
+    /// [`StorageError::LastSuperuser`] a change that would leave no active
+    /// superuser, also under concurrent changes.
+    async fn update_user(&self, user: UserRecord) -> Result<Option<UserRecord>, StorageError>;
+
+    /// Deletes a user; `false` when none existed. Refuses the last active
+    /// superuser like [`Store::update_user`].
+    async fn delete_user(&self, id: uuid::Uuid) -> Result<bool, StorageError>;
 
     /// A stored setting.
     async fn setting(&self, key: &str) -> Result<Option<String>, StorageError>;

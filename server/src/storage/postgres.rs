@@ -47,4 +47,20 @@ fn row_id(row: &PgRow, column: &str) -> Result<Uuid, sqlx::Error> {
     row.try_get(column)
 }
 
+/// Key of the transaction-scoped advisory lock that serializes checks
+/// spanning several rows (such as "one active superuser remains").
+const SERIALIZED_LOCK: i64 = 0x5042_0001;
+
+/// A transaction holding the advisory lock until it ends, on every replica.
+async fn begin_serialized(
+    pool: &PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(SERIALIZED_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
 impl_store!(PostgresStore, PgRow, Engine::Postgres);

@@ -6,7 +6,9 @@
 //! two functions, then invokes [`impl_store!`]:
 //!
 //! - `fn db_id(id: Uuid) -> impl Encode + Type` — binds an id;
-//! - `fn row_id(row: &Row, column: &str) -> Result<Uuid, sqlx::Error>` — reads one.
+//! - `fn row_id(row: &Row, column: &str) -> Result<Uuid, sqlx::Error>` — reads one;
+//! - `async fn begin_serialized(pool) -> Result<Transaction, sqlx::Error>` — a
+//!   transaction that runs alone among serialized ones, for checks that span rows.
 
 /// Implements `Store` for `$store` (rows of type `$row`, engine `$engine`)
 /// from the shared SQL.
@@ -115,6 +117,102 @@ macro_rules! impl_store {
                     .as_ref()
                     .map(user_from_row)
                     .transpose()
+            }
+
+            async fn insert_user(
+                &self,
+                user: $crate::storage::NewUser,
+            ) -> Result<$crate::storage::UserRecord, $crate::storage::StorageError> {
+                let record = user.into_record($crate::storage::now());
+                sqlx::query(sql::INSERT_USER)
+                    .bind(db_id(record.id))
+                    .bind(&record.username)
+                    .bind(&record.email)
+                    .bind(&record.full_name)
+                    .bind(&record.password_hash)
+                    .bind(record.role.as_str())
+                    .bind(record.is_active)
+                    .bind(record.created_at)
+                    .bind(record.updated_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(record)
+            }
+
+            async fn list_users(
+                &self,
+                page: $crate::storage::Page,
+            ) -> Result<(Vec<$crate::storage::UserRecord>, u64), $crate::storage::StorageError>
+            {
+                let rows = sqlx::query(sql::SELECT_USERS_PAGE)
+                    .bind(i64::try_from(page.limit).unwrap_or(i64::MAX))
+                    .bind(i64::try_from(page.skip).unwrap_or(i64::MAX))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let users = rows
+                    .iter()
+                    .map(user_from_row)
+                    .collect::<Result<Vec<_>, _>>()?;
+                let count: i64 = sqlx::query_scalar(sql::COUNT_USERS)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok((users, count.try_into().unwrap_or_default()))
+            }
+
+            async fn update_user(
+                &self,
+                mut user: $crate::storage::UserRecord,
+            ) -> Result<Option<$crate::storage::UserRecord>, $crate::storage::StorageError> {
+                user.updated_at = $crate::storage::now();
+                let mut tx = begin_serialized(&self.pool).await?;
+                let updated = sqlx::query(sql::UPDATE_USER)
+                    .bind(db_id(user.id))
+                    .bind(&user.username)
+                    .bind(&user.email)
+                    .bind(&user.full_name)
+                    .bind(&user.password_hash)
+                    .bind(user.role.as_str())
+                    .bind(user.is_active)
+                    .bind(user.updated_at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if updated == 0 {
+                    return Ok(None);
+                }
+                let superusers: i64 = sqlx::query_scalar(sql::COUNT_ACTIVE_SUPERUSERS)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if superusers == 0 {
+                    tx.rollback().await?;
+                    return Err($crate::storage::StorageError::LastSuperuser);
+                }
+                tx.commit().await?;
+                Ok(Some(user))
+            }
+
+            async fn delete_user(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let mut tx = begin_serialized(&self.pool).await?;
+                let deleted = sqlx::query(sql::DELETE_USER)
+                    .bind(db_id(id))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if deleted == 0 {
+                    return Ok(false);
+                }
+                let superusers: i64 = sqlx::query_scalar(sql::COUNT_ACTIVE_SUPERUSERS)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if superusers == 0 {
+                    tx.rollback().await?;
+                    return Err($crate::storage::StorageError::LastSuperuser);
+                }
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn setting(

@@ -31,3 +31,17 @@ pub const SELECT_USER_BY_USERNAME: &str = concat!(
     user_columns!(),
     " FROM users WHERE lower(username) = lower($1)"
 );
+
+pub const SELECT_USERS_PAGE: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2"
+);
+
+pub const UPDATE_USER: &str = "UPDATE users SET username = $2, email = $3, full_name = $4, \
+    password_hash = $5, role = $6, is_active = $7, updated_at = $8 WHERE id = $1";
+
+pub const DELETE_USER: &str = "DELETE FROM users WHERE id = $1";
+
+pub const COUNT_ACTIVE_SUPERUSERS: &str =
+    "SELECT COUNT(*) FROM users WHERE role = 'superuser' AND is_active = TRUE";

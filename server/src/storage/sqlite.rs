@@ -80,4 +80,12 @@ fn row_id(row: &SqliteRow, column: &str) -> Result<Uuid, sqlx::Error> {
     Ok(row.try_get::<Hyphenated, _>(column)?.into_uuid())
 }
 
+/// `BEGIN IMMEDIATE` takes SQLite's write lock at once, so serialized
+/// transactions never interleave their reads and writes.
+async fn begin_serialized(
+    pool: &SqlitePool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
 impl_store!(SqliteStore, SqliteRow, Engine::Sqlite);

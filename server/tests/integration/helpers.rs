@@ -15,6 +15,9 @@ pub const POSTGRES_URL_VAR: &str = "PB_TEST_POSTGRES_URL";
 /// Set to `1` to make a missing PostgreSQL a failure instead of a skip.
 pub const REQUIRE_POSTGRES_VAR: &str = "PB_REQUIRE_POSTGRES";
 
+/// The password every test account gets.
+pub const TEST_PASSWORD: &str = "correct-horse-9";
+
 /// A fresh, empty database for one test.
 pub struct TestDb {
     /// Holds the SQLite file (and is the data directory in both cases).
@@ -203,11 +206,65 @@ impl TestApp {
         let response = self
             .post_json(
                 "/api/setup/init",
-                &serde_json::json!({"username": username, "password": "correct-horse-9"}),
+                &serde_json::json!({"username": username, "password": TEST_PASSWORD}),
             )
             .await;
         assert_eq!(response.status(), 200, "setup init");
         response.json().await.unwrap()
+    }
+
+    /// Signs in and returns the access token.
+    pub async fn token(&self, username: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/auth/login"))
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "login as {username}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Sets the instance up with superuser `root` and returns its token.
+    pub async fn root_token(&self) -> String {
+        self.init_superuser("root").await;
+        self.token("root", TEST_PASSWORD).await
+    }
+
+    /// Creates a user with `role` (as `root`) and returns its JSON and token.
+    pub async fn user_with_role(
+        &self,
+        root: &str,
+        username: &str,
+        role: &str,
+    ) -> (serde_json::Value, String) {
+        let response = self
+            .send(
+                self.client
+                    .post(self.url("/api/users"))
+                    .json(&serde_json::json!({
+                        "username": username,
+                        "password": TEST_PASSWORD,
+                        "email": format!("{username}@example.com"),
+                        "role": role,
+                    })),
+                root,
+            )
+            .await;
+        assert_eq!(response.status(), 200, "create {username}");
+        let user = response.json().await.unwrap();
+        (user, self.token(username, TEST_PASSWORD).await)
+    }
+
+    /// Sends a request with a bearer token.
+    pub async fn send(&self, request: reqwest::RequestBuilder, token: &str) -> reqwest::Response {
+        request
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// Stops the server gracefully and drops its database.

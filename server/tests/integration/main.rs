@@ -11,6 +11,7 @@ mod api_docs;
 mod api_errors;
 mod api_health;
 mod api_setup;
+mod api_users;
 mod startup;
 mod storage;
 mod web;

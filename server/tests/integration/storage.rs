@@ -14,6 +14,8 @@ with_both_databases!(
     settings_keep_the_first_value,
     unique_username_is_case_insensitive_and_maps_to_conflict,
     foreign_keys_are_enforced,
+    concurrent_demotions_keep_one_superuser,
+    users_page_and_count,
 );
 
 async fn open(db: &TestDb) -> Arc<dyn Store> {
@@ -249,4 +251,64 @@ async fn sqlite_uses_wal_and_foreign_keys() {
         .unwrap();
     assert_eq!(fk, 1);
     store.close().await;
+}
+
+async fn concurrent_demotions_keep_one_superuser(db: TestDb) {
+    let store = open(&db).await;
+    let a = store
+        .create_first_user(new_user("a"))
+        .await
+        .unwrap()
+        .unwrap();
+    let b = store.insert_user(new_user("b")).await.unwrap();
+    for _ in 0..5 {
+        let mut a_down = store.user_by_id(a.id).await.unwrap().unwrap();
+        let mut b_down = store.user_by_id(b.id).await.unwrap().unwrap();
+        a_down.role = Role::Admin;
+        b_down.role = Role::Admin;
+        let (ra, rb) = tokio::join!(store.update_user(a_down), store.update_user(b_down));
+        let refused = [&ra, &rb]
+            .iter()
+            .filter(|r| matches!(r, Err(StorageError::LastSuperuser)))
+            .count();
+        assert_eq!(refused, 1, "{ra:?} / {rb:?}");
+        // Promote both back for the next round.
+        for id in [a.id, b.id] {
+            let mut user = store.user_by_id(id).await.unwrap().unwrap();
+            user.role = Role::Superuser;
+            store.update_user(user).await.unwrap().unwrap();
+        }
+    }
+    let last = store.delete_user(b.id).await;
+    assert!(matches!(last, Ok(true)), "{last:?}");
+    assert!(matches!(
+        store.delete_user(a.id).await,
+        Err(StorageError::LastSuperuser)
+    ));
+    assert!(store.user_by_id(a.id).await.unwrap().is_some());
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn users_page_and_count(db: TestDb) {
+    let store = open(&db).await;
+    for name in ["u1", "u2", "u3", "u4"] {
+        store.insert_user(new_user(name)).await.unwrap();
+    }
+    let page = powerbeacon::storage::Page { skip: 1, limit: 2 };
+    let (users, count) = store.list_users(page).await.unwrap();
+    assert_eq!(count, 4);
+    let names: Vec<_> = users.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(names, ["u2", "u3"]);
+    assert!(store.user_by_username("U3").await.unwrap().is_some());
+    let clash = NewUser {
+        email: None,
+        ..new_user("U1")
+    };
+    assert!(matches!(
+        store.insert_user(clash).await,
+        Err(StorageError::Conflict { constraint }) if constraint == "users_username_key"
+    ));
+    store.close().await;
+    db.drop_database().await;
 }

@@ -1,0 +1,279 @@
+//! Users: who may see, create, change and delete whom.
+
+use app::types::{
+    Message, Role, UpdatePassword, UserCreate, UserPublic, UserUpdate, UserUpdateMe, UsersPublic,
+};
+use uuid::Uuid;
+
+use super::{ServiceError, Services};
+use crate::domain::{Email, FullName, NewPassword, Username};
+use crate::security::{hash_password, verify_password};
+use crate::storage::{NewUser, Page, StorageError, UserRecord};
+
+impl Services {
+    /// Lists users for anyone from `user` up. Plain users see only names:
+    /// id, username, full name and creation time.
+    pub async fn list_users(
+        &self,
+        actor: &UserRecord,
+        page: Page,
+    ) -> Result<UsersPublic, ServiceError> {
+        if actor.role < Role::User {
+            return Err(forbidden());
+        }
+        let (users, count) = self.store.list_users(page).await?;
+        let data = users
+            .iter()
+            .map(|user| {
+                let mut public = user.to_public();
+                if actor.role == Role::User {
+                    public.email = None;
+                    public.role = Role::User;
+                    public.is_active = true;
+                }
+                public
+            })
+            .collect();
+        Ok(UsersPublic { data, count })
+    }
+
+    /// Creates a user; superusers only.
+    pub async fn create_user(
+        &self,
+        actor: &UserRecord,
+        request: UserCreate,
+    ) -> Result<UserPublic, ServiceError> {
+        if actor.role != Role::Superuser {
+            return Err(forbidden());
+        }
+        let username = Username::parse(&request.username)?;
+        let password = NewPassword::parse(&request.password)?;
+        let email = optional(request.email.as_deref(), Email::parse)?;
+        let full_name = optional(request.full_name.as_deref(), FullName::parse)?;
+        let password_hash = self.hash(&password).await?;
+        let user = NewUser {
+            username: username.as_str().to_string(),
+            email: email.map(|e| e.as_str().to_string()),
+            full_name: full_name.map(|n| n.as_str().to_string()),
+            password_hash: Some(password_hash),
+            role: request.role.unwrap_or(Role::User),
+        };
+        let mut record = self
+            .store
+            .insert_user(user)
+            .await
+            .map_err(|e| user_conflict(e, ServiceError::BadRequest))?;
+        if request.is_active == Some(false) {
+            record.is_active = false;
+            record = self
+                .store
+                .update_user(record)
+                .await?
+                .ok_or_else(not_found)?;
+        }
+        tracing::info!(actor = %actor.id, user_id = %record.id, role = record.role.as_str(), "user created");
+        Ok(record.to_public())
+    }
+
+    /// One user; oneself or, for superusers, anyone.
+    pub async fn get_user(&self, actor: &UserRecord, id: Uuid) -> Result<UserPublic, ServiceError> {
+        if actor.id != id && actor.role != Role::Superuser {
+            return Err(forbidden());
+        }
+        Ok(self
+            .store
+            .user_by_id(id)
+            .await?
+            .ok_or_else(not_found)?
+            .to_public())
+    }
+
+    /// Changes a user. Superusers may change every field; admins only the
+    /// role and active flag of non-superusers, and never to superuser.
+    pub async fn update_user(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+        request: UserUpdate,
+    ) -> Result<UserPublic, ServiceError> {
+        match actor.role {
+            Role::Superuser => {}
+            Role::Admin => {
+                let touches_profile = request.username.is_some()
+                    || request.email.is_some()
+                    || request.full_name.is_some()
+                    || request.password.is_some();
+                if touches_profile {
+                    return Err(ServiceError::Forbidden(
+                        "Admins may change only a user's role and active state.".into(),
+                    ));
+                }
+                if request.role == Some(Role::Superuser) {
+                    return Err(ServiceError::Forbidden(
+                        "Only a superuser can make a superuser.".into(),
+                    ));
+                }
+            }
+            _ => return Err(forbidden()),
+        }
+        let mut user = self.store.user_by_id(id).await?.ok_or_else(not_found)?;
+        if actor.role == Role::Admin && user.role == Role::Superuser {
+            return Err(ServiceError::Forbidden(
+                "Only a superuser can change a superuser.".into(),
+            ));
+        }
+        if let Some(username) = &request.username {
+            user.username = Username::parse(username)?.as_str().to_string();
+        }
+        if let Some(email) = &request.email {
+            user.email = optional(Some(email), Email::parse)?.map(|e| e.as_str().to_string());
+        }
+        if let Some(full_name) = &request.full_name {
+            user.full_name =
+                optional(Some(full_name), FullName::parse)?.map(|n| n.as_str().to_string());
+        }
+        if let Some(password) = &request.password {
+            let password = NewPassword::parse(password)?;
+            user.password_hash = Some(self.hash(&password).await?);
+        }
+        if let Some(role) = request.role {
+            user.role = role;
+        }
+        if let Some(is_active) = request.is_active {
+            user.is_active = is_active;
+        }
+        let user = self
+            .store
+            .update_user(user)
+            .await
+            .map_err(|e| user_conflict(e, ServiceError::Conflict))?
+            .ok_or_else(not_found)?;
+        tracing::info!(actor = %actor.id, user_id = %user.id, "user updated");
+        Ok(user.to_public())
+    }
+
+    /// Deletes a user; superusers only, never themselves.
+    pub async fn delete_user(&self, actor: &UserRecord, id: Uuid) -> Result<Message, ServiceError> {
+        if actor.role != Role::Superuser {
+            return Err(forbidden());
+        }
+        if actor.id == id {
+            return Err(ServiceError::Forbidden(
+                "You cannot delete your own account.".into(),
+            ));
+        }
+        if !self.store.delete_user(id).await.map_err(last_superuser)? {
+            return Err(not_found());
+        }
+        tracing::info!(actor = %actor.id, user_id = %id, "user deleted");
+        Ok(Message::new("User deleted successfully"))
+    }
+
+    /// Changes one's own username, email or full name.
+    pub async fn update_me(
+        &self,
+        actor: &UserRecord,
+        request: UserUpdateMe,
+    ) -> Result<UserPublic, ServiceError> {
+        let mut user = self
+            .store
+            .user_by_id(actor.id)
+            .await?
+            .ok_or_else(not_found)?;
+        if let Some(username) = &request.username {
+            user.username = Username::parse(username)?.as_str().to_string();
+        }
+        if let Some(email) = &request.email {
+            user.email = optional(Some(email), Email::parse)?.map(|e| e.as_str().to_string());
+        }
+        if let Some(full_name) = &request.full_name {
+            user.full_name =
+                optional(Some(full_name), FullName::parse)?.map(|n| n.as_str().to_string());
+        }
+        let user = self
+            .store
+            .update_user(user)
+            .await
+            .map_err(|e| user_conflict(e, ServiceError::Conflict))?
+            .ok_or_else(not_found)?;
+        Ok(user.to_public())
+    }
+
+    /// Changes one's own password, given the current one.
+    pub async fn change_password(
+        &self,
+        actor: &UserRecord,
+        request: UpdatePassword,
+    ) -> Result<UserPublic, ServiceError> {
+        let mut user = self
+            .store
+            .user_by_id(actor.id)
+            .await?
+            .ok_or_else(not_found)?;
+        let current_ok = match &user.password_hash {
+            Some(hash) => verify_password(request.current_password.clone(), hash.clone()).await,
+            None => false,
+        };
+        if !current_ok {
+            return Err(ServiceError::BadRequest(
+                "The current password is incorrect.".into(),
+            ));
+        }
+        if request.current_password == request.new_password {
+            return Err(ServiceError::BadRequest(
+                "The new password must differ from the current one.".into(),
+            ));
+        }
+        let password = NewPassword::parse(&request.new_password)
+            .map_err(|invalid| crate::domain::Invalid::new("new_password", invalid.message))?;
+        user.password_hash = Some(self.hash(&password).await?);
+        let user = self.store.update_user(user).await?.ok_or_else(not_found)?;
+        tracing::info!(user_id = %user.id, "password changed");
+        Ok(user.to_public())
+    }
+
+    async fn hash(&self, password: &NewPassword) -> Result<String, ServiceError> {
+        hash_password(password.expose().to_string())
+            .await
+            .map_err(|error| ServiceError::Internal(format!("password hashing failed: {error}")))
+    }
+}
+
+/// Parses an optional text field; blank means absent.
+fn optional<T>(
+    input: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, crate::domain::Invalid>,
+) -> Result<Option<T>, crate::domain::Invalid> {
+    crate::domain::non_blank(input).map(parse).transpose()
+}
+
+fn forbidden() -> ServiceError {
+    ServiceError::Forbidden("You do not have enough privileges for this.".into())
+}
+
+fn not_found() -> ServiceError {
+    ServiceError::NotFound("User not found.".into())
+}
+
+/// Names the clash of a taken username or email, as a 400 or 409 (`status`).
+fn user_conflict(error: StorageError, status: fn(String) -> ServiceError) -> ServiceError {
+    match &error {
+        StorageError::Conflict { constraint } if constraint == "users_username_key" => {
+            status("A user with this username already exists.".into())
+        }
+        StorageError::Conflict { constraint } if constraint == "users_email_key" => {
+            status("A user with this email already exists.".into())
+        }
+        _ => last_superuser(error),
+    }
+}
+
+fn last_superuser(error: StorageError) -> ServiceError {
+    match error {
+        StorageError::LastSuperuser => ServiceError::BadRequest(
+            "This is the last active superuser; it cannot be demoted, deactivated or deleted."
+                .into(),
+        ),
+        other => other.into(),
+    }
+}
