@@ -40,6 +40,7 @@ pub async fn init_setup(
         password,
         email: blank_to_none(email),
         full_name: blank_to_none(full_name),
+        oidc: None,
     };
     crate::backend::backend()?
         .init_setup(request)

@@ -47,6 +47,9 @@ pub struct SetupInitRequest {
     pub email: Option<String>,
     #[serde(default)]
     pub full_name: Option<String>,
+    /// Optional single sign-on settings, validated like `PUT /api/config/oidc`.
+    #[serde(default)]
+    pub oidc: Option<OidcConfigUpdate>,
 }
 
 /// A user as the API shows it (never the password hash).
@@ -160,6 +163,43 @@ impl Message {
             message: message.into(),
         }
     }
+}
+
+/// `GET /api/config/oidc`: single sign-on settings, never the secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OidcConfigPublic {
+    pub enabled: bool,
+    pub server_metadata_url: Option<String>,
+    pub client_id: Option<String>,
+    /// Whether a client secret is stored (the secret itself is write-only).
+    pub client_secret_set: bool,
+}
+
+/// `PUT /api/config/oidc` and the `oidc` part of setup. An omitted
+/// `client_secret` keeps the stored one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OidcConfigUpdate {
+    pub enabled: bool,
+    #[serde(default)]
+    pub server_metadata_url: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+}
+
+/// `GET /api/config/about`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct About {
+    pub current_version: String,
+    /// Never looked up: PowerBeacon makes no calls to the internet.
+    pub latest_version: Option<String>,
+    pub update_available: bool,
+    /// `SQLite` or `PostgreSQL`.
+    pub database: String,
 }
 
 /// What a user may do, from most to least powerful.

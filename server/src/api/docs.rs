@@ -30,6 +30,9 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         super::users::delete,
         super::users::update_me,
         super::users::change_password,
+        super::config::oidc,
+        super::config::update_oidc,
+        super::config::about,
     ),
     components(schemas(app::types::ErrorBody)),
     modifiers(&BearerAuth),
@@ -38,6 +41,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "setup", description = "First-run setup"),
         (name = "auth", description = "Signing in"),
         (name = "users", description = "Accounts and roles"),
+        (name = "config", description = "Instance configuration"),
     )
 )]
 pub struct ApiDoc;

@@ -2,6 +2,7 @@
 //! map the result. One module per area, each contributing its routes.
 
 pub mod auth;
+pub mod config;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -25,6 +26,8 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/setup/init", post(setup::init))
         .route("/auth/login", post(auth::login))
         .route("/auth/me", get(auth::me))
+        .route("/config/oidc", get(config::oidc).put(config::update_oidc))
+        .route("/config/about", get(config::about))
         .route("/users", get(users::list).post(users::create))
         .route("/users/me", get(users::me).patch(users::update_me))
         .route("/users/me/password", patch(users::change_password))

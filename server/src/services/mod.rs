@@ -2,6 +2,7 @@
 //! browser app's server functions both call these methods.
 
 mod auth;
+pub mod config;
 mod error;
 mod setup;
 pub mod throttle;

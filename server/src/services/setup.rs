@@ -2,6 +2,7 @@
 
 use app::types::{Role, SetupInitRequest, SetupStatus, UserPublic};
 
+use super::config::OidcConfig;
 use super::{ServiceError, Services};
 use crate::domain::{Email, FullName, NewPassword, Username, non_blank};
 use crate::security::hash_password;
@@ -28,6 +29,10 @@ impl Services {
         let full_name = non_blank(request.full_name.as_deref())
             .map(FullName::parse)
             .transpose()?;
+        let oidc = request
+            .oidc
+            .map(|update| OidcConfig::default().updated(update))
+            .transpose()?;
 
         // Cheap early refusal, before spending ~50 ms on hashing.
         if self.store.count_users().await? > 0 {
@@ -45,6 +50,9 @@ impl Services {
         };
         match self.store.create_first_user(user).await? {
             Some(record) => {
+                if let Some(oidc) = &oidc {
+                    self.save_oidc_config(oidc).await?;
+                }
                 tracing::info!(user_id = %record.id, username = %record.username, "first-run setup completed");
                 Ok(record.to_public())
             }

@@ -23,6 +23,8 @@ pub mod keys {
     pub const JWT_SECRET: &str = "auth.jwt_secret";
     /// Set, once, by the first-run setup; its unique key makes setup race-safe.
     pub const SETUP_COMPLETED_AT: &str = "setup.completed_at";
+    /// The single sign-on configuration, as JSON.
+    pub const OIDC_CONFIG: &str = "auth.oidc";
 }
 
 /// A window of a listing: skip `skip` rows, return at most `limit`.
@@ -107,6 +109,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// A stored setting.
     async fn setting(&self, key: &str) -> Result<Option<String>, StorageError>;
+
+    /// Stores `value` under `key`, replacing any earlier value.
+    async fn put_setting(&self, key: &str, value: &str) -> Result<(), StorageError>;
 
     /// Stores `value` under `key` unless the key already has one, and returns
     /// whichever value is stored afterwards (safe for concurrent callers).

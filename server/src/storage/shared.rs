@@ -225,6 +225,20 @@ macro_rules! impl_store {
                     .await?)
             }
 
+            async fn put_setting(
+                &self,
+                key: &str,
+                value: &str,
+            ) -> Result<(), $crate::storage::StorageError> {
+                sqlx::query(sql::UPSERT_SETTING)
+                    .bind(key)
+                    .bind(value)
+                    .bind($crate::storage::now())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn setting_or_insert(
                 &self,
                 key: &str,

@@ -45,3 +45,6 @@ pub const DELETE_USER: &str = "DELETE FROM users WHERE id = $1";
 
 pub const COUNT_ACTIVE_SUPERUSERS: &str =
     "SELECT COUNT(*) FROM users WHERE role = 'superuser' AND is_active = TRUE";
+
+pub const UPSERT_SETTING: &str = "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";

@@ -7,6 +7,7 @@
 mod helpers;
 
 mod api_auth;
+mod api_config;
 mod api_docs;
 mod api_errors;
 mod api_health;

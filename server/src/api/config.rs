@@ -1,0 +1,50 @@
+//! `/api/config`: single sign-on settings and version information.
+
+use app::types::{About, OidcConfigPublic, OidcConfigUpdate};
+use axum::Json;
+use axum::extract::State;
+
+use super::error::ApiResult;
+use super::extract::{ApiJson, AuthUser};
+use crate::state::AppState;
+
+type ErrorBody = app::types::ErrorBody;
+
+/// The single sign-on settings anyone may read (never the secret).
+#[utoipa::path(
+    get, path = "/api/config/oidc", tag = "config",
+    responses((status = 200, body = OidcConfigPublic))
+)]
+pub async fn oidc(State(state): State<AppState>) -> ApiResult<Json<OidcConfigPublic>> {
+    Ok(Json(state.services.oidc_config().await?.to_public()))
+}
+
+/// Replaces the single sign-on settings (superuser only). An omitted
+/// `client_secret` keeps the stored one.
+#[utoipa::path(
+    put, path = "/api/config/oidc", tag = "config", security(("bearer" = [])),
+    request_body = OidcConfigUpdate,
+    responses(
+        (status = 200, body = OidcConfigPublic),
+        (status = 400, description = "Enabling without URL, client id and secret", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn update_oidc(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiJson(update): ApiJson<OidcConfigUpdate>,
+) -> ApiResult<Json<OidcConfigPublic>> {
+    Ok(Json(
+        state.services.update_oidc_config(&actor, update).await?,
+    ))
+}
+
+/// The running version (no update check: PowerBeacon never calls the internet).
+#[utoipa::path(
+    get, path = "/api/config/about", tag = "config", security(("bearer" = [])),
+    responses((status = 200, body = About), (status = 401, body = ErrorBody))
+)]
+pub async fn about(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<About> {
+    Json(state.services.about())
+}
