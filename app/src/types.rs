@@ -202,6 +202,148 @@ pub struct About {
     pub database: String,
 }
 
+/// The operating system of a device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum OsType {
+    #[default]
+    Linux,
+    Windows,
+    Macos,
+}
+
+impl OsType {
+    /// The spelling used in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OsType::Linux => "linux",
+            OsType::Windows => "windows",
+            OsType::Macos => "macos",
+        }
+    }
+
+    /// Parses the JSON/database spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "linux" => Some(OsType::Linux),
+            "windows" => Some(OsType::Windows),
+            "macos" => Some(OsType::Macos),
+            _ => None,
+        }
+    }
+}
+
+/// Whether an agent has sent a heartbeat within the offline timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum AgentStatus {
+    Online,
+    Offline,
+}
+
+/// An agent as a device lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeviceAgentPublic {
+    pub id: Uuid,
+    pub hostname: String,
+    pub ip: String,
+    pub status: AgentStatus,
+}
+
+/// A device as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DevicePublic {
+    pub id: Uuid,
+    pub name: String,
+    /// Always `AA:BB:CC:DD:EE:FF`.
+    pub mac_address: String,
+    pub ip_address: Option<String>,
+    pub os_type: OsType,
+    pub is_active: bool,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub cluster_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub owner_name: Option<String>,
+    pub cluster_name: Option<String>,
+    pub agents: Vec<DeviceAgentPublic>,
+}
+
+/// `GET /api/devices`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DevicesPublic {
+    pub devices: Vec<DevicePublic>,
+    pub count: u64,
+}
+
+/// `POST /api/devices`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeviceCreate {
+    pub name: String,
+    /// `AA:BB:CC:DD:EE:FF`, `aa-bb-cc-dd-ee-ff` or `aabbccddeeff`.
+    pub mac_address: String,
+    #[serde(default)]
+    pub ip_address: Option<String>,
+    #[serde(default)]
+    pub os_type: Option<OsType>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub cluster_id: Option<Uuid>,
+    /// Agents that may wake this device; they must be in its cluster.
+    #[serde(default)]
+    pub agent_ids: Option<Vec<Uuid>>,
+}
+
+/// `PUT /api/devices/{id}`: only the fields given change; `null` clears
+/// `ip_address`, `description` and `cluster_id`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeviceUpdate {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub mac_address: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>))]
+    pub ip_address: Option<Option<String>>,
+    #[serde(default)]
+    pub os_type: Option<OsType>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>))]
+    pub description: Option<Option<String>>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Uuid>))]
+    pub cluster_id: Option<Option<Uuid>>,
+    #[serde(default)]
+    pub agent_ids: Option<Vec<Uuid>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 /// What a user may do, from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -245,6 +387,16 @@ mod tests {
         assert!(Role::Superuser > Role::Admin);
         assert!(Role::Admin > Role::User);
         assert!(Role::User > Role::Viewer);
+    }
+
+    #[test]
+    fn null_and_absent_differ_in_updates() {
+        let cleared: DeviceUpdate = serde_json::from_str(r#"{"ip_address": null}"#).unwrap();
+        assert_eq!(cleared.ip_address, Some(None));
+        let untouched: DeviceUpdate = serde_json::from_str("{}").unwrap();
+        assert_eq!(untouched.ip_address, None);
+        let set: DeviceUpdate = serde_json::from_str(r#"{"ip_address": "192.0.2.1"}"#).unwrap();
+        assert_eq!(set.ip_address, Some(Some("192.0.2.1".into())));
     }
 
     #[test]

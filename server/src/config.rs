@@ -50,6 +50,10 @@ pub struct Config {
     #[arg(long, env = "PB_ACCESS_TOKEN_MINUTES", default_value_t = 24 * 60)]
     pub access_token_minutes: u64,
 
+    /// An agent whose last heartbeat is older than this many seconds is offline.
+    #[arg(long, env = "PB_AGENT_OFFLINE_SECONDS", default_value_t = 90)]
+    pub agent_offline_seconds: u64,
+
     /// Log filter, in `tracing` syntax (e.g. `info` or `info,powerbeacon=debug`).
     #[arg(long = "log", env = "PB_LOG", default_value = "info")]
     pub log: String,
@@ -79,6 +83,7 @@ impl Config {
             db_max_connections: 4,
             jwt_secret: None,
             access_token_minutes: 60,
+            agent_offline_seconds: 90,
             log: "warn".into(),
             log_format: LogFormat::Text,
             max_body_bytes: 1024 * 1024,
@@ -107,6 +112,7 @@ mod tests {
             "PB_DB_MAX_CONNECTIONS",
             "PB_JWT_SECRET",
             "PB_ACCESS_TOKEN_MINUTES",
+            "PB_AGENT_OFFLINE_SECONDS",
             "PB_LOG",
             "PB_LOG_FORMAT",
             "PB_MAX_BODY_BYTES",

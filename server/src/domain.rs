@@ -148,6 +148,74 @@ impl fmt::Debug for NewPassword {
     }
 }
 
+/// A short name for a device or cluster: 1–100 characters, no control characters.
+pub fn parse_name(field: &'static str, input: &str) -> Result<String, Invalid> {
+    let name = input.trim();
+    if name.is_empty() {
+        return Err(Invalid::new(field, "A name is required."));
+    }
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(Invalid::new(
+            field,
+            "A name has at most 100 characters and no control characters.",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// A free-text description: at most 1000 characters; blank means none.
+pub fn parse_description(input: Option<&str>) -> Result<Option<String>, Invalid> {
+    match non_blank(input) {
+        Some(text) if text.chars().count() > 1000 => Err(Invalid::new(
+            "description",
+            "A description has at most 1000 characters.",
+        )),
+        other => Ok(other.map(str::to_string)),
+    }
+}
+
+/// Tags: each 1–50 characters after trimming, at most 32, duplicates dropped
+/// (first spelling kept, order kept).
+pub fn parse_tags(input: &[String]) -> Result<Vec<String>, Invalid> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in input {
+        let tag = tag.trim();
+        if tag.is_empty() || tag.chars().count() > 50 || tag.chars().any(char::is_control) {
+            return Err(Invalid::new("tags", "Each tag has 1 to 50 characters."));
+        }
+        if !tags.iter().any(|t| t == tag) {
+            tags.push(tag.to_string());
+        }
+    }
+    if tags.len() > 32 {
+        return Err(Invalid::new("tags", "At most 32 tags."));
+    }
+    Ok(tags)
+}
+
+/// A MAC address in any accepted spelling, returned canonical.
+pub fn parse_mac(input: &str) -> Result<String, Invalid> {
+    powerbeacon_agent::MacAddress::parse(input)
+        .map(|mac| mac.to_string())
+        .map_err(|error| Invalid::new("mac_address", error.to_string()))
+}
+
+/// An IPv4 or IPv6 address, returned in its canonical spelling; blank means none.
+pub fn parse_ip(input: Option<&str>) -> Result<Option<String>, Invalid> {
+    non_blank(input)
+        .map(|text| {
+            text.parse::<std::net::IpAddr>()
+                .map(|ip| ip.to_string())
+                .map_err(|_| {
+                    Invalid::new(
+                        "ip_address",
+                        format!("{text:?} is not an IPv4 or IPv6 address."),
+                    )
+                })
+        })
+        .transpose()
+}
+
 /// Treats an empty or blank optional text as absent.
 pub fn non_blank(input: Option<&str>) -> Option<&str> {
     input.map(str::trim).filter(|text| !text.is_empty())
@@ -213,6 +281,37 @@ mod tests {
         assert_eq!(
             format!("{:?}", NewPassword::parse("secret-pass").unwrap()),
             "NewPassword(<redacted>)"
+        );
+    }
+
+    #[test]
+    fn device_fields() {
+        assert_eq!(parse_name("name", "  nas ").unwrap(), "nas");
+        assert!(parse_name("name", " ").is_err());
+        assert!(parse_name("name", &"x".repeat(101)).is_err());
+        assert_eq!(parse_mac("aa-bb-cc-dd-ee-0f").unwrap(), "AA:BB:CC:DD:EE:0F");
+        assert_eq!(parse_mac("nope").unwrap_err().field, "mac_address");
+        assert_eq!(
+            parse_ip(Some("2001:DB8::1")).unwrap().as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(parse_ip(Some(" ")).unwrap(), None);
+        for bad in ["192.0.2.256", "192.0.2", "host.example", "1.2.3.4/24"] {
+            assert_eq!(
+                parse_ip(Some(bad)).unwrap_err().field,
+                "ip_address",
+                "{bad}"
+            );
+        }
+        let tags = parse_tags(&[" lab ".into(), "lab".into(), "rack-2".into()]).unwrap();
+        assert_eq!(tags, ["lab", "rack-2"]);
+        assert!(parse_tags(&["".into()]).is_err());
+        assert!(parse_tags(&(0..33).map(|i| i.to_string()).collect::<Vec<_>>()).is_err());
+        assert_eq!(
+            parse_description(Some(&"d".repeat(1001)))
+                .unwrap_err()
+                .field,
+            "description"
         );
     }
 

@@ -15,7 +15,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::security::random_secret;
-use crate::services::Services;
+use crate::services::{ServiceSettings, Services};
 use crate::state::AppState;
 use crate::storage::{self, ConnectOptions, StorageError, keys};
 use crate::{api, web};
@@ -63,8 +63,11 @@ impl Application {
         };
         tracing::info!(engine = store.engine().name(), "database ready");
 
-        let token_lifetime = Duration::from_secs(config.access_token_minutes.saturating_mul(60));
-        let services = Services::new(store, &jwt_secret, token_lifetime);
+        let settings = ServiceSettings {
+            token_lifetime: Duration::from_secs(config.access_token_minutes.saturating_mul(60)),
+            agent_offline_after: Duration::from_secs(config.agent_offline_seconds),
+        };
+        let services = Services::new(store, &jwt_secret, settings);
         let listener =
             TcpListener::bind(config.bind)
                 .await

@@ -33,6 +33,11 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         super::config::oidc,
         super::config::update_oidc,
         super::config::about,
+        super::devices::list,
+        super::devices::get,
+        super::devices::create,
+        super::devices::update,
+        super::devices::delete,
     ),
     components(schemas(app::types::ErrorBody)),
     modifiers(&BearerAuth),
@@ -42,6 +47,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "auth", description = "Signing in"),
         (name = "users", description = "Accounts and roles"),
         (name = "config", description = "Instance configuration"),
+        (name = "devices", description = "Machines to wake"),
     )
 )]
 pub struct ApiDoc;

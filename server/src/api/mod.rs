@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod devices;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -28,6 +29,13 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/auth/me", get(auth::me))
         .route("/config/oidc", get(config::oidc).put(config::update_oidc))
         .route("/config/about", get(config::about))
+        .route("/devices", get(devices::list).post(devices::create))
+        .route(
+            "/devices/{id}",
+            get(devices::get)
+                .put(devices::update)
+                .delete(devices::delete),
+        )
         .route("/users", get(users::list).post(users::create))
         .route("/users/me", get(users::me).patch(users::update_me))
         .route("/users/me/password", patch(users::change_password))

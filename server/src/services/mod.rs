@@ -3,6 +3,7 @@
 
 mod auth;
 pub mod config;
+pub mod devices;
 mod error;
 mod setup;
 pub mod throttle;
@@ -26,16 +27,39 @@ pub struct Services {
     store: Arc<dyn Store>,
     tokens: TokenKeys,
     throttle: Arc<LoginThrottle>,
+    settings: ServiceSettings,
+}
+
+/// Tunables of the service layer.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceSettings {
+    /// How long an access token is valid.
+    pub token_lifetime: Duration,
+    /// An agent silent for this long is offline.
+    pub agent_offline_after: Duration,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self {
+            token_lifetime: Duration::from_secs(24 * 3600),
+            agent_offline_after: Duration::from_secs(90),
+        }
+    }
 }
 
 impl Services {
-    /// Services over `store`, signing access tokens valid for `token_lifetime`
-    /// with `jwt_secret`.
-    pub fn new(store: Arc<dyn Store>, jwt_secret: &SecretString, token_lifetime: Duration) -> Self {
+    /// Services over `store`, signing access tokens with `jwt_secret`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        jwt_secret: &SecretString,
+        settings: ServiceSettings,
+    ) -> Self {
         Self {
             store,
-            tokens: TokenKeys::new(jwt_secret, token_lifetime),
+            tokens: TokenKeys::new(jwt_secret, settings.token_lifetime),
             throttle: Arc::new(LoginThrottle::new(ThrottleLimits::default())),
+            settings,
         }
     }
 

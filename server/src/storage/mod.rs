@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::StorageError;
-pub use models::{NewUser, UserRecord};
+pub use models::{AgentRef, ClusterRef, DeviceRecord, DeviceView, NewUser, UserRecord};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -106,6 +106,37 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a user; `false` when none existed. Refuses the last active
     /// superuser like [`Store::update_user`].
     async fn delete_user(&self, id: uuid::Uuid) -> Result<bool, StorageError>;
+
+    /// One page of devices, newest first, with owner, cluster and agents; and the total.
+    async fn list_device_views(&self, page: Page) -> Result<(Vec<DeviceView>, u64), StorageError>;
+
+    /// One device with owner, cluster and agents.
+    async fn device_view(&self, id: uuid::Uuid) -> Result<Option<DeviceView>, StorageError>;
+
+    /// Inserts a device linked to `agent_ids`; a taken MAC is a conflict on
+    /// `devices_mac_address_key`.
+    async fn insert_device(
+        &self,
+        device: &DeviceRecord,
+        agent_ids: &[uuid::Uuid],
+    ) -> Result<(), StorageError>;
+
+    /// Writes every field of a device (stamping `updated_at`) and, when
+    /// given, replaces its agent links; `false` when no such device exists.
+    async fn update_device(
+        &self,
+        device: &DeviceRecord,
+        agent_ids: Option<&[uuid::Uuid]>,
+    ) -> Result<bool, StorageError>;
+
+    /// Deletes a device and its agent links; `false` when none existed.
+    async fn delete_device(&self, id: uuid::Uuid) -> Result<bool, StorageError>;
+
+    /// A cluster's id, name and owner.
+    async fn cluster_ref(&self, id: uuid::Uuid) -> Result<Option<ClusterRef>, StorageError>;
+
+    /// An agent's identity, cluster and liveness.
+    async fn agent_ref(&self, id: uuid::Uuid) -> Result<Option<AgentRef>, StorageError>;
 
     /// A stored setting.
     async fn setting(&self, key: &str) -> Result<Option<String>, StorageError>;

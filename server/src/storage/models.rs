@@ -65,3 +65,49 @@ impl NewUser {
 pub(super) fn parse_role(text: &str) -> Result<Role, super::StorageError> {
     Role::parse(text).ok_or_else(|| super::StorageError::Corrupt(format!("unknown role {text:?}")))
 }
+
+/// A device row. The MAC is stored canonical (`AA:BB:CC:DD:EE:FF`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub mac_address: String,
+    pub ip_address: Option<String>,
+    pub os_type: String,
+    pub is_active: bool,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub cluster_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A device with the names around it, as listings show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceView {
+    pub device: DeviceRecord,
+    pub owner_name: Option<String>,
+    pub cluster_name: Option<String>,
+    /// Linked agents, by hostname.
+    pub agents: Vec<AgentRef>,
+}
+
+/// What a device or a permission check needs to know about an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRef {
+    pub id: Uuid,
+    pub hostname: String,
+    pub ip: String,
+    pub cluster_id: Option<Uuid>,
+    pub approved: bool,
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+/// What a permission check needs to know about a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterRef {
+    pub id: Uuid,
+    pub name: String,
+    pub owner_id: Option<Uuid>,
+}

@@ -47,6 +47,10 @@ fn row_id(row: &PgRow, column: &str) -> Result<Uuid, sqlx::Error> {
     row.try_get(column)
 }
 
+fn row_opt_id(row: &PgRow, column: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    row.try_get(column)
+}
+
 /// Key of the transaction-scoped advisory lock that serializes checks
 /// spanning several rows (such as "one active superuser remains").
 const SERIALIZED_LOCK: i64 = 0x5042_0001;

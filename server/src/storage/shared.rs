@@ -32,6 +32,66 @@ macro_rules! impl_store {
             })
         }
 
+        fn device_from_row(
+            row: &$row,
+        ) -> Result<$crate::storage::DeviceView, $crate::storage::StorageError> {
+            use sqlx::Row as _;
+            let tags: sqlx::types::Json<Vec<String>> = row.try_get("tags")?;
+            Ok($crate::storage::DeviceView {
+                device: $crate::storage::DeviceRecord {
+                    id: row_id(row, "id")?,
+                    name: row.try_get("name")?,
+                    mac_address: row.try_get("mac_address")?,
+                    ip_address: row.try_get("ip_address")?,
+                    os_type: row.try_get("os_type")?,
+                    is_active: row.try_get("is_active")?,
+                    description: row.try_get("description")?,
+                    tags: tags.0,
+                    cluster_id: row_opt_id(row, "cluster_id")?,
+                    owner_id: row_opt_id(row, "owner_id")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                },
+                owner_name: row.try_get("owner_name")?,
+                cluster_name: row.try_get("cluster_name")?,
+                agents: Vec::new(),
+            })
+        }
+
+        fn agent_ref_from_row(
+            row: &$row,
+        ) -> Result<$crate::storage::AgentRef, $crate::storage::StorageError> {
+            use sqlx::Row as _;
+            Ok($crate::storage::AgentRef {
+                id: row_id(row, "id")?,
+                hostname: row.try_get("hostname")?,
+                ip: row.try_get("ip")?,
+                cluster_id: row_opt_id(row, "cluster_id")?,
+                approved: row.try_get("approved")?,
+                last_seen: row.try_get("last_seen")?,
+            })
+        }
+
+        /// Writes a device's agent links inside `tx`.
+        async fn link_agents(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            device_id: uuid::Uuid,
+            agent_ids: &[uuid::Uuid],
+        ) -> Result<(), $crate::storage::StorageError> {
+            sqlx::query(sql::DELETE_DEVICE_AGENTS)
+                .bind(db_id(device_id))
+                .execute(&mut **tx)
+                .await?;
+            for agent_id in agent_ids {
+                sqlx::query(sql::INSERT_DEVICE_AGENT)
+                    .bind(db_id(device_id))
+                    .bind(db_id(*agent_id))
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Ok(())
+        }
+
         #[async_trait::async_trait]
         impl $crate::storage::Store for $store {
             fn engine(&self) -> $crate::storage::Engine {
@@ -213,6 +273,168 @@ macro_rules! impl_store {
                 }
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn list_device_views(
+                &self,
+                page: $crate::storage::Page,
+            ) -> Result<(Vec<$crate::storage::DeviceView>, u64), $crate::storage::StorageError>
+            {
+                let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+                let skip = i64::try_from(page.skip).unwrap_or(i64::MAX);
+                let rows = sqlx::query(sql::SELECT_DEVICE_VIEWS_PAGE)
+                    .bind(limit)
+                    .bind(skip)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut views = rows
+                    .iter()
+                    .map(device_from_row)
+                    .collect::<Result<Vec<_>, _>>()?;
+                let links = sqlx::query(sql::SELECT_AGENTS_OF_DEVICE_PAGE)
+                    .bind(limit)
+                    .bind(skip)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut by_device: std::collections::HashMap<
+                    uuid::Uuid,
+                    Vec<$crate::storage::AgentRef>,
+                > = std::collections::HashMap::new();
+                for row in &links {
+                    by_device
+                        .entry(row_id(row, "device_id")?)
+                        .or_default()
+                        .push(agent_ref_from_row(row)?);
+                }
+                for view in &mut views {
+                    view.agents = by_device.remove(&view.device.id).unwrap_or_default();
+                }
+                let count: i64 = sqlx::query_scalar(sql::COUNT_DEVICES)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok((views, count.try_into().unwrap_or_default()))
+            }
+
+            async fn device_view(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::storage::DeviceView>, $crate::storage::StorageError> {
+                let Some(row) = sqlx::query(sql::SELECT_DEVICE_VIEW)
+                    .bind(db_id(id))
+                    .fetch_optional(&self.pool)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let mut view = device_from_row(&row)?;
+                view.agents = sqlx::query(sql::SELECT_AGENTS_OF_DEVICE)
+                    .bind(db_id(id))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(agent_ref_from_row)
+                    .collect::<Result<_, _>>()?;
+                Ok(Some(view))
+            }
+
+            async fn insert_device(
+                &self,
+                device: &$crate::storage::DeviceRecord,
+                agent_ids: &[uuid::Uuid],
+            ) -> Result<(), $crate::storage::StorageError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(sql::INSERT_DEVICE)
+                    .bind(db_id(device.id))
+                    .bind(&device.name)
+                    .bind(&device.mac_address)
+                    .bind(&device.ip_address)
+                    .bind(&device.os_type)
+                    .bind(device.is_active)
+                    .bind(&device.description)
+                    .bind(sqlx::types::Json(&device.tags))
+                    .bind(device.cluster_id.map(db_id))
+                    .bind(device.owner_id.map(db_id))
+                    .bind(device.created_at)
+                    .bind(device.updated_at)
+                    .execute(&mut *tx)
+                    .await?;
+                link_agents(&mut tx, device.id, agent_ids).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn update_device(
+                &self,
+                device: &$crate::storage::DeviceRecord,
+                agent_ids: Option<&[uuid::Uuid]>,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let mut tx = self.pool.begin().await?;
+                let updated = sqlx::query(sql::UPDATE_DEVICE)
+                    .bind(db_id(device.id))
+                    .bind(&device.name)
+                    .bind(&device.mac_address)
+                    .bind(&device.ip_address)
+                    .bind(&device.os_type)
+                    .bind(device.is_active)
+                    .bind(&device.description)
+                    .bind(sqlx::types::Json(&device.tags))
+                    .bind(device.cluster_id.map(db_id))
+                    .bind(device.updated_at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if updated == 0 {
+                    return Ok(false);
+                }
+                if let Some(agent_ids) = agent_ids {
+                    link_agents(&mut tx, device.id, agent_ids).await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn delete_device(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let deleted = sqlx::query(sql::DELETE_DEVICE)
+                    .bind(db_id(id))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(deleted > 0)
+            }
+
+            async fn cluster_ref(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::storage::ClusterRef>, $crate::storage::StorageError> {
+                use sqlx::Row as _;
+                let Some(row) = sqlx::query(sql::SELECT_CLUSTER_REF)
+                    .bind(db_id(id))
+                    .fetch_optional(&self.pool)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some($crate::storage::ClusterRef {
+                    id: row_id(&row, "id")?,
+                    name: row.try_get("name")?,
+                    owner_id: row_opt_id(&row, "owner_id")?,
+                }))
+            }
+
+            async fn agent_ref(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::storage::AgentRef>, $crate::storage::StorageError> {
+                sqlx::query(sql::SELECT_AGENT_REF)
+                    .bind(db_id(id))
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(agent_ref_from_row)
+                    .transpose()
             }
 
             async fn setting(

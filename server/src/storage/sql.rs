@@ -48,3 +48,79 @@ pub const COUNT_ACTIVE_SUPERUSERS: &str =
 
 pub const UPSERT_SETTING: &str = "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
+
+macro_rules! device_columns {
+    () => {
+        "d.id, d.name, d.mac_address, d.ip_address, d.os_type, d.is_active, d.description, d.tags, \
+         d.cluster_id, d.owner_id, d.created_at, d.updated_at, \
+         u.username AS owner_name, c.name AS cluster_name"
+    };
+}
+
+macro_rules! device_from {
+    () => {
+        " FROM devices d LEFT JOIN users u ON u.id = d.owner_id LEFT JOIN clusters c ON c.id = d.cluster_id"
+    };
+}
+
+/// Newest first; ties broken by id so pages never overlap.
+pub const SELECT_DEVICE_VIEWS_PAGE: &str = concat!(
+    "SELECT ",
+    device_columns!(),
+    device_from!(),
+    " ORDER BY d.created_at DESC, d.id DESC LIMIT $1 OFFSET $2"
+);
+
+pub const SELECT_DEVICE_VIEW: &str = concat!(
+    "SELECT ",
+    device_columns!(),
+    device_from!(),
+    " WHERE d.id = $1"
+);
+
+pub const COUNT_DEVICES: &str = "SELECT COUNT(*) FROM devices";
+
+macro_rules! agent_ref_columns {
+    () => {
+        "a.id, a.hostname, a.ip, a.cluster_id, a.approved, a.last_seen"
+    };
+}
+
+/// The agents of the devices on one page of [`SELECT_DEVICE_VIEWS_PAGE`].
+pub const SELECT_AGENTS_OF_DEVICE_PAGE: &str = concat!(
+    "SELECT da.device_id, ",
+    agent_ref_columns!(),
+    " FROM device_agents da JOIN agents a ON a.id = da.agent_id \
+     WHERE da.device_id IN (SELECT id FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) \
+     ORDER BY a.hostname, a.id"
+);
+
+pub const SELECT_AGENTS_OF_DEVICE: &str = concat!(
+    "SELECT da.device_id, ",
+    agent_ref_columns!(),
+    " FROM device_agents da JOIN agents a ON a.id = da.agent_id WHERE da.device_id = $1 \
+     ORDER BY a.hostname, a.id"
+);
+
+pub const SELECT_AGENT_REF: &str = concat!(
+    "SELECT ",
+    agent_ref_columns!(),
+    " FROM agents a WHERE a.id = $1"
+);
+
+pub const SELECT_CLUSTER_REF: &str = "SELECT id, name, owner_id FROM clusters WHERE id = $1";
+
+pub const INSERT_DEVICE: &str = "INSERT INTO devices (id, name, mac_address, ip_address, os_type, \
+    is_active, description, tags, cluster_id, owner_id, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+pub const UPDATE_DEVICE: &str = "UPDATE devices SET name = $2, mac_address = $3, ip_address = $4, \
+    os_type = $5, is_active = $6, description = $7, tags = $8, cluster_id = $9, updated_at = $10 \
+    WHERE id = $1";
+
+pub const DELETE_DEVICE: &str = "DELETE FROM devices WHERE id = $1";
+
+pub const INSERT_DEVICE_AGENT: &str =
+    "INSERT INTO device_agents (device_id, agent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+
+pub const DELETE_DEVICE_AGENTS: &str = "DELETE FROM device_agents WHERE device_id = $1";

@@ -80,6 +80,12 @@ fn row_id(row: &SqliteRow, column: &str) -> Result<Uuid, sqlx::Error> {
     Ok(row.try_get::<Hyphenated, _>(column)?.into_uuid())
 }
 
+fn row_opt_id(row: &SqliteRow, column: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    Ok(row
+        .try_get::<Option<Hyphenated>, _>(column)?
+        .map(Hyphenated::into_uuid))
+}
+
 /// `BEGIN IMMEDIATE` takes SQLite's write lock at once, so serialized
 /// transactions never interleave their reads and writes.
 async fn begin_serialized(

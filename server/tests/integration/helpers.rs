@@ -267,6 +267,70 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Runs SQL directly on this app's database, to arrange rows no API
+    /// creates yet. `{id:…}` and `{now}` are written per engine.
+    pub async fn raw_sql(&self, sql: &str) {
+        let db = self.db.as_ref().expect("database");
+        let engine = self.services.store().engine();
+        let sql = match engine {
+            powerbeacon::storage::Engine::Sqlite => {
+                sql.replace("{now}", "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
+            }
+            powerbeacon::storage::Engine::Postgres => sql.replace("{now}", "now()"),
+        };
+        match &db.url {
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+            None => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(db.dir.path().join("powerbeacon.db"))
+                    .foreign_keys(true);
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+        }
+    }
+
+    /// Inserts a cluster owned by `owner_id` and returns its id.
+    pub async fn insert_cluster(&self, name: &str, owner_id: &str) -> String {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.raw_sql(&format!(
+            "INSERT INTO clusters (id, name, owner_id, created_at, updated_at) \
+             VALUES ('{id}', '{name}', '{owner_id}', {{now}}, {{now}})"
+        ))
+        .await;
+        id
+    }
+
+    /// Inserts an approved agent in `cluster_id` (or none), last seen now
+    /// when `online`, and returns its id.
+    pub async fn insert_agent(
+        &self,
+        hostname: &str,
+        cluster_id: Option<&str>,
+        online: bool,
+    ) -> String {
+        let id = uuid::Uuid::new_v4().to_string();
+        let cluster = cluster_id.map_or("NULL".to_string(), |c| format!("'{c}'"));
+        let last_seen = if online { "{now}" } else { "NULL" };
+        self.raw_sql(&format!(
+            "INSERT INTO agents (id, hostname, ip, port, token, cluster_id, last_seen, created_at, updated_at) \
+             VALUES ('{id}', '{hostname}', '127.0.0.1', 18080, 'token-{id}', {cluster}, {last_seen}, {{now}}, {{now}})"
+        ))
+        .await;
+        id
+    }
+
     /// Stops the server gracefully and drops its database.
     pub async fn finish(mut self) {
         if let Some(tx) = self.shutdown.take() {

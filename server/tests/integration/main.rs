@@ -8,6 +8,7 @@ mod helpers;
 
 mod api_auth;
 mod api_config;
+mod api_devices;
 mod api_docs;
 mod api_errors;
 mod api_health;

@@ -1,0 +1,101 @@
+//! `/api/devices`: the machines to wake.
+
+use app::types::{DeviceCreate, DevicePublic, DeviceUpdate, DevicesPublic, Message};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use uuid::Uuid;
+
+use super::error::ApiResult;
+use super::extract::{ApiJson, ApiPath, AuthUser, Pagination};
+use crate::state::AppState;
+
+type ErrorBody = app::types::ErrorBody;
+
+/// Every device, newest first.
+#[utoipa::path(
+    get, path = "/api/devices", tag = "devices", security(("bearer" = [])),
+    params(("skip" = Option<u64>, Query, description = "Rows to skip (default 0)"),
+           ("limit" = Option<u64>, Query, description = "Rows to return, 1–1000 (default 100)")),
+    responses((status = 200, body = DevicesPublic), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Pagination(page): Pagination,
+) -> ApiResult<Json<DevicesPublic>> {
+    Ok(Json(state.services.list_devices(&actor, page).await?))
+}
+
+/// One device.
+#[utoipa::path(
+    get, path = "/api/devices/{id}", tag = "devices", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = DevicePublic), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<DevicePublic>> {
+    Ok(Json(state.services.get_device(&actor, id).await?))
+}
+
+/// Registers a device owned by the caller (users and up).
+#[utoipa::path(
+    post, path = "/api/devices", tag = "devices", security(("bearer" = [])), request_body = DeviceCreate,
+    responses(
+        (status = 201, body = DevicePublic),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Viewer, or cluster not manageable", body = ErrorBody),
+        (status = 404, description = "Unknown cluster or agent", body = ErrorBody),
+        (status = 409, description = "MAC address taken", body = ErrorBody),
+        (status = 422, description = "Invalid field, or agents outside the device's cluster", body = ErrorBody),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiJson(request): ApiJson<DeviceCreate>,
+) -> ApiResult<(StatusCode, Json<DevicePublic>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.services.create_device(&actor, request).await?),
+    ))
+}
+
+/// Changes the fields given (managers of the device).
+#[utoipa::path(
+    put, path = "/api/devices/{id}", tag = "devices", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = DeviceUpdate,
+    responses(
+        (status = 200, body = DevicePublic), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<DeviceUpdate>,
+) -> ApiResult<Json<DevicePublic>> {
+    Ok(Json(
+        state.services.update_device(&actor, id, request).await?,
+    ))
+}
+
+/// Deletes a device (managers of the device).
+#[utoipa::path(
+    delete, path = "/api/devices/{id}", tag = "devices", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Message>> {
+    Ok(Json(state.services.delete_device(&actor, id).await?))
+}
