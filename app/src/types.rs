@@ -335,6 +335,73 @@ pub struct DeviceUpdate {
     pub agent_ids: Option<Vec<Uuid>>,
 }
 
+/// A cluster as listings show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ClusterPublic {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub owner_id: Option<Uuid>,
+    pub owner_name: Option<String>,
+    pub device_count: u64,
+    pub agent_count: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `GET /api/clusters/{id}`: the cluster with its devices and agents, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ClusterDetailPublic {
+    #[serde(flatten)]
+    pub cluster: ClusterPublic,
+    pub devices: Vec<DevicePublic>,
+    pub agents: Vec<DeviceAgentPublic>,
+}
+
+/// `GET /api/clusters`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ClustersPublic {
+    pub clusters: Vec<ClusterPublic>,
+    pub count: u64,
+}
+
+/// `POST /api/clusters`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ClusterCreate {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub device_ids: Option<Vec<Uuid>>,
+    #[serde(default)]
+    pub agent_ids: Option<Vec<Uuid>>,
+}
+
+/// `PUT /api/clusters/{id}`: only the fields given change; a member list,
+/// when given, replaces the old one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ClusterUpdate {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>))]
+    pub description: Option<Option<String>>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub device_ids: Option<Vec<Uuid>>,
+    #[serde(default)]
+    pub agent_ids: Option<Vec<Uuid>>,
+}
+
 /// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
 fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where

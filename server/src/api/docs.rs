@@ -38,6 +38,11 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         super::devices::create,
         super::devices::update,
         super::devices::delete,
+        super::clusters::list,
+        super::clusters::get,
+        super::clusters::create,
+        super::clusters::update,
+        super::clusters::delete,
     ),
     components(schemas(app::types::ErrorBody)),
     modifiers(&BearerAuth),
@@ -48,6 +53,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "users", description = "Accounts and roles"),
         (name = "config", description = "Instance configuration"),
         (name = "devices", description = "Machines to wake"),
+        (name = "clusters", description = "Groups of devices and agents"),
     )
 )]
 pub struct ApiDoc;

@@ -2,6 +2,7 @@
 //! map the result. One module per area, each contributing its routes.
 
 pub mod auth;
+pub mod clusters;
 pub mod config;
 pub mod devices;
 pub mod docs;
@@ -29,6 +30,13 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/auth/me", get(auth::me))
         .route("/config/oidc", get(config::oidc).put(config::update_oidc))
         .route("/config/about", get(config::about))
+        .route("/clusters", get(clusters::list).post(clusters::create))
+        .route(
+            "/clusters/{id}",
+            get(clusters::get)
+                .put(clusters::update)
+                .delete(clusters::delete),
+        )
         .route("/devices", get(devices::list).post(devices::create))
         .route(
             "/devices/{id}",

@@ -270,7 +270,8 @@ impl Services {
     }
 }
 
-fn dedup(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+/// The ids in their first order, each once.
+pub(super) fn dedup(mut ids: Vec<Uuid>) -> Vec<Uuid> {
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(*id));
     ids

@@ -2,6 +2,7 @@
 //! browser app's server functions both call these methods.
 
 mod auth;
+mod clusters;
 pub mod config;
 pub mod devices;
 mod error;

@@ -13,7 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::StorageError;
-pub use models::{AgentRef, ClusterRef, DeviceRecord, DeviceView, NewUser, UserRecord};
+pub use models::{
+    AgentRef, ClusterRecord, ClusterRef, ClusterView, DeviceRecord, DeviceView, Membership,
+    NewUser, UserRecord,
+};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -131,6 +134,38 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes a device and its agent links; `false` when none existed.
     async fn delete_device(&self, id: uuid::Uuid) -> Result<bool, StorageError>;
+
+    /// One page of clusters, newest first, with counts; and the total.
+    async fn list_cluster_views(&self, page: Page)
+    -> Result<(Vec<ClusterView>, u64), StorageError>;
+
+    /// One cluster with counts.
+    async fn cluster_view(&self, id: uuid::Uuid) -> Result<Option<ClusterView>, StorageError>;
+
+    /// The ids of a cluster's devices (by name) and its agents (by hostname).
+    async fn cluster_members(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<(Vec<uuid::Uuid>, Vec<AgentRef>), StorageError>;
+
+    /// Inserts a cluster and moves the given devices and agents into it.
+    async fn insert_cluster(
+        &self,
+        cluster: &ClusterRecord,
+        members: &Membership,
+    ) -> Result<(), StorageError>;
+
+    /// Writes a cluster's fields; a given member list replaces the old one.
+    /// Links between its devices and agents outside it are dropped.
+    /// `false` when no such cluster exists.
+    async fn update_cluster(
+        &self,
+        cluster: &ClusterRecord,
+        members: &Membership,
+    ) -> Result<bool, StorageError>;
+
+    /// Deletes a cluster; its devices and agents stay, detached.
+    async fn delete_cluster(&self, id: uuid::Uuid) -> Result<bool, StorageError>;
 
     /// A cluster's id, name and owner.
     async fn cluster_ref(&self, id: uuid::Uuid) -> Result<Option<ClusterRef>, StorageError>;

@@ -111,3 +111,31 @@ pub struct ClusterRef {
     pub name: String,
     pub owner_id: Option<Uuid>,
 }
+
+/// A cluster row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub owner_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A cluster with its owner's name and member counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterView {
+    pub cluster: ClusterRecord,
+    pub owner_name: Option<String>,
+    pub device_count: u64,
+    pub agent_count: u64,
+}
+
+/// Who belongs to a cluster; `None` leaves that side as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Membership {
+    pub device_ids: Option<Vec<Uuid>>,
+    pub agent_ids: Option<Vec<Uuid>>,
+}

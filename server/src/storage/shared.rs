@@ -72,6 +72,69 @@ macro_rules! impl_store {
             })
         }
 
+        fn cluster_from_row(
+            row: &$row,
+        ) -> Result<$crate::storage::ClusterView, $crate::storage::StorageError> {
+            use sqlx::Row as _;
+            let tags: sqlx::types::Json<Vec<String>> = row.try_get("tags")?;
+            let device_count: i64 = row.try_get("device_count")?;
+            let agent_count: i64 = row.try_get("agent_count")?;
+            Ok($crate::storage::ClusterView {
+                cluster: $crate::storage::ClusterRecord {
+                    id: row_id(row, "id")?,
+                    name: row.try_get("name")?,
+                    description: row.try_get("description")?,
+                    tags: tags.0,
+                    owner_id: row_opt_id(row, "owner_id")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                },
+                owner_name: row.try_get("owner_name")?,
+                device_count: device_count.try_into().unwrap_or_default(),
+                agent_count: agent_count.try_into().unwrap_or_default(),
+            })
+        }
+
+        /// Replaces the given sides of a cluster's membership inside `tx`,
+        /// then drops device↔agent links that now cross its border.
+        async fn set_members(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            cluster_id: uuid::Uuid,
+            members: &$crate::storage::Membership,
+        ) -> Result<(), $crate::storage::StorageError> {
+            if let Some(device_ids) = &members.device_ids {
+                sqlx::query(sql::DETACH_CLUSTER_DEVICES)
+                    .bind(db_id(cluster_id))
+                    .execute(&mut **tx)
+                    .await?;
+                for id in device_ids {
+                    sqlx::query(sql::ATTACH_DEVICE)
+                        .bind(db_id(cluster_id))
+                        .bind(db_id(*id))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+            if let Some(agent_ids) = &members.agent_ids {
+                sqlx::query(sql::DETACH_CLUSTER_AGENTS)
+                    .bind(db_id(cluster_id))
+                    .execute(&mut **tx)
+                    .await?;
+                for id in agent_ids {
+                    sqlx::query(sql::ATTACH_AGENT)
+                        .bind(db_id(cluster_id))
+                        .bind(db_id(*id))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+            sqlx::query(sql::PRUNE_CLUSTER_LINKS)
+                .bind(db_id(cluster_id))
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+
         /// Writes a device's agent links inside `tx`.
         async fn link_agents(
             tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
@@ -398,6 +461,119 @@ macro_rules! impl_store {
                 id: uuid::Uuid,
             ) -> Result<bool, $crate::storage::StorageError> {
                 let deleted = sqlx::query(sql::DELETE_DEVICE)
+                    .bind(db_id(id))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(deleted > 0)
+            }
+
+            async fn list_cluster_views(
+                &self,
+                page: $crate::storage::Page,
+            ) -> Result<(Vec<$crate::storage::ClusterView>, u64), $crate::storage::StorageError>
+            {
+                let rows = sqlx::query(sql::SELECT_CLUSTER_VIEWS_PAGE)
+                    .bind(i64::try_from(page.limit).unwrap_or(i64::MAX))
+                    .bind(i64::try_from(page.skip).unwrap_or(i64::MAX))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let views = rows
+                    .iter()
+                    .map(cluster_from_row)
+                    .collect::<Result<Vec<_>, _>>()?;
+                let count: i64 = sqlx::query_scalar(sql::COUNT_CLUSTERS)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok((views, count.try_into().unwrap_or_default()))
+            }
+
+            async fn cluster_view(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::storage::ClusterView>, $crate::storage::StorageError> {
+                sqlx::query(sql::SELECT_CLUSTER_VIEW)
+                    .bind(db_id(id))
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(cluster_from_row)
+                    .transpose()
+            }
+
+            async fn cluster_members(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<
+                (Vec<uuid::Uuid>, Vec<$crate::storage::AgentRef>),
+                $crate::storage::StorageError,
+            > {
+                let device_ids = sqlx::query(sql::SELECT_DEVICE_IDS_OF_CLUSTER)
+                    .bind(db_id(id))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|row| row_id(row, "id"))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let agents = sqlx::query(sql::SELECT_AGENT_REFS_OF_CLUSTER)
+                    .bind(db_id(id))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(agent_ref_from_row)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((device_ids, agents))
+            }
+
+            async fn insert_cluster(
+                &self,
+                cluster: &$crate::storage::ClusterRecord,
+                members: &$crate::storage::Membership,
+            ) -> Result<(), $crate::storage::StorageError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(sql::INSERT_CLUSTER)
+                    .bind(db_id(cluster.id))
+                    .bind(&cluster.name)
+                    .bind(&cluster.description)
+                    .bind(sqlx::types::Json(&cluster.tags))
+                    .bind(cluster.owner_id.map(db_id))
+                    .bind(cluster.created_at)
+                    .bind(cluster.updated_at)
+                    .execute(&mut *tx)
+                    .await?;
+                set_members(&mut tx, cluster.id, members).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn update_cluster(
+                &self,
+                cluster: &$crate::storage::ClusterRecord,
+                members: &$crate::storage::Membership,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let mut tx = self.pool.begin().await?;
+                let updated = sqlx::query(sql::UPDATE_CLUSTER)
+                    .bind(db_id(cluster.id))
+                    .bind(&cluster.name)
+                    .bind(&cluster.description)
+                    .bind(sqlx::types::Json(&cluster.tags))
+                    .bind(cluster.updated_at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if updated == 0 {
+                    return Ok(false);
+                }
+                set_members(&mut tx, cluster.id, members).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn delete_cluster(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let deleted = sqlx::query(sql::DELETE_CLUSTER)
                     .bind(db_id(id))
                     .execute(&self.pool)
                     .await?

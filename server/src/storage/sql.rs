@@ -124,3 +124,54 @@ pub const INSERT_DEVICE_AGENT: &str =
     "INSERT INTO device_agents (device_id, agent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 
 pub const DELETE_DEVICE_AGENTS: &str = "DELETE FROM device_agents WHERE device_id = $1";
+
+macro_rules! cluster_columns {
+    () => {
+        "c.id, c.name, c.description, c.tags, c.owner_id, c.created_at, c.updated_at, \
+         u.username AS owner_name, \
+         (SELECT COUNT(*) FROM devices d WHERE d.cluster_id = c.id) AS device_count, \
+         (SELECT COUNT(*) FROM agents a WHERE a.cluster_id = c.id) AS agent_count \
+         FROM clusters c LEFT JOIN users u ON u.id = c.owner_id"
+    };
+}
+
+pub const SELECT_CLUSTER_VIEWS_PAGE: &str = concat!(
+    "SELECT ",
+    cluster_columns!(),
+    " ORDER BY c.created_at DESC, c.id DESC LIMIT $1 OFFSET $2"
+);
+
+pub const SELECT_CLUSTER_VIEW: &str = concat!("SELECT ", cluster_columns!(), " WHERE c.id = $1");
+
+pub const COUNT_CLUSTERS: &str = "SELECT COUNT(*) FROM clusters";
+
+pub const INSERT_CLUSTER: &str = "INSERT INTO clusters (id, name, description, tags, owner_id, \
+    created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+pub const UPDATE_CLUSTER: &str = "UPDATE clusters SET name = $2, description = $3, tags = $4, \
+    updated_at = $5 WHERE id = $1";
+
+pub const DELETE_CLUSTER: &str = "DELETE FROM clusters WHERE id = $1";
+
+pub const DETACH_CLUSTER_DEVICES: &str =
+    "UPDATE devices SET cluster_id = NULL WHERE cluster_id = $1";
+
+pub const DETACH_CLUSTER_AGENTS: &str = "UPDATE agents SET cluster_id = NULL WHERE cluster_id = $1";
+
+pub const ATTACH_DEVICE: &str = "UPDATE devices SET cluster_id = $1 WHERE id = $2";
+
+pub const ATTACH_AGENT: &str = "UPDATE agents SET cluster_id = $1 WHERE id = $2";
+
+/// Drops links between the cluster's devices and agents outside it.
+pub const PRUNE_CLUSTER_LINKS: &str = "DELETE FROM device_agents \
+    WHERE device_id IN (SELECT id FROM devices WHERE cluster_id = $1) \
+    AND agent_id NOT IN (SELECT id FROM agents WHERE cluster_id = $1)";
+
+pub const SELECT_DEVICE_IDS_OF_CLUSTER: &str =
+    "SELECT id FROM devices WHERE cluster_id = $1 ORDER BY name, id";
+
+pub const SELECT_AGENT_REFS_OF_CLUSTER: &str = concat!(
+    "SELECT ",
+    agent_ref_columns!(),
+    " FROM agents a WHERE a.cluster_id = $1 ORDER BY a.hostname, a.id"
+);

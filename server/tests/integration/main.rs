@@ -7,6 +7,7 @@
 mod helpers;
 
 mod api_auth;
+mod api_clusters;
 mod api_config;
 mod api_devices;
 mod api_docs;

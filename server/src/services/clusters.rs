@@ -1,0 +1,227 @@
+//! Clusters: groups of devices and the agents that reach them.
+
+use app::types::{
+    ClusterCreate, ClusterDetailPublic, ClusterPublic, ClusterUpdate, ClustersPublic,
+    DeviceAgentPublic, Message, Role,
+};
+use uuid::Uuid;
+
+use super::devices::{can_manage, dedup};
+use super::{ServiceError, Services};
+use crate::domain::{parse_description, parse_name, parse_tags};
+use crate::storage::{ClusterRecord, ClusterView, Membership, Page, UserRecord};
+
+impl Services {
+    /// Every cluster, newest first.
+    pub async fn list_clusters(
+        &self,
+        _actor: &UserRecord,
+        page: Page,
+    ) -> Result<ClustersPublic, ServiceError> {
+        let (views, count) = self.store.list_cluster_views(page).await?;
+        Ok(ClustersPublic {
+            clusters: views.iter().map(cluster_public).collect(),
+            count,
+        })
+    }
+
+    /// One cluster with its devices (by name) and agents (by hostname).
+    pub async fn get_cluster(
+        &self,
+        _actor: &UserRecord,
+        id: Uuid,
+    ) -> Result<ClusterDetailPublic, ServiceError> {
+        let view = self
+            .store
+            .cluster_view(id)
+            .await?
+            .ok_or_else(cluster_not_found)?;
+        let (device_ids, agents) = self.store.cluster_members(id).await?;
+        let mut devices = Vec::with_capacity(device_ids.len());
+        for device_id in device_ids {
+            if let Some(device) = self.store.device_view(device_id).await? {
+                devices.push(self.device_public(&device));
+            }
+        }
+        Ok(ClusterDetailPublic {
+            cluster: cluster_public(&view),
+            devices,
+            agents: agents
+                .iter()
+                .map(|agent| DeviceAgentPublic {
+                    id: agent.id,
+                    hostname: agent.hostname.clone(),
+                    ip: agent.ip.clone(),
+                    status: self.agent_status(agent),
+                })
+                .collect(),
+        })
+    }
+
+    /// Creates a cluster owned by `actor` (users and up) with the given members.
+    pub async fn create_cluster(
+        &self,
+        actor: &UserRecord,
+        request: ClusterCreate,
+    ) -> Result<ClusterPublic, ServiceError> {
+        if actor.role < Role::User {
+            return Err(ServiceError::Forbidden(
+                "Viewers cannot create clusters.".into(),
+            ));
+        }
+        let now = crate::storage::now();
+        let cluster = ClusterRecord {
+            id: Uuid::new_v4(),
+            name: parse_name("name", &request.name)?,
+            description: parse_description(request.description.as_deref())?,
+            tags: parse_tags(request.tags.as_deref().unwrap_or_default())?,
+            owner_id: Some(actor.id),
+            created_at: now,
+            updated_at: now,
+        };
+        let members = self
+            .check_members(actor, None, request.device_ids, request.agent_ids)
+            .await?;
+        self.store.insert_cluster(&cluster, &members).await?;
+        tracing::info!(actor = %actor.id, cluster_id = %cluster.id, "cluster created");
+        self.cluster_public_by_id(cluster.id).await
+    }
+
+    /// Changes the fields given (managers only); member lists replace.
+    pub async fn update_cluster(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+        request: ClusterUpdate,
+    ) -> Result<ClusterPublic, ServiceError> {
+        let view = self
+            .store
+            .cluster_view(id)
+            .await?
+            .ok_or_else(cluster_not_found)?;
+        if !can_manage(actor, view.cluster.owner_id) {
+            return Err(ServiceError::Forbidden(
+                "You cannot change this cluster.".into(),
+            ));
+        }
+        let mut cluster = view.cluster;
+        if let Some(name) = &request.name {
+            cluster.name = parse_name("name", name)?;
+        }
+        if let Some(description) = &request.description {
+            cluster.description = parse_description(description.as_deref())?;
+        }
+        if let Some(tags) = &request.tags {
+            cluster.tags = parse_tags(tags)?;
+        }
+        cluster.updated_at = crate::storage::now();
+        let members = self
+            .check_members(actor, Some(id), request.device_ids, request.agent_ids)
+            .await?;
+        if !self.store.update_cluster(&cluster, &members).await? {
+            return Err(cluster_not_found());
+        }
+        self.cluster_public_by_id(id).await
+    }
+
+    /// Deletes a cluster (managers only); its devices and agents are detached.
+    pub async fn delete_cluster(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+    ) -> Result<Message, ServiceError> {
+        let view = self
+            .store
+            .cluster_view(id)
+            .await?
+            .ok_or_else(cluster_not_found)?;
+        if !can_manage(actor, view.cluster.owner_id) {
+            return Err(ServiceError::Forbidden(
+                "You cannot delete this cluster.".into(),
+            ));
+        }
+        self.store.delete_cluster(id).await?;
+        tracing::info!(actor = %actor.id, cluster_id = %id, "cluster deleted");
+        Ok(Message::new("Cluster deleted successfully"))
+    }
+
+    /// Checks that every device exists and is the actor's to move, and that
+    /// every agent exists and is free or in a cluster the actor manages.
+    async fn check_members(
+        &self,
+        actor: &UserRecord,
+        cluster_id: Option<Uuid>,
+        device_ids: Option<Vec<Uuid>>,
+        agent_ids: Option<Vec<Uuid>>,
+    ) -> Result<Membership, ServiceError> {
+        let device_ids = device_ids.map(dedup);
+        let agent_ids = agent_ids.map(dedup);
+        for &device_id in device_ids.iter().flatten() {
+            let device =
+                self.store.device_view(device_id).await?.ok_or_else(|| {
+                    ServiceError::NotFound(format!("Device {device_id} not found."))
+                })?;
+            if !can_manage(actor, device.device.owner_id) {
+                return Err(ServiceError::Forbidden(format!(
+                    "You cannot move device {:?} into a cluster.",
+                    device.device.name
+                )));
+            }
+        }
+        for &agent_id in agent_ids.iter().flatten() {
+            let agent =
+                self.store.agent_ref(agent_id).await?.ok_or_else(|| {
+                    ServiceError::NotFound(format!("Agent {agent_id} not found."))
+                })?;
+            if let Some(current) = agent
+                .cluster_id
+                .filter(|current| Some(*current) != cluster_id)
+            {
+                let owner = self
+                    .store
+                    .cluster_ref(current)
+                    .await?
+                    .and_then(|c| c.owner_id);
+                if !can_manage(actor, owner) {
+                    return Err(ServiceError::Forbidden(format!(
+                        "Agent {:?} belongs to a cluster you do not manage.",
+                        agent.hostname
+                    )));
+                }
+            }
+        }
+        Ok(Membership {
+            device_ids,
+            agent_ids,
+        })
+    }
+
+    async fn cluster_public_by_id(&self, id: Uuid) -> Result<ClusterPublic, ServiceError> {
+        let view = self
+            .store
+            .cluster_view(id)
+            .await?
+            .ok_or_else(cluster_not_found)?;
+        Ok(cluster_public(&view))
+    }
+}
+
+fn cluster_public(view: &ClusterView) -> ClusterPublic {
+    let cluster = &view.cluster;
+    ClusterPublic {
+        id: cluster.id,
+        name: cluster.name.clone(),
+        description: cluster.description.clone(),
+        tags: cluster.tags.clone(),
+        owner_id: cluster.owner_id,
+        owner_name: view.owner_name.clone(),
+        device_count: view.device_count,
+        agent_count: view.agent_count,
+        created_at: cluster.created_at,
+        updated_at: cluster.updated_at,
+    }
+}
+
+fn cluster_not_found() -> ServiceError {
+    ServiceError::NotFound("Cluster not found.".into())
+}
