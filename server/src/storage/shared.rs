@@ -135,6 +135,33 @@ macro_rules! impl_store {
             Ok(())
         }
 
+        /// `LIMIT`/`OFFSET` binds of a page, saturated to what SQL takes.
+        fn page_binds(page: $crate::storage::Page) -> (i64, i64) {
+            (
+                i64::try_from(page.limit).unwrap_or(i64::MAX),
+                i64::try_from(page.skip).unwrap_or(i64::MAX),
+            )
+        }
+
+        /// Runs `page_sql` (`LIMIT $1 OFFSET $2`) mapping each row, and `count_sql`.
+        async fn fetch_page<T>(
+            pool: &sqlx::Pool<<$row as sqlx::Row>::Database>,
+            page_sql: &'static str,
+            count_sql: &'static str,
+            page: $crate::storage::Page,
+            map: fn(&$row) -> Result<T, $crate::storage::StorageError>,
+        ) -> Result<(Vec<T>, u64), $crate::storage::StorageError> {
+            let (limit, skip) = page_binds(page);
+            let rows = sqlx::query(page_sql)
+                .bind(limit)
+                .bind(skip)
+                .fetch_all(pool)
+                .await?;
+            let items = rows.iter().map(map).collect::<Result<Vec<_>, _>>()?;
+            let count: i64 = sqlx::query_scalar(count_sql).fetch_one(pool).await?;
+            Ok((items, count.try_into().unwrap_or_default()))
+        }
+
         /// Writes a device's agent links inside `tx`.
         async fn link_agents(
             tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
@@ -267,19 +294,14 @@ macro_rules! impl_store {
                 page: $crate::storage::Page,
             ) -> Result<(Vec<$crate::storage::UserRecord>, u64), $crate::storage::StorageError>
             {
-                let rows = sqlx::query(sql::SELECT_USERS_PAGE)
-                    .bind(i64::try_from(page.limit).unwrap_or(i64::MAX))
-                    .bind(i64::try_from(page.skip).unwrap_or(i64::MAX))
-                    .fetch_all(&self.pool)
-                    .await?;
-                let users = rows
-                    .iter()
-                    .map(user_from_row)
-                    .collect::<Result<Vec<_>, _>>()?;
-                let count: i64 = sqlx::query_scalar(sql::COUNT_USERS)
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok((users, count.try_into().unwrap_or_default()))
+                fetch_page(
+                    &self.pool,
+                    sql::SELECT_USERS_PAGE,
+                    sql::COUNT_USERS,
+                    page,
+                    user_from_row,
+                )
+                .await
             }
 
             async fn update_user(
@@ -343,17 +365,15 @@ macro_rules! impl_store {
                 page: $crate::storage::Page,
             ) -> Result<(Vec<$crate::storage::DeviceView>, u64), $crate::storage::StorageError>
             {
-                let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
-                let skip = i64::try_from(page.skip).unwrap_or(i64::MAX);
-                let rows = sqlx::query(sql::SELECT_DEVICE_VIEWS_PAGE)
-                    .bind(limit)
-                    .bind(skip)
-                    .fetch_all(&self.pool)
-                    .await?;
-                let mut views = rows
-                    .iter()
-                    .map(device_from_row)
-                    .collect::<Result<Vec<_>, _>>()?;
+                let (mut views, count) = fetch_page(
+                    &self.pool,
+                    sql::SELECT_DEVICE_VIEWS_PAGE,
+                    sql::COUNT_DEVICES,
+                    page,
+                    device_from_row,
+                )
+                .await?;
+                let (limit, skip) = page_binds(page);
                 let links = sqlx::query(sql::SELECT_AGENTS_OF_DEVICE_PAGE)
                     .bind(limit)
                     .bind(skip)
@@ -372,10 +392,7 @@ macro_rules! impl_store {
                 for view in &mut views {
                     view.agents = by_device.remove(&view.device.id).unwrap_or_default();
                 }
-                let count: i64 = sqlx::query_scalar(sql::COUNT_DEVICES)
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok((views, count.try_into().unwrap_or_default()))
+                Ok((views, count))
             }
 
             async fn device_view(
@@ -473,19 +490,14 @@ macro_rules! impl_store {
                 page: $crate::storage::Page,
             ) -> Result<(Vec<$crate::storage::ClusterView>, u64), $crate::storage::StorageError>
             {
-                let rows = sqlx::query(sql::SELECT_CLUSTER_VIEWS_PAGE)
-                    .bind(i64::try_from(page.limit).unwrap_or(i64::MAX))
-                    .bind(i64::try_from(page.skip).unwrap_or(i64::MAX))
-                    .fetch_all(&self.pool)
-                    .await?;
-                let views = rows
-                    .iter()
-                    .map(cluster_from_row)
-                    .collect::<Result<Vec<_>, _>>()?;
-                let count: i64 = sqlx::query_scalar(sql::COUNT_CLUSTERS)
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok((views, count.try_into().unwrap_or_default()))
+                fetch_page(
+                    &self.pool,
+                    sql::SELECT_CLUSTER_VIEWS_PAGE,
+                    sql::COUNT_CLUSTERS,
+                    page,
+                    cluster_from_row,
+                )
+                .await
             }
 
             async fn cluster_view(

@@ -85,6 +85,29 @@ impl TestDb {
         Config::for_tests(self.dir.path().to_path_buf(), self.url.clone())
     }
 
+    /// Runs SQL on this database over a connection of its own.
+    pub async fn run_sql(&self, sql: &str) -> Result<(), powerbeacon::storage::StorageError> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        let result = match &self.url {
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(url).await?;
+                let result = sqlx::raw_sql(sql).execute(&pool).await.map(drop);
+                pool.close().await;
+                result
+            }
+            None => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(self.dir.path().join("powerbeacon.db"))
+                    .foreign_keys(true);
+                let pool = sqlx::SqlitePool::connect_with(options).await?;
+                let result = sqlx::raw_sql(sql).execute(&pool).await.map(drop);
+                pool.close().await;
+                result
+            }
+        };
+        Ok(result?)
+    }
+
     /// Drops the PostgreSQL database (the SQLite file goes with the directory).
     pub async fn drop_database(self) {
         if let Some(pg) = self.postgres {
@@ -268,7 +291,7 @@ impl TestApp {
     }
 
     /// Runs SQL directly on this app's database, to arrange rows no API
-    /// creates yet. `{id:…}` and `{now}` are written per engine.
+    /// creates yet. `{now}` becomes the engine's current timestamp.
     pub async fn raw_sql(&self, sql: &str) {
         let db = self.db.as_ref().expect("database");
         let engine = self.services.store().engine();
@@ -278,27 +301,7 @@ impl TestApp {
             }
             powerbeacon::storage::Engine::Postgres => sql.replace("{now}", "now()"),
         };
-        match &db.url {
-            Some(url) => {
-                let pool = sqlx::PgPool::connect(url).await.unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-            }
-            None => {
-                let options = sqlx::sqlite::SqliteConnectOptions::new()
-                    .filename(db.dir.path().join("powerbeacon.db"))
-                    .foreign_keys(true);
-                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-            }
-        }
+        db.run_sql(&sql).await.expect("arranging SQL runs");
     }
 
     /// Inserts a cluster owned by `owner_id` and returns its id.

@@ -39,27 +39,6 @@ fn new_user(name: &str) -> NewUser {
     }
 }
 
-/// Runs raw SQL on the store's own pool, whichever engine it is.
-async fn raw(db: &TestDb, sql: &str) -> Result<(), StorageError> {
-    match &db.url {
-        Some(url) => {
-            let pool = sqlx::PgPool::connect(url).await.unwrap();
-            let result = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
-            pool.close().await;
-            result.map(|_| ()).map_err(StorageError::from)
-        }
-        None => {
-            let options = sqlx::sqlite::SqliteConnectOptions::new()
-                .filename(db.dir.path().join("powerbeacon.db"))
-                .foreign_keys(true);
-            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-            let result = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
-            pool.close().await;
-            result.map(|_| ()).map_err(StorageError::from)
-        }
-    }
-}
-
 async fn migrations_create_the_whole_schema(db: TestDb) {
     let store = open(&db).await;
     for table in [
@@ -72,7 +51,7 @@ async fn migrations_create_the_whole_schema(db: TestDb) {
         "settings",
         "sessions",
     ] {
-        raw(&db, &format!("SELECT COUNT(*) FROM {table}"))
+        db.run_sql(&format!("SELECT COUNT(*) FROM {table}"))
             .await
             .unwrap_or_else(|e| panic!("table {table}: {e}"));
     }
@@ -176,15 +155,13 @@ async fn unique_username_is_case_insensitive_and_maps_to_conflict(db: TestDb) {
         ),
         Engine::Postgres => (format!("'{}'::uuid", uuid::Uuid::new_v4()), "now()"),
     };
-    let error = raw(
-        &db,
-        &format!(
+    let error = db
+        .run_sql(&format!(
             "INSERT INTO users (id, username, role, is_active, created_at, updated_at) \
              VALUES ({id}, 'alice', 'user', TRUE, {now}, {now})"
-        ),
-    )
-    .await
-    .expect_err("duplicate username must be refused");
+        ))
+        .await
+        .expect_err("duplicate username must be refused");
     match error {
         StorageError::Conflict { constraint } => assert_eq!(constraint, "users_username_key"),
         other => panic!("expected a conflict, got {other:?}"),
@@ -207,14 +184,12 @@ async fn foreign_keys_are_enforced(db: TestDb) {
             "now()",
         ),
     };
-    let result = raw(
-        &db,
-        &format!(
+    let result = db
+        .run_sql(&format!(
             "INSERT INTO devices (id, name, mac_address, cluster_id, created_at, updated_at) \
              VALUES ({id}, 'pc', 'AA:BB:CC:DD:EE:FF', {cluster}, {now}, {now})"
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert!(
         matches!(result, Err(StorageError::Database(_))),
         "{result:?}"
