@@ -11,7 +11,6 @@ pub mod throttle;
 mod users;
 
 use std::sync::Arc;
-
 use std::time::Duration;
 
 use secrecy::SecretString;
