@@ -205,3 +205,21 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+#[tokio::test]
+async fn port_in_use_fails_with_what_to_fix() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::for_tests(dir.path().to_path_buf(), None);
+    config.bind = taken.local_addr().unwrap();
+    let error = Application::build(config)
+        .await
+        .err()
+        .expect("start-up must fail");
+    assert!(matches!(error, StartupError::Bind { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("--bind") && message.contains("PB_BIND"),
+        "{message}"
+    );
+}
