@@ -402,6 +402,54 @@ pub struct ClusterUpdate {
     pub agent_ids: Option<Vec<Uuid>>,
 }
 
+/// `POST /api/agents/enrollment-keys`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EnrollmentKeyCreate {
+    /// What the key is for, e.g. the site or host it will be used on.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Agents enrolled with this key join this cluster.
+    #[serde(default)]
+    pub cluster_id: Option<Uuid>,
+    /// Hours until the key stops working; none means it never expires.
+    #[serde(default)]
+    pub expires_in_hours: Option<u32>,
+}
+
+/// An enrollment key as listed: never the secret, only its first characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EnrollmentKeyPublic {
+    pub id: Uuid,
+    pub name: String,
+    /// The first characters of the key, to recognise it.
+    pub key_prefix: String,
+    pub cluster_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// The answer to creating a key: the only time the whole key is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EnrollmentKeyCreated {
+    #[serde(flatten)]
+    pub info: EnrollmentKeyPublic,
+    /// The secret to give the agent as `ENROLLMENT_KEY`.
+    pub key: String,
+}
+
+/// `GET /api/agents/enrollment-keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EnrollmentKeysPublic {
+    pub keys: Vec<EnrollmentKeyPublic>,
+    pub count: u64,
+}
+
 /// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
 fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where

@@ -43,6 +43,9 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         super::clusters::create,
         super::clusters::update,
         super::clusters::delete,
+        super::agents::create_enrollment_key,
+        super::agents::list_enrollment_keys,
+        super::agents::revoke_enrollment_key,
     ),
     components(schemas(app::types::ErrorBody)),
     modifiers(&BearerAuth),
@@ -54,6 +57,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "config", description = "Instance configuration"),
         (name = "devices", description = "Machines to wake"),
         (name = "clusters", description = "Groups of devices and agents"),
+        (name = "agents", description = "Agents and their enrollment keys"),
     )
 )]
 pub struct ApiDoc;

@@ -1,6 +1,7 @@
 //! The REST API under `/api`: thin handlers that extract, call a service and
 //! map the result. One module per area, each contributing its routes.
 
+pub mod agents;
 pub mod auth;
 pub mod clusters;
 pub mod config;
@@ -14,7 +15,7 @@ pub mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, get, patch, post};
+use axum::routing::{any, delete, get, patch, post};
 
 pub use error::ApiError;
 
@@ -30,6 +31,14 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/auth/me", get(auth::me))
         .route("/config/oidc", get(config::oidc).put(config::update_oidc))
         .route("/config/about", get(config::about))
+        .route(
+            "/agents/enrollment-keys",
+            get(agents::list_enrollment_keys).post(agents::create_enrollment_key),
+        )
+        .route(
+            "/agents/enrollment-keys/{id}",
+            delete(agents::revoke_enrollment_key),
+        )
         .route("/clusters", get(clusters::list).post(clusters::create))
         .route(
             "/clusters/{id}",

@@ -5,6 +5,7 @@ mod auth;
 mod clusters;
 pub mod config;
 pub mod devices;
+pub mod enrollment;
 mod error;
 mod setup;
 pub mod throttle;

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 pub use error::StorageError;
 pub use models::{
-    AgentRef, ClusterRecord, ClusterRef, ClusterView, DeviceRecord, DeviceView, Membership,
-    NewUser, UserRecord,
+    AgentRef, ClusterRecord, ClusterRef, ClusterView, DeviceRecord, DeviceView,
+    EnrollmentKeyRecord, Membership, NewUser, UserRecord,
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -166,6 +166,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes a cluster; its devices and agents stay, detached.
     async fn delete_cluster(&self, id: uuid::Uuid) -> Result<bool, StorageError>;
+
+    /// Stores a new enrollment key (its hash; the secret is never stored).
+    async fn insert_enrollment_key(&self, key: &EnrollmentKeyRecord) -> Result<(), StorageError>;
+
+    /// One page of enrollment keys, newest first, and the total.
+    async fn list_enrollment_keys(
+        &self,
+        page: Page,
+    ) -> Result<(Vec<EnrollmentKeyRecord>, u64), StorageError>;
+
+    /// Marks a key revoked at `at` (kept if already revoked); `false` when unknown.
+    async fn revoke_enrollment_key(
+        &self,
+        id: uuid::Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StorageError>;
 
     /// A cluster's id, name and owner.
     async fn cluster_ref(&self, id: uuid::Uuid) -> Result<Option<ClusterRef>, StorageError>;

@@ -139,3 +139,19 @@ pub struct Membership {
     pub device_ids: Option<Vec<Uuid>>,
     pub agent_ids: Option<Vec<Uuid>>,
 }
+
+/// An enrollment key row; only a hash of the secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollmentKeyRecord {
+    pub id: Uuid,
+    pub name: String,
+    /// SHA-256 of the whole key, hex.
+    pub key_hash: String,
+    pub key_prefix: String,
+    pub cluster_id: Option<Uuid>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}

@@ -135,6 +135,24 @@ macro_rules! impl_store {
             Ok(())
         }
 
+        fn enrollment_key_from_row(
+            row: &$row,
+        ) -> Result<$crate::storage::EnrollmentKeyRecord, $crate::storage::StorageError> {
+            use sqlx::Row as _;
+            Ok($crate::storage::EnrollmentKeyRecord {
+                id: row_id(row, "id")?,
+                name: row.try_get("name")?,
+                key_hash: row.try_get("key_hash")?,
+                key_prefix: row.try_get("key_prefix")?,
+                cluster_id: row_opt_id(row, "cluster_id")?,
+                created_by: row_opt_id(row, "created_by")?,
+                created_at: row.try_get("created_at")?,
+                expires_at: row.try_get("expires_at")?,
+                revoked_at: row.try_get("revoked_at")?,
+                last_used_at: row.try_get("last_used_at")?,
+            })
+        }
+
         /// `LIMIT`/`OFFSET` binds of a page, saturated to what SQL takes.
         fn page_binds(page: $crate::storage::Page) -> (i64, i64) {
             (
@@ -591,6 +609,57 @@ macro_rules! impl_store {
                     .await?
                     .rows_affected();
                 Ok(deleted > 0)
+            }
+
+            async fn insert_enrollment_key(
+                &self,
+                key: &$crate::storage::EnrollmentKeyRecord,
+            ) -> Result<(), $crate::storage::StorageError> {
+                sqlx::query(sql::INSERT_ENROLLMENT_KEY)
+                    .bind(db_id(key.id))
+                    .bind(&key.name)
+                    .bind(&key.key_hash)
+                    .bind(&key.key_prefix)
+                    .bind(key.cluster_id.map(db_id))
+                    .bind(key.created_by.map(db_id))
+                    .bind(key.created_at)
+                    .bind(key.expires_at)
+                    .bind(key.revoked_at)
+                    .bind(key.last_used_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn list_enrollment_keys(
+                &self,
+                page: $crate::storage::Page,
+            ) -> Result<
+                (Vec<$crate::storage::EnrollmentKeyRecord>, u64),
+                $crate::storage::StorageError,
+            > {
+                fetch_page(
+                    &self.pool,
+                    sql::SELECT_ENROLLMENT_KEYS_PAGE,
+                    sql::COUNT_ENROLLMENT_KEYS,
+                    page,
+                    enrollment_key_from_row,
+                )
+                .await
+            }
+
+            async fn revoke_enrollment_key(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let updated = sqlx::query(sql::REVOKE_ENROLLMENT_KEY)
+                    .bind(db_id(id))
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(updated > 0)
             }
 
             async fn cluster_ref(

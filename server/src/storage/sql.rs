@@ -175,3 +175,17 @@ pub const SELECT_AGENT_REFS_OF_CLUSTER: &str = concat!(
     agent_ref_columns!(),
     " FROM agents a WHERE a.cluster_id = $1 ORDER BY a.hostname, a.id"
 );
+
+pub const INSERT_ENROLLMENT_KEY: &str = "INSERT INTO enrollment_keys (id, name, key_hash, key_prefix, \
+    cluster_id, created_by, created_at, expires_at, revoked_at, last_used_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+pub const SELECT_ENROLLMENT_KEYS_PAGE: &str = "SELECT id, name, key_hash, key_prefix, cluster_id, \
+    created_by, created_at, expires_at, revoked_at, last_used_at FROM enrollment_keys \
+    ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
+
+pub const COUNT_ENROLLMENT_KEYS: &str = "SELECT COUNT(*) FROM enrollment_keys";
+
+/// Revokes a key once; a second revoke keeps the first time.
+pub const REVOKE_ENROLLMENT_KEY: &str =
+    "UPDATE enrollment_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1";

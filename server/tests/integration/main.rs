@@ -11,6 +11,7 @@ mod api_clusters;
 mod api_config;
 mod api_devices;
 mod api_docs;
+mod api_enrollment_keys;
 mod api_errors;
 mod api_health;
 mod api_setup;
