@@ -1,8 +1,7 @@
 //! Clusters: groups of devices and the agents that reach them.
 
 use app::types::{
-    ClusterCreate, ClusterDetailPublic, ClusterPublic, ClusterUpdate, ClustersPublic,
-    DeviceAgentPublic, Message, Role,
+    ClusterCreate, ClusterDetailPublic, ClusterPublic, ClusterUpdate, ClustersPublic, Message, Role,
 };
 use uuid::Uuid;
 
@@ -48,12 +47,7 @@ impl Services {
             devices,
             agents: agents
                 .iter()
-                .map(|agent| DeviceAgentPublic {
-                    id: agent.id,
-                    hostname: agent.hostname.clone(),
-                    ip: agent.ip.clone(),
-                    status: self.agent_status(agent),
-                })
+                .map(|agent| self.agent_summary(agent))
                 .collect(),
         })
     }
@@ -94,16 +88,7 @@ impl Services {
         id: Uuid,
         request: ClusterUpdate,
     ) -> Result<ClusterPublic, ServiceError> {
-        let view = self
-            .store
-            .cluster_view(id)
-            .await?
-            .ok_or_else(cluster_not_found)?;
-        if !can_manage(actor, view.cluster.owner_id) {
-            return Err(ServiceError::Forbidden(
-                "You cannot change this cluster.".into(),
-            ));
-        }
+        let view = self.cluster_to_manage(actor, id, "change").await?;
         let mut cluster = view.cluster;
         if let Some(name) = &request.name {
             cluster.name = parse_name("name", name)?;
@@ -130,19 +115,30 @@ impl Services {
         actor: &UserRecord,
         id: Uuid,
     ) -> Result<Message, ServiceError> {
+        self.cluster_to_manage(actor, id, "delete").await?;
+        self.store.delete_cluster(id).await?;
+        tracing::info!(actor = %actor.id, cluster_id = %id, "cluster deleted");
+        Ok(Message::new("Cluster deleted successfully"))
+    }
+
+    /// The cluster `actor` is about to `action`: 404 when unknown, 403 when not theirs.
+    async fn cluster_to_manage(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+        action: &str,
+    ) -> Result<ClusterView, ServiceError> {
         let view = self
             .store
             .cluster_view(id)
             .await?
             .ok_or_else(cluster_not_found)?;
         if !can_manage(actor, view.cluster.owner_id) {
-            return Err(ServiceError::Forbidden(
-                "You cannot delete this cluster.".into(),
-            ));
+            return Err(ServiceError::Forbidden(format!(
+                "You cannot {action} this cluster."
+            )));
         }
-        self.store.delete_cluster(id).await?;
-        tracing::info!(actor = %actor.id, cluster_id = %id, "cluster deleted");
-        Ok(Message::new("Cluster deleted successfully"))
+        Ok(view)
     }
 
     /// Checks that every device exists and is the actor's to move, and that

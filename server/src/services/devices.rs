@@ -88,16 +88,7 @@ impl Services {
         id: Uuid,
         request: DeviceUpdate,
     ) -> Result<DevicePublic, ServiceError> {
-        let view = self
-            .store
-            .device_view(id)
-            .await?
-            .ok_or_else(device_not_found)?;
-        if !can_manage(actor, view.device.owner_id) {
-            return Err(ServiceError::Forbidden(
-                "You cannot change this device.".into(),
-            ));
-        }
+        let view = self.device_to_manage(actor, id, "change").await?;
         let mut device = view.device.clone();
         if let Some(name) = &request.name {
             device.name = parse_name("name", name)?;
@@ -162,19 +153,30 @@ impl Services {
         actor: &UserRecord,
         id: Uuid,
     ) -> Result<Message, ServiceError> {
+        self.device_to_manage(actor, id, "delete").await?;
+        self.store.delete_device(id).await?;
+        tracing::info!(actor = %actor.id, device_id = %id, "device deleted");
+        Ok(Message::new("Device deleted successfully"))
+    }
+
+    /// The device `actor` is about to `action`: 404 when unknown, 403 when not theirs.
+    async fn device_to_manage(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+        action: &str,
+    ) -> Result<DeviceView, ServiceError> {
         let view = self
             .store
             .device_view(id)
             .await?
             .ok_or_else(device_not_found)?;
         if !can_manage(actor, view.device.owner_id) {
-            return Err(ServiceError::Forbidden(
-                "You cannot delete this device.".into(),
-            ));
+            return Err(ServiceError::Forbidden(format!(
+                "You cannot {action} this device."
+            )));
         }
-        self.store.delete_device(id).await?;
-        tracing::info!(actor = %actor.id, device_id = %id, "device deleted");
-        Ok(Message::new("Device deleted successfully"))
+        Ok(view)
     }
 
     /// A cluster a device may join: it exists and `actor` manages it.
@@ -244,13 +246,18 @@ impl Services {
             agents: view
                 .agents
                 .iter()
-                .map(|agent| DeviceAgentPublic {
-                    id: agent.id,
-                    hostname: agent.hostname.clone(),
-                    ip: agent.ip.clone(),
-                    status: self.agent_status(agent),
-                })
+                .map(|agent| self.agent_summary(agent))
                 .collect(),
+        }
+    }
+
+    /// An agent as devices and clusters list it, with its status as of now.
+    pub(crate) fn agent_summary(&self, agent: &AgentRef) -> DeviceAgentPublic {
+        DeviceAgentPublic {
+            id: agent.id,
+            hostname: agent.hostname.clone(),
+            ip: agent.ip.clone(),
+            status: self.agent_status(agent),
         }
     }
 
