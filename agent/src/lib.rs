@@ -2,6 +2,7 @@
 //!
 //! - [`mac`]: the [`MacAddress`](mac::MacAddress) newtype, parsed once at the edge.
 //! - [`magic`]: the Wake-on-LAN magic packet.
+//! - [`net`]: subnet arithmetic, to pick the broadcast address that reaches a device.
 //! - [`wire`]: the JSON messages of the agent protocol (kept compatible with the
 //!   original PowerBeacon Go agent).
 //!
@@ -9,6 +10,7 @@
 
 pub mod mac;
 pub mod magic;
+pub mod net;
 pub mod wire;
 
 pub use mac::MacAddress;

@@ -2,12 +2,16 @@
 //!
 //! Field names follow the original PowerBeacon agent protocol so its Go agent
 //! keeps working. Unknown fields are ignored on both sides, so either side may
-//! add optional fields.
+//! add optional fields; every field this protocol added is optional.
 
 use serde::{Deserialize, Serialize};
 
+/// The feature an agent announces when it takes [`WolBatchRequest`]s on `/wol`.
+pub const FEATURE_WOL_BATCH: &str = "wol-batch";
+
 /// `POST /api/agents/register`, agent → server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterRequest {
     pub hostname: String,
     pub ip: String,
@@ -17,10 +21,34 @@ pub struct RegisterRequest {
     /// The enrollment key an admin created for this agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enrollment_key: Option<String>,
+    /// The agent's network interfaces, so the server can pick broadcasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interfaces: Option<Vec<InterfaceInfo>>,
+    /// Protocol extensions the agent understands, such as [`FEATURE_WOL_BATCH`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+}
+
+/// One network interface of an agent's host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InterfaceInfo {
+    pub name: String,
+    /// An IPv4 or IPv6 address.
+    pub address: String,
+    /// The prefix length of the interface's subnet.
+    pub prefix: u8,
+    /// The directed broadcast address (IPv4 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<String>,
+    /// The interface's hardware address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
 }
 
 /// The server's answer to a registration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterResponse {
     pub agent_id: String,
     pub token: String,
@@ -28,23 +56,58 @@ pub struct RegisterResponse {
 
 /// `POST /api/agents/heartbeat`, agent → server, with the agent's bearer token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeartbeatRequest {
     pub agent_id: String,
+    /// The interfaces as they are now, when the agent reports them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interfaces: Option<Vec<InterfaceInfo>>,
 }
 
-/// `POST /wol`, server → agent, with the agent's bearer token.
+/// `POST /wol`, server → agent, with the agent's bearer token: wake one machine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WolRequest {
     pub mac: String,
+    /// Where to send the packet when the agent has no interface on the device's subnet.
     pub broadcast: String,
+    /// The UDP port, 9 by convention.
     pub port: u16,
+    /// The device's IP address, so the agent can pick the interface on its subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// How many times to send the packet (the agent's default when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<u8>,
+    /// A 4- or 6-byte SecureOn password, hex or MAC-style.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secureon: Option<String>,
 }
 
 /// The agent's answer to a wake request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WolResponse {
     pub success: bool,
     pub message: String,
+}
+
+/// `POST /wol`, server → agent, for agents announcing [`FEATURE_WOL_BATCH`]:
+/// wake several machines in one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WolBatchRequest {
+    pub targets: Vec<WolRequest>,
+}
+
+/// The answer to a [`WolBatchRequest`]: one result per target, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WolBatchResponse {
+    /// True when every target was sent.
+    pub success: bool,
+    pub message: String,
+    pub results: Vec<WolResponse>,
 }
 
 #[cfg(test)]
@@ -57,16 +120,21 @@ mod tests {
         let request: RegisterRequest = serde_json::from_str(json).unwrap();
         assert_eq!(request.hostname, "nas");
         assert_eq!(request.enrollment_key, None);
+        assert_eq!(request.interfaces, None);
         let back = serde_json::to_value(&request).unwrap();
         assert!(back.get("enrollment_key").is_none());
+        assert!(back.get("features").is_none());
     }
 
     #[test]
-    fn wol_request_round_trips() {
+    fn wol_request_keeps_the_original_shape_without_extensions() {
         let request = WolRequest {
             mac: "AA:BB:CC:DD:EE:FF".into(),
             broadcast: "192.0.2.255".into(),
             port: 9,
+            ip: None,
+            repeat: None,
+            secureon: None,
         };
         let json = serde_json::to_string(&request).unwrap();
         assert_eq!(
@@ -74,5 +142,13 @@ mod tests {
             r#"{"mac":"AA:BB:CC:DD:EE:FF","broadcast":"192.0.2.255","port":9}"#
         );
         assert_eq!(serde_json::from_str::<WolRequest>(&json).unwrap(), request);
+    }
+
+    #[test]
+    fn batch_requests_carry_full_targets() {
+        let json = r#"{"targets":[{"mac":"AA:BB:CC:DD:EE:FF","broadcast":"192.0.2.255","port":9,"ip":"192.0.2.7"}]}"#;
+        let batch: WolBatchRequest = serde_json::from_str(json).unwrap();
+        assert_eq!(batch.targets.len(), 1);
+        assert_eq!(batch.targets[0].ip.as_deref(), Some("192.0.2.7"));
     }
 }

@@ -358,7 +358,7 @@ pub struct ClusterDetailPublic {
     #[serde(flatten)]
     pub cluster: ClusterPublic,
     pub devices: Vec<DevicePublic>,
-    pub agents: Vec<DeviceAgentPublic>,
+    pub agents: Vec<AgentPublic>,
 }
 
 /// `GET /api/clusters`.
@@ -448,6 +448,117 @@ pub struct EnrollmentKeyCreated {
 pub struct EnrollmentKeysPublic {
     pub keys: Vec<EnrollmentKeyPublic>,
     pub count: u64,
+}
+
+/// A network interface an agent reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AgentInterface {
+    pub name: String,
+    pub address: String,
+    pub prefix: u8,
+    pub broadcast: Option<String>,
+    pub mac: Option<String>,
+}
+
+/// An agent as the API shows it; its token is never shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AgentPublic {
+    pub id: Uuid,
+    pub hostname: String,
+    pub ip: String,
+    pub port: u16,
+    pub os: String,
+    pub version: String,
+    pub cluster_id: Option<Uuid>,
+    /// The owner of the agent's cluster.
+    pub owner_id: Option<Uuid>,
+    pub owner_name: Option<String>,
+    /// Online when approved and heard from within the offline timeout.
+    pub status: AgentStatus,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub cluster_name: Option<String>,
+    /// How many devices this agent may wake.
+    pub device_count: u64,
+    /// False while an agent that registered without a key awaits approval.
+    pub approved: bool,
+    pub interfaces: Vec<AgentInterface>,
+}
+
+/// `GET /api/agents`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AgentsPublic {
+    pub agents: Vec<AgentPublic>,
+    pub count: u64,
+}
+
+/// `GET`/`PUT /api/config/agents`: how new agents may join.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AgentRegistrationConfig {
+    /// When on, agents without an enrollment key may register and wait,
+    /// pending, until an admin approves them.
+    pub open_registration: bool,
+}
+
+/// What happened to a wake request at one agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum WakeOutcome {
+    /// The agent sent the magic packet.
+    Sent,
+    /// The agent could not be reached or reported an error.
+    Failed,
+    /// The agent is offline (or pending approval); nothing was asked of it.
+    Offline,
+}
+
+/// One agent's part in waking one device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WakeAgentResult {
+    pub agent_id: Uuid,
+    pub hostname: String,
+    pub outcome: WakeOutcome,
+    /// The agent's answer or why the call failed.
+    pub message: Option<String>,
+}
+
+/// `POST /api/devices/{id}/wake`: the result for one device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeviceWakeResult {
+    pub message: String,
+    pub device_id: Uuid,
+    pub device_name: String,
+    pub mac_address: String,
+    /// Hostnames of the agents that sent the packet.
+    pub successful_agents: Vec<String>,
+    /// Hostnames of the agents that failed.
+    pub failed_agents: Vec<String>,
+    /// Hostnames of the agents that were offline.
+    pub offline_agents: Vec<String>,
+    /// Every agent's result, by hostname.
+    pub agents: Vec<WakeAgentResult>,
+}
+
+/// `POST /api/clusters/{id}/wake`: the result for every device of the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ClusterWakeResult {
+    pub message: String,
+    pub cluster_id: Uuid,
+    pub cluster_name: String,
+    pub device_count: u64,
+    /// Devices at least one agent sent the packet for.
+    pub successful_device_count: u64,
+    pub failed_device_count: u64,
+    /// Per device, by name.
+    pub devices: Vec<DeviceWakeResult>,
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).

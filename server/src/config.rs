@@ -54,6 +54,10 @@ pub struct Config {
     #[arg(long, env = "PB_AGENT_OFFLINE_SECONDS", default_value_t = 90)]
     pub agent_offline_seconds: u64,
 
+    /// How long the server waits for one agent to answer a wake request, in milliseconds.
+    #[arg(long, env = "PB_AGENT_TIMEOUT_MS", default_value_t = 3000)]
+    pub agent_timeout_ms: u64,
+
     /// Log filter, in `tracing` syntax (e.g. `info` or `info,powerbeacon=debug`).
     #[arg(long = "log", env = "PB_LOG", default_value = "info")]
     pub log: String,
@@ -84,6 +88,7 @@ impl Config {
             jwt_secret: None,
             access_token_minutes: 60,
             agent_offline_seconds: 90,
+            agent_timeout_ms: 3000,
             log: "warn".into(),
             log_format: LogFormat::Text,
             max_body_bytes: 1024 * 1024,
@@ -113,6 +118,7 @@ mod tests {
             "PB_JWT_SECRET",
             "PB_ACCESS_TOKEN_MINUTES",
             "PB_AGENT_OFFLINE_SECONDS",
+            "PB_AGENT_TIMEOUT_MS",
             "PB_LOG",
             "PB_LOG_FORMAT",
             "PB_MAX_BODY_BYTES",

@@ -16,6 +16,7 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod wake;
 pub mod web;
 
 pub use config::Config;

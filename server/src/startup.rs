@@ -66,6 +66,7 @@ impl Application {
         let settings = ServiceSettings {
             token_lifetime: Duration::from_secs(config.access_token_minutes.saturating_mul(60)),
             agent_offline_after: Duration::from_secs(config.agent_offline_seconds),
+            agent_timeout: Duration::from_millis(config.agent_timeout_ms.max(1)),
         };
         let services = Services::new(store, &jwt_secret, settings);
         let listener =

@@ -1,17 +1,134 @@
-//! `/api/agents`: enrollment keys (registration, heartbeats and the agent
-//! list follow in the same module).
+//! `/api/agents`: registration and heartbeats (agents, with their own
+//! tokens), the agent list for people, and enrollment keys.
 
-use app::types::{EnrollmentKeyCreate, EnrollmentKeyCreated, EnrollmentKeysPublic, Message};
+use app::types::{
+    AgentPublic, AgentsPublic, EnrollmentKeyCreate, EnrollmentKeyCreated, EnrollmentKeysPublic,
+    Message,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
 use uuid::Uuid;
 
 use super::error::ApiResult;
-use super::extract::{ApiJson, ApiPath, AuthUser, Pagination};
+use super::extract::{ApiJson, ApiPath, AuthUser, MaybeBearer, Pagination};
 use crate::state::AppState;
 
 type ErrorBody = app::types::ErrorBody;
+
+/// Registers an agent (DESIGN.md §3). A new agent needs an enrollment key,
+/// unless open registration is on (it then waits for approval). A known
+/// hostname re-registers only with its current token as the bearer; its id
+/// and token stay the same.
+#[utoipa::path(
+    post, path = "/api/agents/register", tag = "agents",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = RegisterResponse),
+        (status = 401, description = "Missing, invalid, revoked or expired enrollment key; or a wrong token for a known hostname", body = ErrorBody),
+        (status = 409, description = "The hostname is registered and no token was presented", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn register(
+    State(state): State<AppState>,
+    MaybeBearer(token): MaybeBearer,
+    ApiJson(request): ApiJson<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<RegisterResponse>)> {
+    let (response, _) = state
+        .services
+        .register_agent(request, token.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(response)))
+}
+
+/// Records an agent's heartbeat; send it with the agent's token as the bearer.
+#[utoipa::path(
+    post, path = "/api/agents/heartbeat", tag = "agents",
+    request_body = HeartbeatRequest,
+    responses(
+        (status = 204, description = "Heartbeat recorded"),
+        (status = 400, description = "Malformed agent id", body = ErrorBody),
+        (status = 401, description = "Missing or wrong agent token", body = ErrorBody),
+        (status = 404, description = "Unknown agent: register again", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn heartbeat(
+    State(state): State<AppState>,
+    MaybeBearer(token): MaybeBearer,
+    ApiJson(request): ApiJson<HeartbeatRequest>,
+) -> ApiResult<StatusCode> {
+    state
+        .services
+        .agent_heartbeat(request, token.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lists agents by hostname (users and up); tokens are never shown.
+#[utoipa::path(
+    get, path = "/api/agents", tag = "agents", security(("bearer" = [])),
+    params(("skip" = Option<u64>, Query), ("limit" = Option<u64>, Query)),
+    responses((status = 200, body = AgentsPublic), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Pagination(page): Pagination,
+) -> ApiResult<Json<AgentsPublic>> {
+    Ok(Json(state.services.list_agents(&actor, page).await?))
+}
+
+/// One agent (users and up).
+#[utoipa::path(
+    get, path = "/api/agents/{id}", tag = "agents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = AgentPublic), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<AgentPublic>> {
+    Ok(Json(state.services.get_agent(&actor, id).await?))
+}
+
+/// Forgets an agent (admins, or the owner of its cluster).
+#[utoipa::path(
+    delete, path = "/api/agents/{id}", tag = "agents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Message), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody))
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Message>> {
+    Ok(Json(state.services.delete_agent(&actor, id).await?))
+}
+
+/// Approves an agent that registered without a key (admins).
+#[utoipa::path(
+    post, path = "/api/agents/{id}/approve", tag = "agents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = AgentPublic), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody))
+)]
+pub async fn approve(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<AgentPublic>> {
+    Ok(Json(state.services.approve_agent(&actor, id).await?))
+}
 
 /// Creates an enrollment key (admins); the answer is the only time the key is shown.
 #[utoipa::path(

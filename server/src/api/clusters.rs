@@ -1,7 +1,8 @@
 //! `/api/clusters`: groups of devices and the agents that reach them.
 
 use app::types::{
-    ClusterCreate, ClusterDetailPublic, ClusterPublic, ClusterUpdate, ClustersPublic, Message,
+    ClusterCreate, ClusterDetailPublic, ClusterPublic, ClusterUpdate, ClusterWakeResult,
+    ClustersPublic, Message,
 };
 use axum::Json;
 use axum::extract::State;
@@ -99,4 +100,25 @@ pub async fn delete(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(state.services.delete_cluster(&actor, id).await?))
+}
+
+/// Wakes every device of a cluster (managers of the cluster): one queue per
+/// agent, agents called concurrently, batches for agents that take them.
+#[utoipa::path(
+    post, path = "/api/clusters/{id}/wake", tag = "clusters", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 202, body = ClusterWakeResult), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "The cluster has no devices", body = ErrorBody),
+        (status = 503, description = "No device was woken; `details` says why per agent", body = ErrorBody),
+    )
+)]
+pub async fn wake(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<(StatusCode, Json<ClusterWakeResult>)> {
+    let result = state.services.wake_cluster(&actor, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(result)))
 }

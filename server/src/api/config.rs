@@ -1,6 +1,6 @@
 //! `/api/config`: single sign-on settings and version information.
 
-use app::types::{About, OidcConfigPublic, OidcConfigUpdate};
+use app::types::{About, AgentRegistrationConfig, OidcConfigPublic, OidcConfigUpdate};
 use axum::Json;
 use axum::extract::State;
 
@@ -47,4 +47,37 @@ pub async fn update_oidc(
 )]
 pub async fn about(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<About> {
     Json(state.services.about())
+}
+
+/// Whether agents may register without an enrollment key (any signed-in user may read it).
+#[utoipa::path(
+    get, path = "/api/config/agents", tag = "config", security(("bearer" = [])),
+    responses((status = 200, body = AgentRegistrationConfig), (status = 401, body = ErrorBody))
+)]
+pub async fn agent_registration(
+    State(state): State<AppState>,
+    AuthUser(_): AuthUser,
+) -> ApiResult<Json<AgentRegistrationConfig>> {
+    Ok(Json(state.services.agent_registration_config().await?))
+}
+
+/// Switches open registration on or off (admins). Agents that register
+/// without a key while it is on wait, pending, until an admin approves them.
+#[utoipa::path(
+    put, path = "/api/config/agents", tag = "config", security(("bearer" = [])),
+    request_body = AgentRegistrationConfig,
+    responses((status = 200, body = AgentRegistrationConfig), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn update_agent_registration(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiJson(config): ApiJson<AgentRegistrationConfig>,
+) -> ApiResult<Json<AgentRegistrationConfig>> {
+    Ok(Json(
+        state
+            .services
+            .update_agent_registration_config(&actor, config)
+            .await?,
+    ))
 }

@@ -1,6 +1,8 @@
 //! `/api/devices`: the machines to wake.
 
-use app::types::{DeviceCreate, DevicePublic, DeviceUpdate, DevicesPublic, Message};
+use app::types::{
+    DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, DevicesPublic, Message,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -98,4 +100,25 @@ pub async fn delete(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(state.services.delete_device(&actor, id).await?))
+}
+
+/// Wakes a device through every online agent linked to it, concurrently
+/// (managers of the device). The answer says, per agent, what happened.
+#[utoipa::path(
+    post, path = "/api/devices/{id}/wake", tag = "devices", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 202, body = DeviceWakeResult), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "The device has no agents", body = ErrorBody),
+        (status = 503, description = "No agent sent the packet; `details` says why per agent", body = ErrorBody),
+    )
+)]
+pub async fn wake(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<(StatusCode, Json<DeviceWakeResult>)> {
+    let result = state.services.wake_device(&actor, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(result)))
 }

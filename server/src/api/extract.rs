@@ -90,6 +90,19 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// The `Authorization: Bearer` token of a request, if it has one: how
+/// agents authenticate (their token is not a user's access token).
+#[derive(Debug, Clone, Default)]
+pub struct MaybeBearer(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeBearer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(bearer_token(parts).map(str::to_string)))
+    }
+}
+
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
 fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts

@@ -32,6 +32,15 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/config/oidc", get(config::oidc).put(config::update_oidc))
         .route("/config/about", get(config::about))
         .route(
+            "/config/agents",
+            get(config::agent_registration).put(config::update_agent_registration),
+        )
+        .route("/agents", get(agents::list))
+        .route("/agents/register", post(agents::register))
+        .route("/agents/heartbeat", post(agents::heartbeat))
+        .route("/agents/{id}", get(agents::get).delete(agents::delete))
+        .route("/agents/{id}/approve", post(agents::approve))
+        .route(
             "/agents/enrollment-keys",
             get(agents::list_enrollment_keys).post(agents::create_enrollment_key),
         )
@@ -46,6 +55,7 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
                 .put(clusters::update)
                 .delete(clusters::delete),
         )
+        .route("/clusters/{id}/wake", post(clusters::wake))
         .route("/devices", get(devices::list).post(devices::create))
         .route(
             "/devices/{id}",
@@ -53,6 +63,7 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
                 .put(devices::update)
                 .delete(devices::delete),
         )
+        .route("/devices/{id}/wake", post(devices::wake))
         .route("/users", get(users::list).post(users::create))
         .route("/users/me", get(users::me).patch(users::update_me))
         .route("/users/me/password", patch(users::change_password))

@@ -35,20 +35,12 @@ impl Services {
             .cluster_view(id)
             .await?
             .ok_or_else(cluster_not_found)?;
-        let (device_ids, agents) = self.store.cluster_members(id).await?;
-        let mut devices = Vec::with_capacity(device_ids.len());
-        for device_id in device_ids {
-            if let Some(device) = self.store.device_view(device_id).await? {
-                devices.push(self.device_public(&device));
-            }
-        }
+        let devices = self.store.cluster_device_views(id).await?;
+        let agents = self.store.cluster_agent_views(id).await?;
         Ok(ClusterDetailPublic {
             cluster: cluster_public(&view),
-            devices,
-            agents: agents
-                .iter()
-                .map(|agent| self.agent_summary(agent))
-                .collect(),
+            devices: devices.iter().map(|d| self.device_public(d)).collect(),
+            agents: agents.iter().map(|a| self.agent_public(a)).collect(),
         })
     }
 
@@ -122,7 +114,7 @@ impl Services {
     }
 
     /// The cluster `actor` is about to `action`: 404 when unknown, 403 when not theirs.
-    async fn cluster_to_manage(
+    pub(super) async fn cluster_to_manage(
         &self,
         actor: &UserRecord,
         id: Uuid,

@@ -1,9 +1,6 @@
 //! Devices: the machines to wake, who manages them, and which agents reach them.
 
-use app::types::{
-    DeviceAgentPublic, DeviceCreate, DevicePublic, DeviceUpdate, DevicesPublic, Message, OsType,
-    Role,
-};
+use app::types::{DeviceCreate, DevicePublic, DeviceUpdate, DevicesPublic, Message, OsType, Role};
 use uuid::Uuid;
 
 use super::{ServiceError, Services};
@@ -248,31 +245,6 @@ impl Services {
                 .iter()
                 .map(|agent| self.agent_summary(agent))
                 .collect(),
-        }
-    }
-
-    /// An agent as devices and clusters list it, with its status as of now.
-    pub(crate) fn agent_summary(&self, agent: &AgentRef) -> DeviceAgentPublic {
-        DeviceAgentPublic {
-            id: agent.id,
-            hostname: agent.hostname.clone(),
-            ip: agent.ip.clone(),
-            status: self.agent_status(agent),
-        }
-    }
-
-    /// Online when approved and heard from within the offline timeout.
-    pub(crate) fn agent_status(&self, agent: &AgentRef) -> app::types::AgentStatus {
-        let fresh = agent.last_seen.is_some_and(|seen| {
-            chrono::Utc::now()
-                .signed_duration_since(seen)
-                .to_std()
-                .map_or(true, |age| age < self.settings.agent_offline_after)
-        });
-        if agent.approved && fresh {
-            app::types::AgentStatus::Online
-        } else {
-            app::types::AgentStatus::Offline
         }
     }
 }

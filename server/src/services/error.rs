@@ -32,6 +32,12 @@ pub enum ServiceError {
     /// A dependency is down (503).
     #[error("{0}")]
     Unavailable(String),
+    /// No agent carried out a wake request (503); `details` says why, per agent.
+    #[error("{message}")]
+    NotDispatched {
+        message: String,
+        details: Option<String>,
+    },
     /// A bug or an unexpected storage failure (500); logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -48,7 +54,7 @@ impl ServiceError {
             ServiceError::Conflict(_) => 409,
             ServiceError::Invalid(_) => 422,
             ServiceError::TooManyAttempts { .. } => 429,
-            ServiceError::Unavailable(_) => 503,
+            ServiceError::Unavailable(_) | ServiceError::NotDispatched { .. } => 503,
             ServiceError::Internal(_) => 500,
         }
     }
@@ -60,6 +66,7 @@ impl ServiceError {
             ServiceError::Invalid(invalid) => {
                 (invalid.message.clone(), Some(invalid.field.to_string()))
             }
+            ServiceError::NotDispatched { message, details } => (message.clone(), details.clone()),
             ServiceError::Internal(detail) => {
                 tracing::error!(detail, "internal error");
                 ("Internal server error.".to_string(), None)

@@ -1,6 +1,7 @@
 //! The service layer: every business rule, once. The REST handlers and the
 //! browser app's server functions both call these methods.
 
+mod agents;
 mod auth;
 mod clusters;
 pub mod config;
@@ -10,6 +11,7 @@ mod error;
 mod setup;
 pub mod throttle;
 mod users;
+mod wake;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +22,7 @@ pub use error::ServiceError;
 
 use crate::security::tokens::TokenKeys;
 use crate::storage::Store;
+use crate::wake::{AgentClient, WakeDispatcher};
 use throttle::{LoginThrottle, ThrottleLimits};
 
 /// The services of one server process.
@@ -28,6 +31,7 @@ pub struct Services {
     store: Arc<dyn Store>,
     tokens: TokenKeys,
     throttle: Arc<LoginThrottle>,
+    dispatcher: WakeDispatcher,
     settings: ServiceSettings,
 }
 
@@ -38,6 +42,8 @@ pub struct ServiceSettings {
     pub token_lifetime: Duration,
     /// An agent silent for this long is offline.
     pub agent_offline_after: Duration,
+    /// How long one agent may take to answer a wake request.
+    pub agent_timeout: Duration,
 }
 
 impl Default for ServiceSettings {
@@ -45,6 +51,7 @@ impl Default for ServiceSettings {
         Self {
             token_lifetime: Duration::from_secs(24 * 3600),
             agent_offline_after: Duration::from_secs(90),
+            agent_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -60,6 +67,7 @@ impl Services {
             store,
             tokens: TokenKeys::new(jwt_secret, settings.token_lifetime),
             throttle: Arc::new(LoginThrottle::new(ThrottleLimits::default())),
+            dispatcher: WakeDispatcher::new(AgentClient::new(settings.agent_timeout)),
             settings,
         }
     }

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 pub use error::StorageError;
 pub use models::{
-    AgentRef, ClusterRecord, ClusterRef, ClusterView, DeviceRecord, DeviceView,
-    EnrollmentKeyRecord, Membership, NewUser, UserRecord,
+    AgentRecord, AgentRef, AgentView, ClusterRecord, ClusterRef, ClusterView, DeviceRecord,
+    DeviceView, EnrollmentKeyRecord, Membership, NewUser, UserRecord, WakeTarget,
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -28,6 +28,8 @@ pub mod keys {
     pub const SETUP_COMPLETED_AT: &str = "setup.completed_at";
     /// The single sign-on configuration, as JSON.
     pub const OIDC_CONFIG: &str = "auth.oidc";
+    /// `true` when agents may register without an enrollment key (pending approval).
+    pub const OPEN_REGISTRATION: &str = "agents.open_registration";
 }
 
 /// A window of a listing: skip `skip` rows, return at most `limit`.
@@ -142,11 +144,11 @@ pub trait Store: Send + Sync + 'static {
     /// One cluster with counts.
     async fn cluster_view(&self, id: uuid::Uuid) -> Result<Option<ClusterView>, StorageError>;
 
-    /// The ids of a cluster's devices (by name) and its agents (by hostname).
-    async fn cluster_members(
-        &self,
-        id: uuid::Uuid,
-    ) -> Result<(Vec<uuid::Uuid>, Vec<AgentRef>), StorageError>;
+    /// A cluster's devices, by name, with owner, cluster and agents.
+    async fn cluster_device_views(&self, id: uuid::Uuid) -> Result<Vec<DeviceView>, StorageError>;
+
+    /// A cluster's agents, by hostname.
+    async fn cluster_agent_views(&self, id: uuid::Uuid) -> Result<Vec<AgentView>, StorageError>;
 
     /// Inserts a cluster and moves the given devices and agents into it.
     async fn insert_cluster(
@@ -182,6 +184,56 @@ pub trait Store: Send + Sync + 'static {
         id: uuid::Uuid,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StorageError>;
+
+    /// An enrollment key by the hash of its secret.
+    async fn enrollment_key_by_hash(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<EnrollmentKeyRecord>, StorageError>;
+
+    /// Inserts an agent and, when it enrolled with a key, stamps the key's
+    /// `last_used_at`, in one transaction. A taken hostname is a conflict on
+    /// `agents_hostname_key`.
+    async fn insert_agent(
+        &self,
+        agent: &AgentRecord,
+        used_key: Option<uuid::Uuid>,
+    ) -> Result<(), StorageError>;
+
+    /// An agent, token included, by id.
+    async fn agent_record(&self, id: uuid::Uuid) -> Result<Option<AgentRecord>, StorageError>;
+
+    /// An agent, token included, by hostname.
+    async fn agent_by_hostname(&self, hostname: &str) -> Result<Option<AgentRecord>, StorageError>;
+
+    /// Writes an agent's registration fields (ip, port, os, version,
+    /// interfaces, features, approved, last_seen) and stamps `updated_at`;
+    /// `false` when no such agent exists.
+    async fn update_agent(&self, agent: &AgentRecord) -> Result<bool, StorageError>;
+
+    /// Records a heartbeat at `at`, and the interfaces when given; `false`
+    /// when no such agent exists.
+    async fn record_heartbeat(
+        &self,
+        id: uuid::Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+        interfaces: Option<&[app::types::AgentInterface]>,
+    ) -> Result<bool, StorageError>;
+
+    /// One page of agents, by hostname, and the total.
+    async fn list_agent_views(&self, page: Page) -> Result<(Vec<AgentView>, u64), StorageError>;
+
+    /// One agent with its cluster and device count.
+    async fn agent_view(&self, id: uuid::Uuid) -> Result<Option<AgentView>, StorageError>;
+
+    /// Deletes an agent and its device links; `false` when none existed.
+    async fn delete_agent(&self, id: uuid::Uuid) -> Result<bool, StorageError>;
+
+    /// A device and its agents, for a wake.
+    async fn device_wake_target(&self, id: uuid::Uuid) -> Result<Option<WakeTarget>, StorageError>;
+
+    /// Every device of a cluster (by name) and their agents, for a wake.
+    async fn cluster_wake_targets(&self, id: uuid::Uuid) -> Result<Vec<WakeTarget>, StorageError>;
 
     /// A cluster's id, name and owner.
     async fn cluster_ref(&self, id: uuid::Uuid) -> Result<Option<ClusterRef>, StorageError>;

@@ -1,6 +1,6 @@
 //! Rows as the storage layer reads and writes them.
 
-use app::types::{Role, UserPublic};
+use app::types::{AgentInterface, Role, UserPublic};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -154,4 +154,56 @@ pub struct EnrollmentKeyRecord {
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// An agent row. The token is kept in clear because the server presents it
+/// to the agent on every wake call; it never leaves the server otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRecord {
+    pub id: Uuid,
+    pub hostname: String,
+    pub ip: String,
+    pub port: u16,
+    pub os: String,
+    pub version: String,
+    pub token: String,
+    /// False while an agent that registered without a key awaits approval.
+    pub approved: bool,
+    pub interfaces: Vec<AgentInterface>,
+    /// Protocol extensions the agent announced.
+    pub features: Vec<String>,
+    pub cluster_id: Option<Uuid>,
+    /// Who enrolled it: the creator of the enrollment key it used.
+    pub owner_id: Option<Uuid>,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl AgentRecord {
+    /// Whether the agent announced `feature`.
+    pub fn supports(&self, feature: &str) -> bool {
+        self.features.iter().any(|f| f == feature)
+    }
+}
+
+/// An agent with its cluster and how many devices it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentView {
+    pub agent: AgentRecord,
+    pub cluster_name: Option<String>,
+    pub cluster_owner_id: Option<Uuid>,
+    pub cluster_owner_name: Option<String>,
+    pub device_count: u64,
+}
+
+/// A device to wake and the agents linked to it, by hostname.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WakeTarget {
+    pub device_id: Uuid,
+    pub name: String,
+    pub mac_address: String,
+    pub ip_address: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub agents: Vec<AgentRecord>,
 }

@@ -200,6 +200,103 @@ macro_rules! impl_store {
             Ok(())
         }
 
+        fn agent_from_row(
+            row: &$row,
+        ) -> Result<$crate::storage::AgentRecord, $crate::storage::StorageError> {
+            use sqlx::Row as _;
+            let port: i32 = row.try_get("port")?;
+            let interfaces: sqlx::types::Json<Vec<app::types::AgentInterface>> =
+                row.try_get("interfaces")?;
+            let features: sqlx::types::Json<Vec<String>> = row.try_get("features")?;
+            Ok($crate::storage::AgentRecord {
+                id: row_id(row, "id")?,
+                hostname: row.try_get("hostname")?,
+                ip: row.try_get("ip")?,
+                port: u16::try_from(port).map_err(|_| {
+                    $crate::storage::StorageError::Corrupt(format!("agent port {port}"))
+                })?,
+                os: row.try_get("os")?,
+                version: row.try_get("version")?,
+                token: row.try_get("token")?,
+                approved: row.try_get("approved")?,
+                interfaces: interfaces.0,
+                features: features.0,
+                cluster_id: row_opt_id(row, "cluster_id")?,
+                owner_id: row_opt_id(row, "owner_id")?,
+                last_seen: row.try_get("last_seen")?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        }
+
+        fn agent_view_from_row(
+            row: &$row,
+        ) -> Result<$crate::storage::AgentView, $crate::storage::StorageError> {
+            use sqlx::Row as _;
+            let device_count: i64 = row.try_get("device_count")?;
+            Ok($crate::storage::AgentView {
+                agent: agent_from_row(row)?,
+                cluster_name: row.try_get("cluster_name")?,
+                cluster_owner_id: row_opt_id(row, "cluster_owner_id")?,
+                cluster_owner_name: row.try_get("cluster_owner_name")?,
+                device_count: device_count.try_into().unwrap_or_default(),
+            })
+        }
+
+        /// Reads wake targets from `devices` rows (id, name, mac_address,
+        /// ip_address, owner_id) and attaches the agents of `links` rows (device_id + agent).
+        fn wake_targets(
+            devices: &[$row],
+            links: &[$row],
+        ) -> Result<Vec<$crate::storage::WakeTarget>, $crate::storage::StorageError> {
+            use sqlx::Row as _;
+            let mut by_device: std::collections::HashMap<
+                uuid::Uuid,
+                Vec<$crate::storage::AgentRecord>,
+            > = std::collections::HashMap::new();
+            for row in links {
+                by_device
+                    .entry(row_id(row, "device_id")?)
+                    .or_default()
+                    .push(agent_from_row(row)?);
+            }
+            devices
+                .iter()
+                .map(|row| {
+                    let device_id = row_id(row, "id")?;
+                    Ok($crate::storage::WakeTarget {
+                        device_id,
+                        name: row.try_get("name")?,
+                        mac_address: row.try_get("mac_address")?,
+                        ip_address: row.try_get("ip_address")?,
+                        owner_id: row_opt_id(row, "owner_id")?,
+                        agents: by_device.remove(&device_id).unwrap_or_default(),
+                    })
+                })
+                .collect()
+        }
+
+        /// Attaches the agents of `links` rows (device_id + agent ref) to `views`.
+        fn attach_agent_refs(
+            views: &mut [$crate::storage::DeviceView],
+            links: &[$row],
+        ) -> Result<(), $crate::storage::StorageError> {
+            let mut by_device: std::collections::HashMap<
+                uuid::Uuid,
+                Vec<$crate::storage::AgentRef>,
+            > = std::collections::HashMap::new();
+            for row in links {
+                by_device
+                    .entry(row_id(row, "device_id")?)
+                    .or_default()
+                    .push(agent_ref_from_row(row)?);
+            }
+            for view in views {
+                view.agents = by_device.remove(&view.device.id).unwrap_or_default();
+            }
+            Ok(())
+        }
+
         #[async_trait::async_trait]
         impl $crate::storage::Store for $store {
             fn engine(&self) -> $crate::storage::Engine {
@@ -397,19 +494,7 @@ macro_rules! impl_store {
                     .bind(skip)
                     .fetch_all(&self.pool)
                     .await?;
-                let mut by_device: std::collections::HashMap<
-                    uuid::Uuid,
-                    Vec<$crate::storage::AgentRef>,
-                > = std::collections::HashMap::new();
-                for row in &links {
-                    by_device
-                        .entry(row_id(row, "device_id")?)
-                        .or_default()
-                        .push(agent_ref_from_row(row)?);
-                }
-                for view in &mut views {
-                    view.agents = by_device.remove(&view.device.id).unwrap_or_default();
-                }
+                attach_agent_refs(&mut views, &links)?;
                 Ok((views, count))
             }
 
@@ -531,28 +616,36 @@ macro_rules! impl_store {
                     .transpose()
             }
 
-            async fn cluster_members(
+            async fn cluster_device_views(
                 &self,
                 id: uuid::Uuid,
-            ) -> Result<
-                (Vec<uuid::Uuid>, Vec<$crate::storage::AgentRef>),
-                $crate::storage::StorageError,
-            > {
-                let device_ids = sqlx::query(sql::SELECT_DEVICE_IDS_OF_CLUSTER)
+            ) -> Result<Vec<$crate::storage::DeviceView>, $crate::storage::StorageError> {
+                let mut views = sqlx::query(sql::SELECT_DEVICE_VIEWS_OF_CLUSTER)
                     .bind(db_id(id))
                     .fetch_all(&self.pool)
                     .await?
                     .iter()
-                    .map(|row| row_id(row, "id"))
+                    .map(device_from_row)
                     .collect::<Result<Vec<_>, _>>()?;
-                let agents = sqlx::query(sql::SELECT_AGENT_REFS_OF_CLUSTER)
+                let links = sqlx::query(sql::SELECT_AGENTS_OF_CLUSTER_DEVICES)
+                    .bind(db_id(id))
+                    .fetch_all(&self.pool)
+                    .await?;
+                attach_agent_refs(&mut views, &links)?;
+                Ok(views)
+            }
+
+            async fn cluster_agent_views(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Vec<$crate::storage::AgentView>, $crate::storage::StorageError> {
+                sqlx::query(sql::SELECT_AGENT_VIEWS_OF_CLUSTER)
                     .bind(db_id(id))
                     .fetch_all(&self.pool)
                     .await?
                     .iter()
-                    .map(agent_ref_from_row)
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok((device_ids, agents))
+                    .map(agent_view_from_row)
+                    .collect()
             }
 
             async fn insert_cluster(
@@ -660,6 +753,190 @@ macro_rules! impl_store {
                     .await?
                     .rows_affected();
                 Ok(updated > 0)
+            }
+
+            async fn enrollment_key_by_hash(
+                &self,
+                key_hash: &str,
+            ) -> Result<Option<$crate::storage::EnrollmentKeyRecord>, $crate::storage::StorageError>
+            {
+                sqlx::query(sql::SELECT_ENROLLMENT_KEY_BY_HASH)
+                    .bind(key_hash)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(enrollment_key_from_row)
+                    .transpose()
+            }
+
+            async fn insert_agent(
+                &self,
+                agent: &$crate::storage::AgentRecord,
+                used_key: Option<uuid::Uuid>,
+            ) -> Result<(), $crate::storage::StorageError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(sql::INSERT_AGENT)
+                    .bind(db_id(agent.id))
+                    .bind(&agent.hostname)
+                    .bind(&agent.ip)
+                    .bind(i32::from(agent.port))
+                    .bind(&agent.os)
+                    .bind(&agent.version)
+                    .bind(&agent.token)
+                    .bind(agent.approved)
+                    .bind(sqlx::types::Json(&agent.interfaces))
+                    .bind(sqlx::types::Json(&agent.features))
+                    .bind(agent.cluster_id.map(db_id))
+                    .bind(agent.owner_id.map(db_id))
+                    .bind(agent.last_seen)
+                    .bind(agent.created_at)
+                    .bind(agent.updated_at)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(key_id) = used_key {
+                    sqlx::query(sql::TOUCH_ENROLLMENT_KEY)
+                        .bind(db_id(key_id))
+                        .bind(agent.created_at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn agent_record(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::storage::AgentRecord>, $crate::storage::StorageError> {
+                sqlx::query(sql::SELECT_AGENT_BY_ID)
+                    .bind(db_id(id))
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(agent_from_row)
+                    .transpose()
+            }
+
+            async fn agent_by_hostname(
+                &self,
+                hostname: &str,
+            ) -> Result<Option<$crate::storage::AgentRecord>, $crate::storage::StorageError> {
+                sqlx::query(sql::SELECT_AGENT_BY_HOSTNAME)
+                    .bind(hostname)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(agent_from_row)
+                    .transpose()
+            }
+
+            async fn update_agent(
+                &self,
+                agent: &$crate::storage::AgentRecord,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let updated = sqlx::query(sql::UPDATE_AGENT)
+                    .bind(db_id(agent.id))
+                    .bind(&agent.ip)
+                    .bind(i32::from(agent.port))
+                    .bind(&agent.os)
+                    .bind(&agent.version)
+                    .bind(sqlx::types::Json(&agent.interfaces))
+                    .bind(sqlx::types::Json(&agent.features))
+                    .bind(agent.approved)
+                    .bind(agent.last_seen)
+                    .bind($crate::storage::now())
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(updated > 0)
+            }
+
+            async fn record_heartbeat(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+                interfaces: Option<&[app::types::AgentInterface]>,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let query = match interfaces {
+                    Some(interfaces) => sqlx::query(sql::RECORD_HEARTBEAT_WITH_INTERFACES)
+                        .bind(db_id(id))
+                        .bind(at)
+                        .bind(sqlx::types::Json(interfaces)),
+                    None => sqlx::query(sql::RECORD_HEARTBEAT).bind(db_id(id)).bind(at),
+                };
+                Ok(query.execute(&self.pool).await?.rows_affected() > 0)
+            }
+
+            async fn list_agent_views(
+                &self,
+                page: $crate::storage::Page,
+            ) -> Result<(Vec<$crate::storage::AgentView>, u64), $crate::storage::StorageError> {
+                fetch_page(
+                    &self.pool,
+                    sql::SELECT_AGENT_VIEWS_PAGE,
+                    sql::COUNT_AGENTS,
+                    page,
+                    agent_view_from_row,
+                )
+                .await
+            }
+
+            async fn agent_view(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::storage::AgentView>, $crate::storage::StorageError> {
+                sqlx::query(sql::SELECT_AGENT_VIEW)
+                    .bind(db_id(id))
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(agent_view_from_row)
+                    .transpose()
+            }
+
+            async fn delete_agent(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let deleted = sqlx::query(sql::DELETE_AGENT)
+                    .bind(db_id(id))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(deleted > 0)
+            }
+
+            async fn device_wake_target(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::storage::WakeTarget>, $crate::storage::StorageError> {
+                let devices = sqlx::query(sql::SELECT_WAKE_DEVICE)
+                    .bind(db_id(id))
+                    .fetch_all(&self.pool)
+                    .await?;
+                if devices.is_empty() {
+                    return Ok(None);
+                }
+                let links = sqlx::query(sql::SELECT_WAKE_AGENTS_OF_DEVICE)
+                    .bind(db_id(id))
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(wake_targets(&devices, &links)?.pop())
+            }
+
+            async fn cluster_wake_targets(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Vec<$crate::storage::WakeTarget>, $crate::storage::StorageError> {
+                let devices = sqlx::query(sql::SELECT_WAKE_DEVICES_OF_CLUSTER)
+                    .bind(db_id(id))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let links = sqlx::query(sql::SELECT_WAKE_AGENTS_OF_CLUSTER)
+                    .bind(db_id(id))
+                    .fetch_all(&self.pool)
+                    .await?;
+                wake_targets(&devices, &links)
             }
 
             async fn cluster_ref(

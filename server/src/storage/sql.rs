@@ -167,25 +167,132 @@ pub const PRUNE_CLUSTER_LINKS: &str = "DELETE FROM device_agents \
     WHERE device_id IN (SELECT id FROM devices WHERE cluster_id = $1) \
     AND agent_id NOT IN (SELECT id FROM agents WHERE cluster_id = $1)";
 
-pub const SELECT_DEVICE_IDS_OF_CLUSTER: &str =
-    "SELECT id FROM devices WHERE cluster_id = $1 ORDER BY name, id";
-
-pub const SELECT_AGENT_REFS_OF_CLUSTER: &str = concat!(
+pub const SELECT_DEVICE_VIEWS_OF_CLUSTER: &str = concat!(
     "SELECT ",
-    agent_ref_columns!(),
-    " FROM agents a WHERE a.cluster_id = $1 ORDER BY a.hostname, a.id"
+    device_columns!(),
+    device_from!(),
+    " WHERE d.cluster_id = $1 ORDER BY d.name, d.id"
 );
+
+/// The agents of the devices of [`SELECT_DEVICE_VIEWS_OF_CLUSTER`].
+pub const SELECT_AGENTS_OF_CLUSTER_DEVICES: &str = concat!(
+    "SELECT da.device_id, ",
+    agent_ref_columns!(),
+    " FROM device_agents da JOIN agents a ON a.id = da.agent_id \
+     WHERE da.device_id IN (SELECT id FROM devices WHERE cluster_id = $1) \
+     ORDER BY a.hostname, a.id"
+);
+
+macro_rules! agent_columns {
+    () => {
+        "a.id, a.hostname, a.ip, a.port, a.os, a.version, a.token, a.approved, a.interfaces, \
+         a.features, a.cluster_id, a.owner_id, a.last_seen, a.created_at, a.updated_at"
+    };
+}
+
+macro_rules! agent_view_columns {
+    () => {
+        concat!(
+            agent_columns!(),
+            ", c.name AS cluster_name, c.owner_id AS cluster_owner_id, \
+             u.username AS cluster_owner_name, \
+             (SELECT COUNT(*) FROM device_agents da WHERE da.agent_id = a.id) AS device_count \
+             FROM agents a LEFT JOIN clusters c ON c.id = a.cluster_id \
+             LEFT JOIN users u ON u.id = c.owner_id"
+        )
+    };
+}
+
+pub const SELECT_AGENT_VIEWS_PAGE: &str = concat!(
+    "SELECT ",
+    agent_view_columns!(),
+    " ORDER BY a.hostname, a.id LIMIT $1 OFFSET $2"
+);
+
+pub const SELECT_AGENT_VIEW: &str = concat!("SELECT ", agent_view_columns!(), " WHERE a.id = $1");
+
+pub const SELECT_AGENT_VIEWS_OF_CLUSTER: &str = concat!(
+    "SELECT ",
+    agent_view_columns!(),
+    " WHERE a.cluster_id = $1 ORDER BY a.hostname, a.id"
+);
+
+pub const COUNT_AGENTS: &str = "SELECT COUNT(*) FROM agents";
+
+pub const SELECT_AGENT_BY_ID: &str = concat!(
+    "SELECT ",
+    agent_columns!(),
+    " FROM agents a WHERE a.id = $1"
+);
+
+pub const SELECT_AGENT_BY_HOSTNAME: &str = concat!(
+    "SELECT ",
+    agent_columns!(),
+    " FROM agents a WHERE a.hostname = $1"
+);
+
+pub const INSERT_AGENT: &str = "INSERT INTO agents (id, hostname, ip, port, os, version, token, \
+    approved, interfaces, features, cluster_id, owner_id, last_seen, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+
+pub const UPDATE_AGENT: &str = "UPDATE agents SET ip = $2, port = $3, os = $4, version = $5, \
+    interfaces = $6, features = $7, approved = $8, last_seen = $9, updated_at = $10 WHERE id = $1";
+
+pub const RECORD_HEARTBEAT: &str = "UPDATE agents SET last_seen = $2 WHERE id = $1";
+
+pub const RECORD_HEARTBEAT_WITH_INTERFACES: &str =
+    "UPDATE agents SET last_seen = $2, interfaces = $3 WHERE id = $1";
+
+pub const DELETE_AGENT: &str = "DELETE FROM agents WHERE id = $1";
+
+pub const SELECT_WAKE_DEVICE: &str =
+    "SELECT id, name, mac_address, ip_address, owner_id FROM devices WHERE id = $1";
+
+pub const SELECT_WAKE_DEVICES_OF_CLUSTER: &str = "SELECT id, name, mac_address, ip_address, owner_id \
+    FROM devices WHERE cluster_id = $1 ORDER BY name, id";
+
+pub const SELECT_WAKE_AGENTS_OF_DEVICE: &str = concat!(
+    "SELECT da.device_id, ",
+    agent_columns!(),
+    " FROM device_agents da JOIN agents a ON a.id = da.agent_id WHERE da.device_id = $1 \
+     ORDER BY a.hostname, a.id"
+);
+
+pub const SELECT_WAKE_AGENTS_OF_CLUSTER: &str = concat!(
+    "SELECT da.device_id, ",
+    agent_columns!(),
+    " FROM device_agents da JOIN agents a ON a.id = da.agent_id \
+     WHERE da.device_id IN (SELECT id FROM devices WHERE cluster_id = $1) \
+     ORDER BY a.hostname, a.id"
+);
+
+macro_rules! enrollment_key_columns {
+    () => {
+        "id, name, key_hash, key_prefix, cluster_id, created_by, created_at, expires_at, \
+         revoked_at, last_used_at"
+    };
+}
 
 pub const INSERT_ENROLLMENT_KEY: &str = "INSERT INTO enrollment_keys (id, name, key_hash, key_prefix, \
     cluster_id, created_by, created_at, expires_at, revoked_at, last_used_at) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
-pub const SELECT_ENROLLMENT_KEYS_PAGE: &str = "SELECT id, name, key_hash, key_prefix, cluster_id, \
-    created_by, created_at, expires_at, revoked_at, last_used_at FROM enrollment_keys \
-    ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
+pub const SELECT_ENROLLMENT_KEYS_PAGE: &str = concat!(
+    "SELECT ",
+    enrollment_key_columns!(),
+    " FROM enrollment_keys ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
+);
 
 pub const COUNT_ENROLLMENT_KEYS: &str = "SELECT COUNT(*) FROM enrollment_keys";
 
 /// Revokes a key once; a second revoke keeps the first time.
 pub const REVOKE_ENROLLMENT_KEY: &str =
     "UPDATE enrollment_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1";
+
+pub const SELECT_ENROLLMENT_KEY_BY_HASH: &str = concat!(
+    "SELECT ",
+    enrollment_key_columns!(),
+    " FROM enrollment_keys WHERE key_hash = $1"
+);
+
+pub const TOUCH_ENROLLMENT_KEY: &str = "UPDATE enrollment_keys SET last_used_at = $2 WHERE id = $1";

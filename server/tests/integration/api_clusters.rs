@@ -70,6 +70,11 @@ async fn create_with_members_and_read_the_detail(app: &TestApp) {
     assert_eq!(detail["devices"][0]["cluster_name"], "lab");
     assert_eq!(detail["agents"][0]["hostname"], "lan-agent");
     assert_eq!(detail["agents"][0]["status"], "online");
+    // Agents appear in full, as `GET /api/agents` shows them, without a token.
+    assert_eq!(detail["agents"][0]["port"], 18080);
+    assert_eq!(detail["agents"][0]["cluster_name"], "lab");
+    assert_eq!(detail["agents"][0]["owner_name"], "alice");
+    assert!(detail["agents"][0].get("token").is_none());
     assert_eq!(detail["device_count"], 2);
 
     let list: Value = app

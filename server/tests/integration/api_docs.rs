@@ -13,7 +13,17 @@ async fn openapi_document_describes_the_api(app: &TestApp) {
     let doc: serde_json::Value = response.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with('3'));
     assert_eq!(doc["info"]["title"], "PowerBeacon API");
-    for path in ["/health", "/api/setup/status", "/api/setup/init"] {
+    for path in [
+        "/health",
+        "/api/setup/status",
+        "/api/setup/init",
+        "/api/agents/register",
+        "/api/agents/heartbeat",
+        "/api/agents/{id}/approve",
+        "/api/config/agents",
+        "/api/devices/{id}/wake",
+        "/api/clusters/{id}/wake",
+    ] {
         assert!(
             doc["paths"].get(path).is_some(),
             "{path} missing from the document"
@@ -29,6 +39,10 @@ async fn openapi_document_describes_the_api(app: &TestApp) {
         "SetupInitRequest",
         "UserPublic",
         "HealthResponse",
+        "RegisterRequest",
+        "AgentPublic",
+        "DeviceWakeResult",
+        "ClusterWakeResult",
     ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),

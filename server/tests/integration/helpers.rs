@@ -178,7 +178,14 @@ pub struct TestApp {
 impl TestApp {
     /// Builds the application exactly as `main` does and serves it.
     pub async fn spawn(db: TestDb) -> Self {
-        let app = Application::build(db.config())
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with the configuration changed by `tweak` first.
+    pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = db.config();
+        tweak(&mut config);
+        let app = Application::build(config)
             .await
             .expect("application starts");
         let addr = app.local_addr();
@@ -332,6 +339,46 @@ impl TestApp {
         ))
         .await;
         id
+    }
+
+    /// Creates an enrollment key (as `admin`, optionally for a cluster) and returns the secret.
+    pub async fn enrollment_key(&self, admin: &str, cluster_id: Option<&str>) -> String {
+        let response = self
+            .send(
+                self.client
+                    .post(self.url("/api/agents/enrollment-keys"))
+                    .json(&serde_json::json!({"name": "test", "cluster_id": cluster_id})),
+                admin,
+            )
+            .await;
+        assert_eq!(response.status(), 201, "create enrollment key");
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["key"].as_str().unwrap().to_string()
+    }
+
+    /// Registers an agent on 127.0.0.1:`port` through the API with `key`
+    /// and returns its id and token.
+    pub async fn register_agent(
+        &self,
+        key: &str,
+        hostname: &str,
+        port: u16,
+        extra: serde_json::Value,
+    ) -> (String, String) {
+        let mut body = serde_json::json!({
+            "hostname": hostname, "ip": "127.0.0.1", "port": port,
+            "os": "linux", "version": "1.0.0", "enrollment_key": key,
+        });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        let response = self.post_json("/api/agents/register", &body).await;
+        assert_eq!(response.status(), 201, "register {hostname}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        (
+            body["agent_id"].as_str().unwrap().to_string(),
+            body["token"].as_str().unwrap().to_string(),
+        )
     }
 
     /// Stops the server gracefully and drops its database.

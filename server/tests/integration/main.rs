@@ -4,8 +4,10 @@
 //! fresh SQLite file and once on a fresh PostgreSQL database (when
 //! `PB_TEST_POSTGRES_URL` is set; CI sets it and `PB_REQUIRE_POSTGRES=1`).
 
+mod fake_agent;
 mod helpers;
 
+mod api_agents;
 mod api_auth;
 mod api_clusters;
 mod api_config;
@@ -16,6 +18,7 @@ mod api_errors;
 mod api_health;
 mod api_setup;
 mod api_users;
+mod api_wake;
 mod startup;
 mod storage;
 mod web;

@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+mod agent;
+
+pub use agent::{AgentRegistration, parse_interfaces};
+
 /// A value that failed validation: which field, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]

@@ -1,0 +1,410 @@
+//! Agents: enrollment and re-registration (DESIGN.md §3), heartbeats, and
+//! the agent list with liveness computed at read time.
+
+use app::types::{
+    AgentPublic, AgentRegistrationConfig, AgentStatus, AgentsPublic, DeviceAgentPublic, Message,
+    Role,
+};
+use chrono::{DateTime, Utc};
+use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::devices::can_manage;
+use super::enrollment::hash_key;
+use super::{ServiceError, Services};
+use crate::domain::{AgentRegistration, parse_interfaces};
+use crate::security::random_secret;
+use crate::storage::{AgentRecord, AgentRef, AgentView, Page, StorageError, UserRecord, keys};
+
+/// How a registration ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registered {
+    /// A new agent, approved (it had a valid enrollment key).
+    Enrolled,
+    /// A new agent awaiting approval (open registration, no key).
+    Pending,
+    /// A known agent proved its token and updated its address.
+    Renewed,
+}
+
+impl Services {
+    /// Registers an agent. `presented_token` is the bearer token of the
+    /// request, which only a known agent re-registering has.
+    pub async fn register_agent(
+        &self,
+        request: RegisterRequest,
+        presented_token: Option<&str>,
+    ) -> Result<(RegisterResponse, Registered), ServiceError> {
+        let registration = AgentRegistration::parse(request)?;
+        let now = crate::storage::now();
+        if let Some(mut existing) = self.store.agent_by_hostname(&registration.hostname).await? {
+            let Some(token) = presented_token else {
+                return Err(ServiceError::Conflict(format!(
+                    "An agent named {:?} is already registered. Re-register with its current \
+                     token (Authorization: Bearer), or ask an admin to delete it first.",
+                    registration.hostname
+                )));
+            };
+            if !tokens_match(token, &existing.token) {
+                tracing::warn!(hostname = %registration.hostname, "re-registration with a wrong token refused");
+                return Err(ServiceError::Unauthorized(format!(
+                    "The token does not belong to the agent registered as {:?}.",
+                    registration.hostname
+                )));
+            }
+            existing.ip = registration.ip;
+            existing.port = registration.port;
+            existing.os = registration.os;
+            existing.version = registration.version;
+            if let Some(interfaces) = registration.interfaces {
+                existing.interfaces = interfaces;
+            }
+            existing.features = registration.features;
+            existing.last_seen = Some(now);
+            if !self.store.update_agent(&existing).await? {
+                return Err(agent_not_found());
+            }
+            tracing::info!(agent_id = %existing.id, hostname = %existing.hostname, ip = %existing.ip, "agent re-registered");
+            return Ok((
+                RegisterResponse {
+                    agent_id: existing.id.to_string(),
+                    token: existing.token,
+                },
+                Registered::Renewed,
+            ));
+        }
+
+        let (approved, cluster_id, owner_id, used_key) = match &registration.enrollment_key {
+            Some(key) => {
+                let record = self
+                    .store
+                    .enrollment_key_by_hash(&hash_key(key))
+                    .await?
+                    .filter(|record| {
+                        record.revoked_at.is_none() && record.expires_at.is_none_or(|at| at > now)
+                    })
+                    .ok_or_else(|| {
+                        ServiceError::Unauthorized(
+                            "The enrollment key is invalid, revoked or expired.".into(),
+                        )
+                    })?;
+                (true, record.cluster_id, record.created_by, Some(record.id))
+            }
+            None if self.agent_registration_config().await?.open_registration => {
+                (false, None, None, None)
+            }
+            None => {
+                return Err(ServiceError::Unauthorized(
+                    "Registration needs an enrollment key: an admin creates one under \
+                     Agents → Enrollment keys, and the agent is started with ENROLLMENT_KEY."
+                        .into(),
+                ));
+            }
+        };
+        let agent = AgentRecord {
+            id: Uuid::new_v4(),
+            hostname: registration.hostname,
+            ip: registration.ip,
+            port: registration.port,
+            os: registration.os,
+            version: registration.version,
+            token: random_secret(),
+            approved,
+            interfaces: registration.interfaces.unwrap_or_default(),
+            features: registration.features,
+            cluster_id,
+            owner_id,
+            last_seen: Some(now),
+            created_at: now,
+            updated_at: now,
+        };
+        self.store
+            .insert_agent(&agent, used_key)
+            .await
+            .map_err(|error| match error {
+                StorageError::Conflict { constraint } if constraint == "agents_hostname_key" => {
+                    ServiceError::Conflict(format!(
+                        "An agent named {:?} is already registered.",
+                        agent.hostname
+                    ))
+                }
+                other => other.into(),
+            })?;
+        tracing::info!(agent_id = %agent.id, hostname = %agent.hostname, approved, "agent registered");
+        Ok((
+            RegisterResponse {
+                agent_id: agent.id.to_string(),
+                token: agent.token,
+            },
+            if approved {
+                Registered::Enrolled
+            } else {
+                Registered::Pending
+            },
+        ))
+    }
+
+    /// Records a heartbeat from the agent holding `presented_token`.
+    pub async fn agent_heartbeat(
+        &self,
+        request: HeartbeatRequest,
+        presented_token: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let Some(token) = presented_token else {
+            return Err(ServiceError::Unauthorized(
+                "Invalid or missing authorization header.".into(),
+            ));
+        };
+        let id = Uuid::parse_str(request.agent_id.trim())
+            .map_err(|_| ServiceError::BadRequest("Invalid agent ID format.".into()))?;
+        let agent = self
+            .store
+            .agent_record(id)
+            .await?
+            .ok_or_else(agent_not_found)?;
+        if !tokens_match(token, &agent.token) {
+            return Err(ServiceError::Unauthorized("Invalid agent token.".into()));
+        }
+        let interfaces = request
+            .interfaces
+            .as_deref()
+            .map(parse_interfaces)
+            .transpose()?;
+        if !self
+            .store
+            .record_heartbeat(id, crate::storage::now(), interfaces.as_deref())
+            .await?
+        {
+            return Err(agent_not_found());
+        }
+        Ok(())
+    }
+
+    /// Every agent, by hostname (users and up).
+    pub async fn list_agents(
+        &self,
+        actor: &UserRecord,
+        page: Page,
+    ) -> Result<AgentsPublic, ServiceError> {
+        require_user(actor)?;
+        let (views, count) = self.store.list_agent_views(page).await?;
+        Ok(AgentsPublic {
+            agents: views.iter().map(|view| self.agent_public(view)).collect(),
+            count,
+        })
+    }
+
+    /// One agent (users and up).
+    pub async fn get_agent(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+    ) -> Result<AgentPublic, ServiceError> {
+        require_user(actor)?;
+        let view = self
+            .store
+            .agent_view(id)
+            .await?
+            .ok_or_else(agent_not_found)?;
+        Ok(self.agent_public(&view))
+    }
+
+    /// Forgets an agent (admins, or the owner of its cluster). The agent
+    /// itself keeps running and must enroll again.
+    pub async fn delete_agent(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+    ) -> Result<Message, ServiceError> {
+        let view = self
+            .store
+            .agent_view(id)
+            .await?
+            .ok_or_else(agent_not_found)?;
+        if !can_manage(actor, view.cluster_owner_id) {
+            return Err(ServiceError::Forbidden(
+                "Not authorized to delete this agent.".into(),
+            ));
+        }
+        self.store.delete_agent(id).await?;
+        tracing::info!(actor = %actor.id, agent_id = %id, hostname = %view.agent.hostname, "agent deleted");
+        Ok(Message::new("Agent deleted successfully"))
+    }
+
+    /// Approves an agent that registered without a key (admins).
+    pub async fn approve_agent(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+    ) -> Result<AgentPublic, ServiceError> {
+        require_admin(actor, "Only admins approve agents.")?;
+        let mut agent = self
+            .store
+            .agent_record(id)
+            .await?
+            .ok_or_else(agent_not_found)?;
+        if !agent.approved {
+            agent.approved = true;
+            if !self.store.update_agent(&agent).await? {
+                return Err(agent_not_found());
+            }
+            tracing::info!(actor = %actor.id, agent_id = %id, hostname = %agent.hostname, "agent approved");
+        }
+        self.get_agent(actor, id).await
+    }
+
+    /// Whether agents may register without a key.
+    pub async fn agent_registration_config(&self) -> Result<AgentRegistrationConfig, ServiceError> {
+        let open = self.store.setting(keys::OPEN_REGISTRATION).await?;
+        Ok(AgentRegistrationConfig {
+            open_registration: open.as_deref() == Some("true"),
+        })
+    }
+
+    /// Switches open registration on or off (admins).
+    pub async fn update_agent_registration_config(
+        &self,
+        actor: &UserRecord,
+        config: AgentRegistrationConfig,
+    ) -> Result<AgentRegistrationConfig, ServiceError> {
+        require_admin(actor, "Only admins change how agents register.")?;
+        self.store
+            .put_setting(
+                keys::OPEN_REGISTRATION,
+                if config.open_registration {
+                    "true"
+                } else {
+                    "false"
+                },
+            )
+            .await?;
+        tracing::info!(actor = %actor.id, open = config.open_registration, "agent registration setting changed");
+        self.agent_registration_config().await
+    }
+
+    /// The public view of an agent, with its status as of now; never the token.
+    pub(crate) fn agent_public(&self, view: &AgentView) -> AgentPublic {
+        let agent = &view.agent;
+        AgentPublic {
+            id: agent.id,
+            hostname: agent.hostname.clone(),
+            ip: agent.ip.clone(),
+            port: agent.port,
+            os: agent.os.clone(),
+            version: agent.version.clone(),
+            cluster_id: agent.cluster_id,
+            owner_id: view.cluster_owner_id,
+            owner_name: view.cluster_owner_name.clone(),
+            status: self.status_of(agent.approved, agent.last_seen),
+            last_seen: agent.last_seen,
+            created_at: agent.created_at,
+            cluster_name: view.cluster_name.clone(),
+            device_count: view.device_count,
+            approved: agent.approved,
+            interfaces: agent.interfaces.clone(),
+        }
+    }
+
+    /// An agent as devices list it, with its status as of now.
+    pub(crate) fn agent_summary(&self, agent: &AgentRef) -> DeviceAgentPublic {
+        DeviceAgentPublic {
+            id: agent.id,
+            hostname: agent.hostname.clone(),
+            ip: agent.ip.clone(),
+            status: self.status_of(agent.approved, agent.last_seen),
+        }
+    }
+
+    /// Online when approved and heard from within the offline timeout.
+    pub(crate) fn status_of(
+        &self,
+        approved: bool,
+        last_seen: Option<DateTime<Utc>>,
+    ) -> AgentStatus {
+        if is_online(approved, last_seen, self.settings.agent_offline_after) {
+            AgentStatus::Online
+        } else {
+            AgentStatus::Offline
+        }
+    }
+}
+
+/// Whether an agent counts as online: approved, and its last heartbeat is
+/// younger than `offline_after`.
+pub fn is_online(
+    approved: bool,
+    last_seen: Option<DateTime<Utc>>,
+    offline_after: std::time::Duration,
+) -> bool {
+    approved
+        && last_seen.is_some_and(|seen| {
+            Utc::now()
+                .signed_duration_since(seen)
+                .to_std()
+                // A heartbeat stamped a little in the future (clock skew
+                // between replicas) counts as fresh.
+                .map_or(true, |age| age < offline_after)
+        })
+}
+
+/// Compares a presented token with the stored one in constant time.
+fn tokens_match(presented: &str, stored: &str) -> bool {
+    presented.as_bytes().ct_eq(stored.as_bytes()).into()
+}
+
+fn require_user(actor: &UserRecord) -> Result<(), ServiceError> {
+    if actor.role >= Role::User {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden("Viewers cannot see agents.".into()))
+    }
+}
+
+fn require_admin(actor: &UserRecord, message: &str) -> Result<(), ServiceError> {
+    if actor.role >= Role::Admin {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(message.into()))
+    }
+}
+
+fn agent_not_found() -> ServiceError {
+    ServiceError::NotFound("Agent not found.".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn liveness_follows_the_last_heartbeat() {
+        let timeout = Duration::from_secs(90);
+        let now = Utc::now();
+        assert!(is_online(true, Some(now), timeout));
+        assert!(is_online(
+            true,
+            Some(now + chrono::Duration::seconds(5)),
+            timeout
+        ));
+        assert!(!is_online(
+            true,
+            Some(now - chrono::Duration::seconds(91)),
+            timeout
+        ));
+        assert!(!is_online(true, None, timeout));
+        assert!(
+            !is_online(false, Some(now), timeout),
+            "pending agents are offline"
+        );
+    }
+
+    #[test]
+    fn tokens_must_match_exactly() {
+        assert!(tokens_match("abc", "abc"));
+        assert!(!tokens_match("abc", "abd"));
+        assert!(!tokens_match("ab", "abc"));
+        assert!(!tokens_match("", "abc"));
+    }
+}
