@@ -27,6 +27,21 @@ fn bench_engine(c: &mut Criterion, engine: &str, config: Config) {
     group.bench_function("list 1000 devices", |b| {
         b.to_async(&runtime).iter(|| bench.get(&list))
     });
+    // The same without HTTP: storage, the service layer and JSON encoding.
+    group.bench_function("list 1000 devices, service + JSON only", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let page = powerbeacon::storage::Page {
+                skip: 0,
+                limit: 1000,
+            };
+            let devices = bench
+                .services
+                .list_devices(&bench.actor, page)
+                .await
+                .unwrap();
+            serde_json::to_vec(&devices).unwrap()
+        })
+    });
     group.bench_function("get one device", |b| {
         b.to_async(&runtime).iter(|| bench.get(&one))
     });

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fake_agent::{Behaviour, FakeAgent, closed_port};
+use powerbeacon_agent::wire::HeartbeatRequest;
 use support::{Bench, sqlite_config};
 use uuid::Uuid;
 
@@ -33,20 +34,16 @@ fn benches(c: &mut Criterion) {
     let silent = runtime.block_on(FakeAgent::start(Behaviour::Silent));
     let (device, refused_cluster, silent_cluster) = runtime.block_on(async {
         let key = bench.enrollment_key(None).await;
-        let mut ids = Vec::new();
+        let mut registered = Vec::new();
         for (i, agent) in agents.iter().enumerate() {
-            ids.push(
-                bench
-                    .register_agent(&key, &format!("agent-{i}"), agent.port())
-                    .await
-                    .0,
-            );
+            let name = format!("agent-{i}");
+            registered.push(bench.register_agent(&key, &name, agent.port()).await);
         }
-        let refusing = bench
-            .register_agent(&key, "refusing", closed_port())
-            .await
-            .0;
-        let quiet = bench.register_agent(&key, "silent", silent.port()).await.0;
+        registered.push(bench.register_agent(&key, "refusing", closed_port()).await);
+        registered.push(bench.register_agent(&key, "silent", silent.port()).await);
+        let ids: Vec<Uuid> = registered.iter().map(|(id, _)| *id).collect();
+        let (refusing, quiet) = (ids[5], ids[6]);
+        keep_alive(&bench, registered);
         let device = bench.add_devices(0, 1, None, &ids[..3]).await[0];
 
         let refused_cluster = cluster(&bench, "refused", &[ids[0], ids[1], refusing]).await;
@@ -79,6 +76,26 @@ fn benches(c: &mut Criterion) {
         b.to_async(&runtime).iter(|| bench.post(&quiet, 202))
     });
     group.finish();
+}
+
+/// Heartbeats for every agent every 20 s, so none goes offline during a long run.
+fn keep_alive(bench: &Bench, agents: Vec<(Uuid, String)>) {
+    let services = bench.services.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            for (id, token) in &agents {
+                let beat = HeartbeatRequest {
+                    agent_id: id.to_string(),
+                    interfaces: None,
+                };
+                services
+                    .agent_heartbeat(beat, Some(token))
+                    .await
+                    .expect("heartbeat");
+            }
+        }
+    });
 }
 
 async fn cluster(bench: &Bench, name: &str, agent_ids: &[Uuid]) -> Uuid {

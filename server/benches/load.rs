@@ -1,13 +1,15 @@
-//! Load benchmark (DESIGN.md §5): 10 000 agents heartbeating every 30 s.
+//! Load benchmarks (DESIGN.md §5) that report per-request latency
+//! percentiles, which criterion's per-iteration times cannot:
 //!
-//! Registers 10 000 agents, then sends each one heartbeat, spread evenly
-//! over 30 s (333 per second, open loop: a slow answer does not slow the
-//! sending), and reports latency percentiles. A second round sends the same
-//! heartbeats four times as fast to show the headroom. The client runs on
-//! the same machine as the server, so it takes part of the CPU.
+//! - 16 clients each getting one device in a loop for 10 s (closed loop);
+//! - 10 000 agents heartbeating every 30 s: each registered agent sends one
+//!   heartbeat, spread evenly over 30 s (333 per second, open loop: a slow
+//!   answer does not slow the sending); then the same four times as fast,
+//!   to show the headroom.
 //!
-//! `cargo bench -p server --bench heartbeats` (SQLite); with
-//! `PB_BENCH_POSTGRES_URL` set it runs on PostgreSQL too.
+//! The clients run on the same machine as the server and take part of its CPU.
+//! `cargo bench -p server --bench load` (SQLite); with `PB_BENCH_POSTGRES_URL`
+//! set it runs on PostgreSQL too.
 
 mod support;
 
@@ -38,6 +40,10 @@ fn main() {
 async fn run(engine: &str, mut config: Config) {
     config.db_max_connections = 16;
     let bench = Bench::start(config).await;
+    let device = bench.add_devices(0, 1000, None, &[]).await[500];
+    let latencies = get_with_clients(&bench, &format!("/api/devices/{device}"), 16).await;
+    report(engine, "GET one device, 16 clients", &latencies);
+
     let key = bench.enrollment_key(None).await;
     let started = Instant::now();
     let mut agents: Vec<(Uuid, String)> = Vec::with_capacity(AGENTS);
@@ -56,7 +62,8 @@ async fn run(engine: &str, mut config: Config) {
     let agents = Arc::new(agents);
     for speedup in [1u32, 4] {
         let latencies = round(&bench, agents.clone(), PERIOD / speedup).await;
-        report(engine, speedup, &latencies);
+        let rate = AGENTS as f64 / PERIOD.as_secs_f64() * f64::from(speedup);
+        report(engine, &format!("heartbeats at {rate:.0}/s"), &latencies);
     }
 }
 
@@ -91,15 +98,40 @@ async fn round(bench: &Bench, agents: Arc<Vec<(Uuid, String)>>, period: Duration
     latencies
 }
 
-fn report(engine: &str, speedup: u32, latencies: &[Duration]) {
+/// `clients` tasks each GET `path` in a loop for 10 s; returns every latency.
+async fn get_with_clients(bench: &Bench, path: &str, clients: usize) -> Vec<Duration> {
+    let url = format!("{}{path}", bench.base);
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let (client, url, token) = (bench.client.clone(), url.clone(), bench.token.clone());
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < until {
+                let sent = Instant::now();
+                let response = client.get(&url).bearer_auth(&token).send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                response.bytes().await.unwrap();
+                latencies.push(sent.elapsed());
+            }
+            latencies
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(latencies) = tasks.join_next().await {
+        all.extend(latencies.expect("client task"));
+    }
+    all
+}
+
+fn report(engine: &str, what: &str, latencies: &[Duration]) {
     let mut sorted = latencies.to_vec();
     sorted.sort();
     let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "{engine}: {} heartbeats at {:.0}/s: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "{engine}: {what}: {} requests, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         sorted.len(),
-        AGENTS as f64 / PERIOD.as_secs_f64() * f64::from(speedup),
         ms(at(0.50)),
         ms(at(0.90)),
         ms(at(0.99)),
