@@ -161,7 +161,24 @@ macro_rules! impl_store {
             )
         }
 
-        /// Runs `page_sql` (`LIMIT $1 OFFSET $2`) mapping each row, and `count_sql`.
+        /// Runs `page_sql` (`LIMIT $1 OFFSET $2`) and `count_sql`.
+        async fn fetch_page_rows(
+            pool: &sqlx::Pool<<$row as sqlx::Row>::Database>,
+            page_sql: &'static str,
+            count_sql: &'static str,
+            page: $crate::storage::Page,
+        ) -> Result<(Vec<$row>, u64), $crate::storage::StorageError> {
+            let (limit, skip) = page_binds(page);
+            let rows = sqlx::query(page_sql)
+                .bind(limit)
+                .bind(skip)
+                .fetch_all(pool)
+                .await?;
+            let count: i64 = sqlx::query_scalar(count_sql).fetch_one(pool).await?;
+            Ok((rows, count.try_into().unwrap_or_default()))
+        }
+
+        /// Like [`fetch_page_rows`], mapping each row.
         async fn fetch_page<T>(
             pool: &sqlx::Pool<<$row as sqlx::Row>::Database>,
             page_sql: &'static str,
@@ -169,15 +186,9 @@ macro_rules! impl_store {
             page: $crate::storage::Page,
             map: fn(&$row) -> Result<T, $crate::storage::StorageError>,
         ) -> Result<(Vec<T>, u64), $crate::storage::StorageError> {
-            let (limit, skip) = page_binds(page);
-            let rows = sqlx::query(page_sql)
-                .bind(limit)
-                .bind(skip)
-                .fetch_all(pool)
-                .await?;
+            let (rows, count) = fetch_page_rows(pool, page_sql, count_sql, page).await?;
             let items = rows.iter().map(map).collect::<Result<Vec<_>, _>>()?;
-            let count: i64 = sqlx::query_scalar(count_sql).fetch_one(pool).await?;
-            Ok((items, count.try_into().unwrap_or_default()))
+            Ok((items, count))
         }
 
         /// Writes a device's agent links inside `tx`.
@@ -276,25 +287,31 @@ macro_rules! impl_store {
                 .collect()
         }
 
-        /// Attaches the agents of `links` rows (device_id + agent ref) to `views`.
-        fn attach_agent_refs(
-            views: &mut [$crate::storage::DeviceView],
-            links: &[$row],
-        ) -> Result<(), $crate::storage::StorageError> {
-            let mut by_device: std::collections::HashMap<
-                uuid::Uuid,
-                Vec<$crate::storage::AgentRef>,
-            > = std::collections::HashMap::new();
-            for row in links {
-                by_device
-                    .entry(row_id(row, "device_id")?)
-                    .or_default()
-                    .push(agent_ref_from_row(row)?);
+        /// Folds rows of device columns plus one agent each (see
+        /// `sql::device_view_columns`) into device views, in row order.
+        fn device_views(
+            rows: &[$row],
+        ) -> Result<Vec<$crate::storage::DeviceView>, $crate::storage::StorageError> {
+            use sqlx::Row as _;
+            let mut views: Vec<$crate::storage::DeviceView> = Vec::new();
+            for row in rows {
+                let id = row_id(row, "id")?;
+                if views.last().is_none_or(|view| view.device.id != id) {
+                    views.push(device_from_row(row)?);
+                }
+                if let Some(agent_id) = row_opt_id(row, "agent_id")? {
+                    let view = views.last_mut().expect("pushed above");
+                    view.agents.push($crate::storage::AgentRef {
+                        id: agent_id,
+                        hostname: row.try_get("agent_hostname")?,
+                        ip: row.try_get("agent_ip")?,
+                        cluster_id: row_opt_id(row, "agent_cluster_id")?,
+                        approved: row.try_get("agent_approved")?,
+                        last_seen: row.try_get("agent_last_seen")?,
+                    });
+                }
             }
-            for view in views {
-                view.agents = by_device.remove(&view.device.id).unwrap_or_default();
-            }
-            Ok(())
+            Ok(views)
         }
 
         #[async_trait::async_trait]
@@ -480,44 +497,25 @@ macro_rules! impl_store {
                 page: $crate::storage::Page,
             ) -> Result<(Vec<$crate::storage::DeviceView>, u64), $crate::storage::StorageError>
             {
-                let (mut views, count) = fetch_page(
+                let (rows, count) = fetch_page_rows(
                     &self.pool,
                     sql::SELECT_DEVICE_VIEWS_PAGE,
                     sql::COUNT_DEVICES,
                     page,
-                    device_from_row,
                 )
                 .await?;
-                let (limit, skip) = page_binds(page);
-                let links = sqlx::query(sql::SELECT_AGENTS_OF_DEVICE_PAGE)
-                    .bind(limit)
-                    .bind(skip)
-                    .fetch_all(&self.pool)
-                    .await?;
-                attach_agent_refs(&mut views, &links)?;
-                Ok((views, count))
+                Ok((device_views(&rows)?, count))
             }
 
             async fn device_view(
                 &self,
                 id: uuid::Uuid,
             ) -> Result<Option<$crate::storage::DeviceView>, $crate::storage::StorageError> {
-                let Some(row) = sqlx::query(sql::SELECT_DEVICE_VIEW)
-                    .bind(db_id(id))
-                    .fetch_optional(&self.pool)
-                    .await?
-                else {
-                    return Ok(None);
-                };
-                let mut view = device_from_row(&row)?;
-                view.agents = sqlx::query(sql::SELECT_AGENTS_OF_DEVICE)
+                let rows = sqlx::query(sql::SELECT_DEVICE_VIEW)
                     .bind(db_id(id))
                     .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(agent_ref_from_row)
-                    .collect::<Result<_, _>>()?;
-                Ok(Some(view))
+                    .await?;
+                Ok(device_views(&rows)?.pop())
             }
 
             async fn insert_device(
@@ -620,19 +618,11 @@ macro_rules! impl_store {
                 &self,
                 id: uuid::Uuid,
             ) -> Result<Vec<$crate::storage::DeviceView>, $crate::storage::StorageError> {
-                let mut views = sqlx::query(sql::SELECT_DEVICE_VIEWS_OF_CLUSTER)
-                    .bind(db_id(id))
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(device_from_row)
-                    .collect::<Result<Vec<_>, _>>()?;
-                let links = sqlx::query(sql::SELECT_AGENTS_OF_CLUSTER_DEVICES)
+                let rows = sqlx::query(sql::SELECT_DEVICE_VIEWS_OF_CLUSTER)
                     .bind(db_id(id))
                     .fetch_all(&self.pool)
                     .await?;
-                attach_agent_refs(&mut views, &links)?;
-                Ok(views)
+                device_views(&rows)
             }
 
             async fn cluster_agent_views(

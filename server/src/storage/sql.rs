@@ -57,25 +57,43 @@ macro_rules! device_columns {
     };
 }
 
-macro_rules! device_from {
+/// A device's columns, then those of one of its agents (all NULL when it has
+/// none): a device with several agents spans several rows, in agent order.
+macro_rules! device_view_columns {
     () => {
-        " FROM devices d LEFT JOIN users u ON u.id = d.owner_id LEFT JOIN clusters c ON c.id = d.cluster_id"
+        concat!(
+            device_columns!(),
+            ", a.id AS agent_id, a.hostname AS agent_hostname, a.ip AS agent_ip, \
+             a.cluster_id AS agent_cluster_id, a.approved AS agent_approved, \
+             a.last_seen AS agent_last_seen"
+        )
     };
 }
 
-/// Newest first; ties broken by id so pages never overlap.
+/// Joins owner, cluster and agents onto devices `d`.
+macro_rules! device_joins {
+    () => {
+        " LEFT JOIN users u ON u.id = d.owner_id LEFT JOIN clusters c ON c.id = d.cluster_id \
+         LEFT JOIN device_agents da ON da.device_id = d.id LEFT JOIN agents a ON a.id = da.agent_id"
+    };
+}
+
+/// Newest first, ties broken by id so pages never overlap; one statement, so
+/// the devices and their agents are read from one snapshot.
 pub const SELECT_DEVICE_VIEWS_PAGE: &str = concat!(
     "SELECT ",
-    device_columns!(),
-    device_from!(),
-    " ORDER BY d.created_at DESC, d.id DESC LIMIT $1 OFFSET $2"
+    device_view_columns!(),
+    " FROM (SELECT * FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) d",
+    device_joins!(),
+    " ORDER BY d.created_at DESC, d.id DESC, a.hostname, a.id"
 );
 
 pub const SELECT_DEVICE_VIEW: &str = concat!(
     "SELECT ",
-    device_columns!(),
-    device_from!(),
-    " WHERE d.id = $1"
+    device_view_columns!(),
+    " FROM devices d",
+    device_joins!(),
+    " WHERE d.id = $1 ORDER BY a.hostname, a.id"
 );
 
 pub const COUNT_DEVICES: &str = "SELECT COUNT(*) FROM devices";
@@ -85,22 +103,6 @@ macro_rules! agent_ref_columns {
         "a.id, a.hostname, a.ip, a.cluster_id, a.approved, a.last_seen"
     };
 }
-
-/// The agents of the devices on one page of [`SELECT_DEVICE_VIEWS_PAGE`].
-pub const SELECT_AGENTS_OF_DEVICE_PAGE: &str = concat!(
-    "SELECT da.device_id, ",
-    agent_ref_columns!(),
-    " FROM device_agents da JOIN agents a ON a.id = da.agent_id \
-     WHERE da.device_id IN (SELECT id FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) \
-     ORDER BY a.hostname, a.id"
-);
-
-pub const SELECT_AGENTS_OF_DEVICE: &str = concat!(
-    "SELECT da.device_id, ",
-    agent_ref_columns!(),
-    " FROM device_agents da JOIN agents a ON a.id = da.agent_id WHERE da.device_id = $1 \
-     ORDER BY a.hostname, a.id"
-);
 
 pub const SELECT_AGENT_REF: &str = concat!(
     "SELECT ",
@@ -169,18 +171,10 @@ pub const PRUNE_CLUSTER_LINKS: &str = "DELETE FROM device_agents \
 
 pub const SELECT_DEVICE_VIEWS_OF_CLUSTER: &str = concat!(
     "SELECT ",
-    device_columns!(),
-    device_from!(),
-    " WHERE d.cluster_id = $1 ORDER BY d.name, d.id"
-);
-
-/// The agents of the devices of [`SELECT_DEVICE_VIEWS_OF_CLUSTER`].
-pub const SELECT_AGENTS_OF_CLUSTER_DEVICES: &str = concat!(
-    "SELECT da.device_id, ",
-    agent_ref_columns!(),
-    " FROM device_agents da JOIN agents a ON a.id = da.agent_id \
-     WHERE da.device_id IN (SELECT id FROM devices WHERE cluster_id = $1) \
-     ORDER BY a.hostname, a.id"
+    device_view_columns!(),
+    " FROM devices d",
+    device_joins!(),
+    " WHERE d.cluster_id = $1 ORDER BY d.name, d.id, a.hostname, a.id"
 );
 
 macro_rules! agent_columns {
