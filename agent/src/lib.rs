@@ -3,14 +3,22 @@
 //! - [`mac`]: the [`MacAddress`](mac::MacAddress) newtype, parsed once at the edge.
 //! - [`magic`]: the Wake-on-LAN magic packet.
 //! - [`net`]: subnet arithmetic, to pick the broadcast address that reaches a device.
+//! - `send`, `interfaces`, `state` (feature `runtime`): sending packets to the
+//!   right broadcast address, the host's interfaces, the identity file.
 //! - [`wire`]: the JSON messages of the agent protocol (kept compatible with the
 //!   original PowerBeacon Go agent).
 //!
 //! This crate has no web framework and no database so the agent binary stays small.
 
+#[cfg(feature = "runtime")]
+pub mod interfaces;
 pub mod mac;
 pub mod magic;
 pub mod net;
+#[cfg(feature = "runtime")]
+pub mod send;
+#[cfg(feature = "runtime")]
+pub mod state;
 pub mod wire;
 
 pub use mac::MacAddress;
