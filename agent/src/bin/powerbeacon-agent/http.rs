@@ -174,3 +174,81 @@ fn send(shared: &Shared, target: &WolRequest, interfaces: &[InterfaceInfo]) -> W
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    fn shared(registered: bool) -> Shared {
+        Shared {
+            identity: Arc::new(RwLock::new(registered.then(|| Identity {
+                server_url: "http://127.0.0.1:3000/".into(),
+                agent_id: "a".into(),
+                token: "right-token".into(),
+            }))),
+            interfaces: Arc::new(RwLock::new(Vec::new())),
+            socket: Arc::new(powerbeacon_agent::send::broadcast_socket().unwrap()),
+            hostname: "test".into(),
+        }
+    }
+
+    async fn post_wol(shared: Shared, token: &str, body: &str) -> (StatusCode, Value) {
+        let response = router(shared)
+            .oneshot(
+                Request::post("/wol")
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn wake_requests_need_registration_and_the_token() {
+        let body = r#"{"mac":"02:00:00:00:00:01","broadcast":"127.0.0.255","port":9}"#;
+        let (status, _) = post_wol(shared(false), "right-token", body).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let (status, answer) = post_wol(shared(true), "wrong", body).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(answer["success"], false);
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_get_400_with_a_reason() {
+        for body in [
+            "{",
+            r#"{"broadcast":"127.0.0.255","port":9}"#,
+            r#"{"mac":"zz","broadcast":"127.0.0.255","port":9}"#,
+            r#"{"mac":"02:00:00:00:00:01","broadcast":"nowhere","port":9}"#,
+            r#"{"mac":"02:00:00:00:00:01","broadcast":"127.0.0.255","port":9,"repeat":50}"#,
+            r#"{"targets":"all"}"#,
+        ] {
+            let (status, answer) = post_wol(shared(true), "right-token", body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert!(!answer["message"].as_str().unwrap().is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_reports_each_target() {
+        // Loopback only: 127.0.0.255, port 9 on the loopback.
+        let body = r#"{"targets":[
+            {"mac":"02:00:00:00:00:01","broadcast":"127.0.0.255","port":9},
+            {"mac":"bad","broadcast":"127.0.0.255","port":9}]}"#;
+        let (status, answer) = post_wol(shared(true), "right-token", body).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(answer["success"], false);
+        assert_eq!(answer["results"][0]["success"], true, "{answer}");
+        assert_eq!(answer["results"][1]["success"], false);
+    }
+}
