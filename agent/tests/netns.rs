@@ -1,0 +1,263 @@
+//! The agent on a real (virtual) LAN: network namespaces this test creates
+//! and removes. The server runs in "srv" (198.51.100.1/24), the agent in
+//! "lan" (198.51.100.2/24 toward the server, 192.0.2.1/26 on the LAN), and a
+//! "device" in "dev" (192.0.2.10/26) on a bridge with the agent. Nothing is
+//! sent from the host's own namespace.
+//!
+//! Needs root and `ip`; without them it says so loudly and skips.
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use app::types::{DeviceCreate, EnrollmentKeyCreate, SetupInitRequest};
+use powerbeacon::{Application, Config};
+
+/// Namespaces and links, removed when dropped.
+struct Lab {
+    prefix: String,
+}
+
+impl Lab {
+    fn ns(&self, name: &str) -> String {
+        format!("{}-{name}", self.prefix)
+    }
+
+    fn create() -> Option<Self> {
+        let prefix = format!("pbt{}", std::process::id() % 100_000);
+        let lab = Self { prefix };
+        let (srv, lan, dev, br) = (lab.ns("srv"), lab.ns("lan"), lab.ns("dev"), lab.ns("br"));
+        for ns in [&srv, &lan, &dev, &br] {
+            if !ip(&["netns", "add", ns]) {
+                eprintln!(
+                    "\n!!! SKIPPED: cannot create network namespaces (needs root and iproute2)\n"
+                );
+                return None;
+            }
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
+        }
+        let steps: &[&[&str]] = &[
+            // server <-> agent
+            &[
+                "link", "add", "pbs0", "netns", &srv, "type", "veth", "peer", "name", "pbl0",
+                "netns", &lan,
+            ],
+            &["-n", &srv, "addr", "add", "198.51.100.1/24", "dev", "pbs0"],
+            &["-n", &lan, "addr", "add", "198.51.100.2/24", "dev", "pbl0"],
+            &["-n", &srv, "link", "set", "pbs0", "up"],
+            &["-n", &lan, "link", "set", "pbl0", "up"],
+            // the LAN: a bridge with the agent and the device
+            &["-n", &br, "link", "add", "br0", "type", "bridge"],
+            &["-n", &br, "link", "set", "br0", "up"],
+            &[
+                "link", "add", "pbl1", "netns", &lan, "type", "veth", "peer", "name", "pbb1",
+                "netns", &br,
+            ],
+            &[
+                "link", "add", "pbd1", "netns", &dev, "type", "veth", "peer", "name", "pbb2",
+                "netns", &br,
+            ],
+            &["-n", &br, "link", "set", "pbb1", "master", "br0", "up"],
+            &["-n", &br, "link", "set", "pbb2", "master", "br0", "up"],
+            &[
+                "-n",
+                &lan,
+                "addr",
+                "add",
+                "192.0.2.1/26",
+                "brd",
+                "+",
+                "dev",
+                "pbl1",
+            ],
+            &[
+                "-n",
+                &dev,
+                "addr",
+                "add",
+                "192.0.2.10/26",
+                "brd",
+                "+",
+                "dev",
+                "pbd1",
+            ],
+            &["-n", &lan, "link", "set", "pbl1", "up"],
+            &["-n", &dev, "link", "set", "pbd1", "up"],
+        ];
+        for step in steps {
+            assert!(ip(step), "ip {step:?} failed");
+        }
+        Some(lab)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for name in ["srv", "lan", "dev", "br"] {
+            ip(&["netns", "del", &self.ns(name)]);
+        }
+    }
+}
+
+fn ip(args: &[&str]) -> bool {
+    Command::new("ip")
+        .args(args)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Moves the calling thread into network namespace `ns` (threads it starts
+/// afterwards inherit it).
+fn enter(ns: &str) {
+    let file = File::open(format!("/var/run/netns/{ns}")).expect("namespace exists");
+    // SAFETY: a valid namespace fd and flag; only this thread changes.
+    let result = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+    assert_eq!(result, 0, "setns {ns}: {}", std::io::Error::last_os_error());
+}
+
+struct Agent(Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
+    let Some(lab) = Lab::create() else { return };
+
+    // The device: listens on its subnet's broadcast address, UDP 9, so it
+    // only hears packets sent to the /26 broadcast (not x.x.x.255).
+    let dev = lab.ns("dev");
+    let device = std::thread::spawn(move || {
+        enter(&dev);
+        let socket = std::net::UdpSocket::bind("192.0.2.63:9").expect("bind in dev");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut packets = Vec::new();
+        let mut buffer = [0u8; 256];
+        while packets.len() < 3 {
+            match socket.recv_from(&mut buffer) {
+                Ok((len, _)) => packets.push(buffer[..len].to_vec()),
+                Err(_) => break,
+            }
+        }
+        packets
+    });
+
+    // The server, in its namespace, on its own runtime.
+    let srv = lab.ns("srv");
+    let lan = lab.ns("lan");
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let state = dir.path().join("agent-state.json");
+    let server = std::thread::spawn(move || {
+        enter(&srv);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let mut config = Config::for_tests(data_dir, None);
+            config.bind = "198.51.100.1:3000".parse().unwrap();
+            config.log = "off".into();
+            let app = Application::build(config).await.expect("server starts");
+            let services = app.services().clone();
+            tokio::spawn(app.run_until(std::future::pending()));
+            let admin = services
+                .init_setup(SetupInitRequest {
+                    username: "root".into(),
+                    password: "correct-horse-1".into(),
+                    email: None,
+                    full_name: None,
+                    oidc: None,
+                })
+                .await
+                .unwrap();
+            let admin = services
+                .store()
+                .user_by_id(admin.id)
+                .await
+                .unwrap()
+                .unwrap();
+            let key = services
+                .create_enrollment_key(&admin, EnrollmentKeyCreate::default())
+                .await
+                .unwrap()
+                .key;
+
+            let _agent = Agent(
+                Command::new("ip")
+                    .args([
+                        "netns",
+                        "exec",
+                        &lan,
+                        env!("CARGO_BIN_EXE_powerbeacon-agent"),
+                    ])
+                    .env("BACKEND_URL", "http://198.51.100.1:3000")
+                    .env("ENROLLMENT_KEY", &key)
+                    .env("AGENT_STATE_FILE", &state)
+                    .env("AGENT_HOSTNAME", "lan-agent")
+                    .env("AGENT_HEARTBEAT_SECONDS", "1")
+                    .env("AGENT_LOG", "warn")
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .expect("agent starts"),
+            );
+            let page = powerbeacon::storage::Page { skip: 0, limit: 10 };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let agent = loop {
+                let agents = services.list_agents(&admin, page).await.unwrap().agents;
+                if let Some(agent) = agents.into_iter().next() {
+                    break agent;
+                }
+                assert!(Instant::now() < deadline, "the agent never registered");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            assert_eq!(
+                agent.ip, "198.51.100.2",
+                "the address that routes to the server"
+            );
+            assert!(
+                agent
+                    .interfaces
+                    .iter()
+                    .any(|i| i.address == "192.0.2.1" && i.prefix == 26),
+                "{:?}",
+                agent.interfaces
+            );
+            let device = services
+                .create_device(
+                    &admin,
+                    DeviceCreate {
+                        name: "nas".into(),
+                        mac_address: "aa-bb-cc-dd-ee-ff".into(),
+                        ip_address: Some("192.0.2.10".into()),
+                        agent_ids: Some(vec![agent.id]),
+                        ..DeviceCreate::default()
+                    },
+                )
+                .await
+                .unwrap();
+            let result = services
+                .wake_device(&admin, device.id)
+                .await
+                .expect("woken");
+            assert_eq!(result.successful_agents, vec!["lan-agent".to_string()]);
+        });
+    });
+    server.join().expect("server side");
+
+    let packets = device.join().expect("device side");
+    assert_eq!(packets.len(), 3, "three packets by default");
+    let mut expected = vec![0xFF; 6];
+    for _ in 0..16 {
+        expected.extend_from_slice(&[0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF]);
+    }
+    for packet in packets {
+        assert_eq!(packet, expected);
+    }
+    drop(lab);
+}
