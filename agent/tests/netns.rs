@@ -11,7 +11,7 @@ use std::os::fd::AsRawFd;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use app::types::{DeviceCreate, EnrollmentKeyCreate, SetupInitRequest};
+use app::types::{EnrollmentKeyCreate, SetupInitRequest};
 use powerbeacon::{Application, Config};
 
 /// Namespaces and links, removed when dropped.
@@ -228,24 +228,48 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
                 "{:?}",
                 agent.interfaces
             );
-            let device = services
-                .create_device(
-                    &admin,
-                    DeviceCreate {
-                        name: "nas".into(),
-                        mac_address: "aa-bb-cc-dd-ee-ff".into(),
-                        ip_address: Some("192.0.2.10".into()),
-                        agent_ids: Some(vec![agent.id]),
-                        ..DeviceCreate::default()
-                    },
-                )
+            // Through the public API, as an operator would.
+            let http = reqwest::Client::new();
+            let base = "http://198.51.100.1:3000";
+            let login: serde_json::Value = http
+                .post(format!("{base}/api/auth/login"))
+                .form(&[("username", "root"), ("password", "correct-horse-1")])
+                .send()
+                .await
+                .unwrap()
+                .json()
                 .await
                 .unwrap();
-            let result = services
-                .wake_device(&admin, device.id)
+            let token = login["access_token"].as_str().unwrap().to_string();
+            let device: serde_json::Value = http
+                .post(format!("{base}/api/devices"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({
+                    "name": "nas", "mac_address": "aa-bb-cc-dd-ee-ff",
+                    "ip_address": "192.0.2.10", "agent_ids": [agent.id],
+                }))
+                .send()
                 .await
-                .expect("woken");
-            assert_eq!(result.successful_agents, vec!["lan-agent".to_string()]);
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let response = http
+                .post(format!(
+                    "{base}/api/devices/{}/wake",
+                    device["id"].as_str().unwrap()
+                ))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 202);
+            let result: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(
+                result["successful_agents"],
+                serde_json::json!(["lan-agent"]),
+                "{result}"
+            );
         });
     });
     server.join().expect("server side");
