@@ -4,59 +4,14 @@
 //! (Across real subnets, see the network-namespace tests.) Packets go only
 //! to 127.0.0.0/8.
 
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use app::types::{DeviceCreate, EnrollmentKeyCreate, SetupInitRequest};
-use powerbeacon::services::Services;
-use powerbeacon::storage::UserRecord;
-use powerbeacon::{Application, Config};
-
-struct Server {
-    url: String,
-    services: Services,
-    admin: UserRecord,
-}
-
-async fn start_server(dir: &std::path::Path) -> Server {
-    let mut config = Config::for_tests(dir.to_path_buf(), None);
-    config.log = "off".into();
-    let app = Application::build(config).await.unwrap();
-    let url = format!("http://{}", app.local_addr());
-    let services = app.services().clone();
-    tokio::spawn(app.run_until(std::future::pending()));
-    let admin = services
-        .init_setup(SetupInitRequest {
-            username: "root".into(),
-            password: "correct-horse-1".into(),
-            email: None,
-            full_name: None,
-            oidc: None,
-        })
-        .await
-        .unwrap();
-    let admin = services
-        .store()
-        .user_by_id(admin.id)
-        .await
-        .unwrap()
-        .unwrap();
-    Server {
-        url,
-        services,
-        admin,
-    }
-}
-
-/// The agent process; killed when dropped.
-struct Agent(Child);
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use app::types::DeviceCreate;
+use powerbeacon::Config;
+use support::{Agent, Server, start_server};
 
 fn start_agent(server: &Server, key: &str, state: &std::path::Path, port: u16) -> Agent {
     let child = Command::new(env!("CARGO_BIN_EXE_powerbeacon-agent"))
@@ -109,13 +64,8 @@ async fn agent_ids(server: &Server) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_agent_enrolls_wakes_and_keeps_or_renews_its_identity() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(dir.path()).await;
-    let key = server
-        .services
-        .create_enrollment_key(&server.admin, EnrollmentKeyCreate::default())
-        .await
-        .unwrap()
-        .key;
+    let server = start_server(Config::for_tests(dir.path().to_path_buf(), None)).await;
+    let key = server.enrollment_key().await;
     let state = dir.path().join("agent/state.json");
     let port = free_port();
     let agent = start_agent(&server, &key, &state, port);

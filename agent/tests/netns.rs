@@ -6,13 +6,15 @@
 //!
 //! Needs root and `ip`; without them it says so loudly and skips.
 
+mod support;
+
 use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use app::types::{EnrollmentKeyCreate, SetupInitRequest};
-use powerbeacon::{Application, Config};
+use powerbeacon::Config;
+use support::{Agent, PASSWORD, start_server};
 
 /// Namespaces and links, removed when dropped.
 struct Lab {
@@ -117,15 +119,6 @@ fn enter(ns: &str) {
     assert_eq!(result, 0, "setns {ns}: {}", std::io::Error::last_os_error());
 }
 
-struct Agent(Child);
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
     let Some(lab) = Lab::create() else { return };
@@ -162,31 +155,9 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
         runtime.block_on(async move {
             let mut config = Config::for_tests(data_dir, None);
             config.bind = "198.51.100.1:3000".parse().unwrap();
-            config.log = "off".into();
-            let app = Application::build(config).await.expect("server starts");
-            let services = app.services().clone();
-            tokio::spawn(app.run_until(std::future::pending()));
-            let admin = services
-                .init_setup(SetupInitRequest {
-                    username: "root".into(),
-                    password: "correct-horse-1".into(),
-                    email: None,
-                    full_name: None,
-                    oidc: None,
-                })
-                .await
-                .unwrap();
-            let admin = services
-                .store()
-                .user_by_id(admin.id)
-                .await
-                .unwrap()
-                .unwrap();
-            let key = services
-                .create_enrollment_key(&admin, EnrollmentKeyCreate::default())
-                .await
-                .unwrap()
-                .key;
+            let server = start_server(config).await;
+            let (services, admin) = (&server.services, &server.admin);
+            let key = server.enrollment_key().await;
 
             let _agent = Agent(
                 Command::new("ip")
@@ -209,7 +180,7 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
             let page = powerbeacon::storage::Page { skip: 0, limit: 10 };
             let deadline = Instant::now() + Duration::from_secs(20);
             let agent = loop {
-                let agents = services.list_agents(&admin, page).await.unwrap().agents;
+                let agents = services.list_agents(admin, page).await.unwrap().agents;
                 if let Some(agent) = agents.into_iter().next() {
                     break agent;
                 }
@@ -233,7 +204,7 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
             let base = "http://198.51.100.1:3000";
             let login: serde_json::Value = http
                 .post(format!("{base}/api/auth/login"))
-                .form(&[("username", "root"), ("password", "correct-horse-1")])
+                .form(&[("username", "root"), ("password", PASSWORD)])
                 .send()
                 .await
                 .unwrap()
