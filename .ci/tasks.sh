@@ -63,6 +63,14 @@ run() {
   ensure_build_tools
   say "building the release server and browser app"
   cargo leptos build --release
+  say "building the agent that /install-agent.sh hands out"
+  cargo build --release -p powerbeacon-agent
+  local platform
+  platform="$(uname -s | tr 'A-Z' 'a-z')-$(uname -m)"
+  mkdir -p "$ROOT/target/agents"
+  install -m 0755 "$ROOT/target/release/powerbeacon-agent" \
+    "$ROOT/target/agents/powerbeacon-agent-$platform"
+  export PB_AGENT_DIR=${PB_AGENT_DIR:-$ROOT/target/agents}
   export PB_DATA_DIR=${PB_DATA_DIR:-$ROOT/data}
   export PB_BIND=${PB_BIND:-127.0.0.1:3000}
   export LEPTOS_SITE_ROOT=${LEPTOS_SITE_ROOT:-$ROOT/target/site}

@@ -65,29 +65,29 @@ pub fn load(path: &Path) -> Result<Option<Identity>, StateError> {
         })
 }
 
-/// Writes the identity atomically (a temporary file renamed over the old
-/// one), with mode 0600 from the start, creating the directory if needed.
+/// Writes the identity atomically: a new, uniquely named temporary file in
+/// the same directory (created exclusively, mode 0600 from the start, so no
+/// planted file or symlink is ever written through), renamed over the old
+/// one. Creates the directory if needed.
 pub fn save(path: &Path, identity: &Identity) -> Result<(), StateError> {
     let fail = |source| StateError::Write {
         path: path.display().to_string(),
         source,
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    let temporary = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&temporary).map_err(fail)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let mut file = tempfile::Builder::new()
+        .prefix(".agent-state")
+        .tempfile_in(dir)
+        .map_err(fail)?;
     let json = serde_json::to_vec_pretty(identity).expect("an identity serialises");
     file.write_all(&json).map_err(fail)?;
-    file.sync_all().map_err(fail)?;
-    std::fs::rename(&temporary, path).map_err(fail)
+    file.as_file().sync_all().map_err(fail)?;
+    file.persist(path).map_err(|error| fail(error.error))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -116,6 +116,33 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         assert!(!format!("{:?}", identity()).contains("secret-token"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saving_never_writes_through_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "untouched").unwrap();
+        // The names a predictable temporary file would have had.
+        for name in ["state.tmp", "state.json.tmp"] {
+            std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
+        }
+        save(&path, &identity()).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+        assert_eq!(load(&path).unwrap(), Some(identity()));
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| {
+                entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".agent-state")
+            })
+            .collect();
+        assert!(leftovers.is_empty(), "no temporary file left behind");
     }
 
     #[test]

@@ -7,11 +7,11 @@
 mod support;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use app::types::DeviceCreate;
 use powerbeacon::Config;
-use support::{Agent, Server, start_server};
+use support::{Agent, Server, agent_ids, eventually, free_port, start_server};
 
 fn start_agent(server: &Server, key: &str, state: &std::path::Path, port: u16) -> Agent {
     let child = Command::new(env!("CARGO_BIN_EXE_powerbeacon-agent"))
@@ -29,36 +29,6 @@ fn start_agent(server: &Server, key: &str, state: &std::path::Path, port: u16) -
         .spawn()
         .expect("agent binary starts");
     Agent(child)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Waits until `check` holds, for at most 15 s.
-async fn eventually<F: AsyncFn() -> bool>(what: &str, check: F) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn agent_ids(server: &Server) -> Vec<String> {
-    let page = powerbeacon::storage::Page {
-        skip: 0,
-        limit: 100,
-    };
-    let agents = server
-        .services
-        .list_agents(&server.admin, page)
-        .await
-        .unwrap();
-    agents.agents.iter().map(|a| a.id.to_string()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

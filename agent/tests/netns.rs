@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use powerbeacon::Config;
-use support::{Agent, PASSWORD, start_server};
+use support::{Agent, PASSWORD, restart_server, start_server};
 
 /// Namespaces and links, removed when dropped.
 struct Lab {
@@ -155,8 +155,9 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
         runtime.block_on(async move {
             let mut config = Config::for_tests(data_dir, None);
             config.bind = "198.51.100.1:3000".parse().unwrap();
-            let server = start_server(config).await;
-            let (services, admin) = (&server.services, &server.admin);
+            // The agent is on a real address: loopback stays refused.
+            config.allow_loopback_agents = false;
+            let server = start_server(config.clone()).await;
             let key = server.enrollment_key().await;
 
             let _agent = Agent(
@@ -180,7 +181,12 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
             let page = powerbeacon::storage::Page { skip: 0, limit: 10 };
             let deadline = Instant::now() + Duration::from_secs(20);
             let agent = loop {
-                let agents = services.list_agents(admin, page).await.unwrap().agents;
+                let agents = server
+                    .services
+                    .list_agents(&server.admin, page)
+                    .await
+                    .unwrap()
+                    .agents;
                 if let Some(agent) = agents.into_iter().next() {
                     break agent;
                 }
@@ -241,6 +247,38 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
                 serde_json::json!(["lan-agent"]),
                 "{result}"
             );
+
+            // The server restarts on the same SQLite file; meanwhile the
+            // agent's heartbeats fail. Afterwards it heartbeats again under
+            // the same identity, without registering anew.
+            server.stop().await;
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let server = restart_server(config).await;
+            let restarted = chrono::Utc::now();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let seen = server
+                    .services
+                    .get_agent(&server.admin, agent.id)
+                    .await
+                    .expect("same agent after the restart")
+                    .last_seen;
+                if seen.is_some_and(|seen| seen > restarted) {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "no heartbeat after the server restart"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let agents = server
+                .services
+                .list_agents(&server.admin, page)
+                .await
+                .unwrap();
+            assert_eq!(agents.count, 1, "no second registration");
+            server.stop().await;
         });
     });
     server.join().expect("server side");

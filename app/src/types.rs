@@ -450,6 +450,35 @@ pub struct EnrollmentKeysPublic {
     pub count: u64,
 }
 
+/// A platform the server has an agent binary for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AgentPlatform {
+    /// `{os}-{arch}` as `uname` names them, lower case: e.g. `linux-x86_64`.
+    pub platform: String,
+    /// Where to download the binary.
+    pub url: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// `POST /api/agents/install`: a fresh enrollment key and the command line
+/// that installs an agent with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AgentInstall {
+    /// Run as root on the always-on Linux host of the LAN.
+    pub command: String,
+    pub script_url: String,
+    /// The server address the agent will use.
+    pub server_url: String,
+    /// The platforms the script can install; empty when the server has no
+    /// agent binaries (then the command fails with a clear message).
+    pub platforms: Vec<AgentPlatform>,
+    /// The key inside the command: its only full showing.
+    pub enrollment_key: EnrollmentKeyCreated,
+}
+
 /// A network interface an agent reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

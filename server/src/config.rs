@@ -58,6 +58,24 @@ pub struct Config {
     #[arg(long, env = "PB_AGENT_TIMEOUT_MS", default_value_t = 3000)]
     pub agent_timeout_ms: u64,
 
+    /// Accept agents that advertise a loopback address (127.0.0.0/8, ::1):
+    /// only for an agent on the server's own host. Off by default, so no
+    /// agent can point the server's wake calls at a local service.
+    #[arg(long, env = "PB_ALLOW_LOOPBACK_AGENTS")]
+    pub allow_loopback_agents: bool,
+
+    /// Directory holding agent binaries named `powerbeacon-agent-{os}-{arch}`
+    /// (e.g. `powerbeacon-agent-linux-x86_64`), served at `/agents/{os}-{arch}`
+    /// for `/install-agent.sh`. `make run` puts the one it builds there.
+    #[arg(long, env = "PB_AGENT_DIR", default_value = "target/agents")]
+    pub agent_dir: PathBuf,
+
+    /// The address people and agents reach this server at, e.g.
+    /// `https://powerbeacon.example.org`; used in install commands. When
+    /// unset, the request's Host header is used, over http.
+    #[arg(long, env = "PB_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+
     /// Log filter, in `tracing` syntax (e.g. `info` or `info,powerbeacon=debug`).
     #[arg(long = "log", env = "PB_LOG", default_value = "info")]
     pub log: String,
@@ -89,12 +107,36 @@ impl Config {
             access_token_minutes: 60,
             agent_offline_seconds: 90,
             agent_timeout_ms: 3000,
+            // Test agents (real and fake) listen on 127.0.0.1.
+            allow_loopback_agents: true,
+            agent_dir: PathBuf::from("target/agents"),
+            public_url: None,
             log: "warn".into(),
             log_format: LogFormat::Text,
             max_body_bytes: 1024 * 1024,
             site_root: PathBuf::from("target/site"),
         }
     }
+}
+
+/// An `http(s)://host[:port][/path]` base address, without a trailing slash.
+fn parse_public_url(input: &str) -> Result<String, String> {
+    let url = url::Url::parse(input.trim()).map_err(|error| format!("not a URL: {error}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("use an http:// or https:// address".into());
+    }
+    if url.host().is_none() || url.query().is_some() || url.fragment().is_some() {
+        return Err("give scheme, host, optional port and path; no query or fragment".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("no user name or password in the address".into());
+    }
+    let url = url.as_str().trim_end_matches('/');
+    // It is pasted into shell commands inside single quotes.
+    if url.contains(['\'', '"', '\\', '`', '$']) {
+        return Err("the address may not contain quotes, backslashes, ` or $".into());
+    }
+    Ok(url.to_string())
 }
 
 #[cfg(test)]
@@ -105,6 +147,28 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Config::command().debug_assert();
+    }
+
+    #[test]
+    fn public_urls_are_plain_base_addresses() {
+        assert_eq!(
+            parse_public_url("https://pb.example.org/").unwrap(),
+            "https://pb.example.org"
+        );
+        assert_eq!(
+            parse_public_url("http://[2001:db8::1]:3000/wol").unwrap(),
+            "http://[2001:db8::1]:3000/wol"
+        );
+        for bad in [
+            "pb.example.org",
+            "ftp://pb.example.org",
+            "https://pb.example.org/?x=1",
+            "https://user:pw@pb.example.org",
+            "https://pb.example.org/it's",
+            "https://pb.example.org/$(id)",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -119,6 +183,9 @@ mod tests {
             "PB_ACCESS_TOKEN_MINUTES",
             "PB_AGENT_OFFLINE_SECONDS",
             "PB_AGENT_TIMEOUT_MS",
+            "PB_ALLOW_LOOPBACK_AGENTS",
+            "PB_AGENT_DIR",
+            "PB_PUBLIC_URL",
             "PB_LOG",
             "PB_LOG_FORMAT",
             "PB_MAX_BODY_BYTES",

@@ -67,6 +67,9 @@ impl Application {
             token_lifetime: Duration::from_secs(config.access_token_minutes.saturating_mul(60)),
             agent_offline_after: Duration::from_secs(config.agent_offline_seconds),
             agent_timeout: Duration::from_millis(config.agent_timeout_ms.max(1)),
+            allow_loopback_agents: config.allow_loopback_agents,
+            agent_dir: config.agent_dir.clone(),
+            public_url: config.public_url.clone(),
         };
         let services = Services::new(store, &jwt_secret, settings);
         let listener =

@@ -2,12 +2,12 @@
 //! tokens), the agent list for people, and enrollment keys.
 
 use app::types::{
-    AgentPublic, AgentsPublic, EnrollmentKeyCreate, EnrollmentKeyCreated, EnrollmentKeysPublic,
-    Message,
+    AgentInstall, AgentPublic, AgentsPublic, EnrollmentKeyCreate, EnrollmentKeyCreated,
+    EnrollmentKeysPublic, Message,
 };
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
 use uuid::Uuid;
 
@@ -184,4 +184,29 @@ pub async fn revoke_enrollment_key(
     Ok(Json(
         state.services.revoke_enrollment_key(&actor, id).await?,
     ))
+}
+
+/// A fresh enrollment key and the command line that installs an agent with
+/// it on a Linux host (admins). The server address in it is `--public-url`,
+/// else the address this request came to.
+#[utoipa::path(
+    post, path = "/api/agents/install", tag = "agents", security(("bearer" = [])),
+    request_body = EnrollmentKeyCreate,
+    responses((status = 201, body = AgentInstall), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, description = "Unknown cluster", body = ErrorBody),
+              (status = 422, body = ErrorBody))
+)]
+pub async fn install(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<EnrollmentKeyCreate>,
+) -> ApiResult<(StatusCode, Json<AgentInstall>)> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok());
+    let base = state.services.public_base_url(host)?;
+    let install = state.services.agent_install(&actor, &base, request).await?;
+    Ok((StatusCode::CREATED, Json(install)))
 }

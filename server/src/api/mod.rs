@@ -7,6 +7,7 @@ pub mod clusters;
 pub mod config;
 pub mod devices;
 pub mod docs;
+pub mod downloads;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -40,6 +41,7 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/agents/heartbeat", post(agents::heartbeat))
         .route("/agents/{id}", get(agents::get).delete(agents::delete))
         .route("/agents/{id}/approve", post(agents::approve))
+        .route("/agents/install", post(agents::install))
         .route(
             "/agents/enrollment-keys",
             get(agents::list_enrollment_keys).post(agents::create_enrollment_key),
@@ -80,6 +82,8 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
 pub fn root_router() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
+        .route("/install-agent.sh", get(downloads::install_script))
+        .route("/agents/{platform}", get(downloads::agent_binary))
         // `nest("/api", …)` covers `/api` and `/api/x`, but not the bare `/api/`.
         .route("/api/", any(error::route_not_found))
         .method_not_allowed_fallback(error::method_not_allowed)

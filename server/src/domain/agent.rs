@@ -71,15 +71,22 @@ fn parse_hostname(input: &str) -> Result<String, Invalid> {
     Ok(name.to_string())
 }
 
-/// The address the server will call: a unicast IPv4 or IPv6 address.
+/// The address the server will call: a unicast IPv4 or IPv6 address, not
+/// link-local (169.254.0.0/16 holds cloud metadata services; fe80::/10 needs
+/// a zone the server cannot know). Whether loopback is allowed is the
+/// server's setting, checked by the service.
 fn parse_agent_ip(input: &str) -> Result<String, Invalid> {
     let ip: IpAddr = input
         .trim()
         .parse()
         .map_err(|_| Invalid::new("ip", format!("{input:?} is not an IPv4 or IPv6 address.")))?;
+    let ip = ip.to_canonical();
     let unusable = ip.is_unspecified()
         || ip.is_multicast()
-        || matches!(ip, IpAddr::V4(v4) if v4.is_broadcast());
+        || match ip {
+            IpAddr::V4(v4) => v4.is_broadcast() || v4.is_link_local(),
+            IpAddr::V6(v6) => v6.is_unicast_link_local(),
+        };
     if unusable {
         return Err(Invalid::new(
             "ip",
@@ -204,11 +211,16 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         type Spoil = fn(&mut RegisterRequest);
-        let cases: [(Spoil, &str); 7] = [
+        let cases: [(Spoil, &str); 12] = [
             (|r| r.hostname = "".into(), "hostname"),
             (|r| r.hostname = "two words".into(), "hostname"),
             (|r| r.ip = "192.0.2".into(), "ip"),
             (|r| r.ip = "0.0.0.0".into(), "ip"),
+            (|r| r.ip = "169.254.169.254".into(), "ip"),
+            (|r| r.ip = "fe80::1".into(), "ip"),
+            (|r| r.ip = "::ffff:169.254.1.1".into(), "ip"),
+            (|r| r.ip = "224.0.0.1".into(), "ip"),
+            (|r| r.ip = "255.255.255.255".into(), "ip"),
             (|r| r.port = 0, "port"),
             (|r| r.version = "v".repeat(65), "version"),
             (|r| r.features = Some(vec![String::new()]), "features"),

@@ -13,9 +13,12 @@ use uuid::Uuid;
 use super::devices::can_manage;
 use super::enrollment::hash_key;
 use super::{ServiceError, Services};
-use crate::domain::{AgentRegistration, parse_interfaces};
+use crate::domain::{AgentRegistration, Invalid, parse_interfaces};
 use crate::security::random_secret;
-use crate::storage::{AgentRecord, AgentRef, AgentView, Page, StorageError, UserRecord, keys};
+use crate::storage::{
+    AgentRecord, AgentRef, AgentRenewal, AgentView, EnrollmentKeyRecord, Page, StorageError,
+    UserRecord, keys,
+};
 
 /// How a registration ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +40,9 @@ impl Services {
         presented_token: Option<&str>,
     ) -> Result<(RegisterResponse, Registered), ServiceError> {
         let registration = AgentRegistration::parse(request)?;
+        self.check_agent_address(&registration.ip)?;
         let now = crate::storage::now();
-        if let Some(mut existing) = self.store.agent_by_hostname(&registration.hostname).await? {
+        if let Some(existing) = self.store.agent_by_hostname(&registration.hostname).await? {
             let Some(token) = presented_token else {
                 return Err(ServiceError::Conflict(format!(
                     "An agent named {:?} is already registered. Re-register with its current \
@@ -53,19 +57,29 @@ impl Services {
                     registration.hostname
                 )));
             }
-            existing.ip = registration.ip;
-            existing.port = registration.port;
-            existing.os = registration.os;
-            existing.version = registration.version;
-            if let Some(interfaces) = registration.interfaces {
-                existing.interfaces = interfaces;
-            }
-            existing.features = registration.features;
-            existing.last_seen = Some(now);
-            if !self.store.update_agent(&existing).await? {
+            // A pending agent that now presents a valid key is approved by
+            // it. An approved agent's key is not checked again: it may have
+            // expired since, and the agent proved itself with its token.
+            let approving_key = match &registration.enrollment_key {
+                Some(key) if !existing.approved => self.usable_enrollment_key(key, now).await?,
+                _ => None,
+            };
+            let approved_now = approving_key.is_some();
+            let renewal = AgentRenewal {
+                id: existing.id,
+                ip: registration.ip,
+                port: registration.port,
+                os: registration.os,
+                version: registration.version,
+                interfaces: registration.interfaces,
+                features: registration.features,
+                at: now,
+                approving_key,
+            };
+            if !self.store.renew_agent(&renewal).await? {
                 return Err(agent_not_found());
             }
-            tracing::info!(agent_id = %existing.id, hostname = %existing.hostname, ip = %existing.ip, "agent re-registered");
+            tracing::info!(agent_id = %existing.id, hostname = %existing.hostname, ip = %renewal.ip, approved_now, "agent re-registered");
             return Ok((
                 RegisterResponse {
                     agent_id: existing.id.to_string(),
@@ -77,18 +91,11 @@ impl Services {
 
         let (approved, cluster_id, owner_id, used_key) = match &registration.enrollment_key {
             Some(key) => {
-                let record = self
-                    .store
-                    .enrollment_key_by_hash(&hash_key(key))
-                    .await?
-                    .filter(|record| {
-                        record.revoked_at.is_none() && record.expires_at.is_none_or(|at| at > now)
-                    })
-                    .ok_or_else(|| {
-                        ServiceError::Unauthorized(
-                            "The enrollment key is invalid, revoked or expired.".into(),
-                        )
-                    })?;
+                let record = self.usable_enrollment_key(key, now).await?.ok_or_else(|| {
+                    ServiceError::Unauthorized(
+                        "The enrollment key is invalid, revoked or expired.".into(),
+                    )
+                })?;
                 (true, record.cluster_id, record.created_by, Some(record.id))
             }
             None if self.agent_registration_config().await?.open_registration => {
@@ -239,19 +246,47 @@ impl Services {
         id: Uuid,
     ) -> Result<AgentPublic, ServiceError> {
         require_admin(actor, "Only admins approve agents.")?;
-        let mut agent = self
-            .store
-            .agent_record(id)
-            .await?
-            .ok_or_else(agent_not_found)?;
-        if !agent.approved {
-            agent.approved = true;
-            if !self.store.update_agent(&agent).await? {
-                return Err(agent_not_found());
-            }
-            tracing::info!(actor = %actor.id, agent_id = %id, hostname = %agent.hostname, "agent approved");
+        if !self.store.approve_agent(id, crate::storage::now()).await? {
+            return Err(agent_not_found());
         }
+        tracing::info!(actor = %actor.id, agent_id = %id, "agent approved");
         self.get_agent(actor, id).await
+    }
+
+    /// The enrollment key `key`, when it exists and is neither revoked nor
+    /// expired at `now`.
+    async fn usable_enrollment_key(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<EnrollmentKeyRecord>, ServiceError> {
+        Ok(self
+            .store
+            .enrollment_key_by_hash(&hash_key(key))
+            .await?
+            .filter(|record| {
+                record.revoked_at.is_none() && record.expires_at.is_none_or(|at| at > now)
+            }))
+    }
+
+    /// Refuses a loopback agent address unless the server allows them: the
+    /// server calls that address with the agent's token.
+    fn check_agent_address(&self, ip: &str) -> Result<(), ServiceError> {
+        let loopback = ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+        if loopback && !self.settings.allow_loopback_agents {
+            return Err(Invalid::new(
+                "ip",
+                format!(
+                    "{ip} is a loopback address. Set AGENT_ADVERTISE_IP to an address the \
+                     server reaches on the network, or start the server with \
+                     --allow-loopback-agents for an agent on the server's own host."
+                ),
+            )
+            .into());
+        }
+        Ok(())
     }
 
     /// Whether agents may register without a key.
@@ -330,8 +365,13 @@ impl Services {
     }
 }
 
+/// How far in the future a heartbeat stamp may lie and still count: the
+/// clock skew tolerated between replicas sharing one database.
+pub const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Whether an agent counts as online: approved, and its last heartbeat is
-/// younger than `offline_after`.
+/// younger than `offline_after`. A stamp further in the future than
+/// [`CLOCK_SKEW`] is not trusted.
 pub fn is_online(
     approved: bool,
     last_seen: Option<DateTime<Utc>>,
@@ -339,12 +379,11 @@ pub fn is_online(
 ) -> bool {
     approved
         && last_seen.is_some_and(|seen| {
-            Utc::now()
-                .signed_duration_since(seen)
-                .to_std()
-                // A heartbeat stamped a little in the future (clock skew
-                // between replicas) counts as fresh.
-                .map_or(true, |age| age < offline_after)
+            let age = Utc::now().signed_duration_since(seen);
+            match age.to_std() {
+                Ok(age) => age < offline_after,
+                Err(_) => (-age).to_std().is_ok_and(|ahead| ahead <= CLOCK_SKEW),
+            }
         })
 }
 
@@ -393,6 +432,10 @@ mod tests {
             Some(now - chrono::Duration::seconds(91)),
             timeout
         ));
+        assert!(
+            !is_online(true, Some(now + chrono::Duration::hours(1)), timeout),
+            "a stamp far in the future is not trusted"
+        );
         assert!(!is_online(true, None, timeout));
         assert!(
             !is_online(false, Some(now), timeout),

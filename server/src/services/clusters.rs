@@ -25,9 +25,11 @@ impl Services {
     }
 
     /// One cluster with its devices (by name) and agents (by hostname).
+    /// Viewers, who may not list agents, see them without their network
+    /// details (interfaces).
     pub async fn get_cluster(
         &self,
-        _actor: &UserRecord,
+        actor: &UserRecord,
         id: Uuid,
     ) -> Result<ClusterDetailPublic, ServiceError> {
         let view = self
@@ -40,7 +42,16 @@ impl Services {
         Ok(ClusterDetailPublic {
             cluster: cluster_public(&view),
             devices: devices.iter().map(|d| self.device_public(d)).collect(),
-            agents: agents.iter().map(|a| self.agent_public(a)).collect(),
+            agents: agents
+                .iter()
+                .map(|a| {
+                    let mut agent = self.agent_public(a);
+                    if actor.role < Role::User {
+                        agent.interfaces.clear();
+                    }
+                    agent
+                })
+                .collect(),
         })
     }
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod devices;
 pub mod enrollment;
 mod error;
+pub mod install;
 mod setup;
 pub mod throttle;
 mod users;
@@ -36,7 +37,7 @@ pub struct Services {
 }
 
 /// Tunables of the service layer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServiceSettings {
     /// How long an access token is valid.
     pub token_lifetime: Duration,
@@ -44,6 +45,12 @@ pub struct ServiceSettings {
     pub agent_offline_after: Duration,
     /// How long one agent may take to answer a wake request.
     pub agent_timeout: Duration,
+    /// Whether agents may advertise a loopback address.
+    pub allow_loopback_agents: bool,
+    /// Where the agent binaries for download are.
+    pub agent_dir: std::path::PathBuf,
+    /// The server's public base address, when configured.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServiceSettings {
@@ -52,6 +59,9 @@ impl Default for ServiceSettings {
             token_lifetime: Duration::from_secs(24 * 3600),
             agent_offline_after: Duration::from_secs(90),
             agent_timeout: Duration::from_secs(3),
+            allow_loopback_agents: false,
+            agent_dir: std::path::PathBuf::from("target/agents"),
+            public_url: None,
         }
     }
 }

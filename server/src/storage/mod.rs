@@ -14,8 +14,8 @@ use std::time::Duration;
 
 pub use error::StorageError;
 pub use models::{
-    AgentRecord, AgentRef, AgentView, ClusterRecord, ClusterRef, ClusterView, DeviceRecord,
-    DeviceView, EnrollmentKeyRecord, Membership, NewUser, UserRecord, WakeTarget,
+    AgentRecord, AgentRef, AgentRenewal, AgentView, ClusterRecord, ClusterRef, ClusterView,
+    DeviceRecord, DeviceView, EnrollmentKeyRecord, Membership, NewUser, UserRecord, WakeTarget,
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -206,10 +206,19 @@ pub trait Store: Send + Sync + 'static {
     /// An agent, token included, by hostname.
     async fn agent_by_hostname(&self, hostname: &str) -> Result<Option<AgentRecord>, StorageError>;
 
-    /// Writes an agent's registration fields (ip, port, os, version,
-    /// interfaces, features, approved, last_seen) and stamps `updated_at`;
+    /// Writes what a re-registration may change (see [`AgentRenewal`]) and
+    /// stamps `last_seen` and `updated_at`; with an approving key, approves a
+    /// pending agent and stamps the key's `last_used_at`, in one transaction.
     /// `false` when no such agent exists.
-    async fn update_agent(&self, agent: &AgentRecord) -> Result<bool, StorageError>;
+    async fn renew_agent(&self, renewal: &AgentRenewal) -> Result<bool, StorageError>;
+
+    /// Approves a pending agent, touching nothing else; `false` when no such
+    /// agent exists.
+    async fn approve_agent(
+        &self,
+        id: uuid::Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StorageError>;
 
     /// Records a heartbeat at `at`, and the interfaces when given; `false`
     /// when no such agent exists.

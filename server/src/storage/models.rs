@@ -187,6 +187,25 @@ impl AgentRecord {
     }
 }
 
+/// What a known agent re-registering with its token may change. Only these
+/// columns are written, so a concurrent approval, cluster move or heartbeat
+/// is never undone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRenewal {
+    pub id: Uuid,
+    pub ip: String,
+    pub port: u16,
+    pub os: String,
+    pub version: String,
+    /// `None` keeps the stored interfaces.
+    pub interfaces: Option<Vec<AgentInterface>>,
+    pub features: Vec<String>,
+    pub at: DateTime<Utc>,
+    /// A valid enrollment key presented by a pending agent: approves it, and
+    /// gives it the key's cluster and creator when it has none.
+    pub approving_key: Option<EnrollmentKeyRecord>,
+}
+
 /// An agent with its cluster and how many devices it serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentView {

@@ -820,21 +820,55 @@ macro_rules! impl_store {
                     .transpose()
             }
 
-            async fn update_agent(
+            async fn renew_agent(
                 &self,
-                agent: &$crate::storage::AgentRecord,
+                renewal: &$crate::storage::AgentRenewal,
             ) -> Result<bool, $crate::storage::StorageError> {
-                let updated = sqlx::query(sql::UPDATE_AGENT)
-                    .bind(db_id(agent.id))
-                    .bind(&agent.ip)
-                    .bind(i32::from(agent.port))
-                    .bind(&agent.os)
-                    .bind(&agent.version)
-                    .bind(sqlx::types::Json(&agent.interfaces))
-                    .bind(sqlx::types::Json(&agent.features))
-                    .bind(agent.approved)
-                    .bind(agent.last_seen)
-                    .bind($crate::storage::now())
+                let mut tx = self.pool.begin().await?;
+                let updated = sqlx::query(sql::RENEW_AGENT)
+                    .bind(db_id(renewal.id))
+                    .bind(&renewal.ip)
+                    .bind(i32::from(renewal.port))
+                    .bind(&renewal.os)
+                    .bind(&renewal.version)
+                    .bind(renewal.interfaces.as_ref().map(sqlx::types::Json))
+                    .bind(sqlx::types::Json(&renewal.features))
+                    .bind(renewal.at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if updated == 0 {
+                    return Ok(false);
+                }
+                if let Some(key) = &renewal.approving_key {
+                    let approved = sqlx::query(sql::APPROVE_AGENT_WITH_KEY)
+                        .bind(db_id(renewal.id))
+                        .bind(key.cluster_id.map(db_id))
+                        .bind(key.created_by.map(db_id))
+                        .bind(renewal.at)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if approved > 0 {
+                        sqlx::query(sql::TOUCH_ENROLLMENT_KEY)
+                            .bind(db_id(key.id))
+                            .bind(renewal.at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn approve_agent(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let updated = sqlx::query(sql::APPROVE_AGENT)
+                    .bind(db_id(id))
+                    .bind(at)
                     .execute(&self.pool)
                     .await?
                     .rows_affected();

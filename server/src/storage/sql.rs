@@ -85,7 +85,7 @@ pub const SELECT_DEVICE_VIEWS_PAGE: &str = concat!(
     device_view_columns!(),
     " FROM (SELECT * FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) d",
     device_joins!(),
-    " ORDER BY d.created_at DESC, d.id DESC, a.hostname, a.id"
+    " ORDER BY d.created_at DESC, d.id DESC, lower(a.hostname), a.hostname, a.id"
 );
 
 pub const SELECT_DEVICE_VIEW: &str = concat!(
@@ -93,7 +93,7 @@ pub const SELECT_DEVICE_VIEW: &str = concat!(
     device_view_columns!(),
     " FROM devices d",
     device_joins!(),
-    " WHERE d.id = $1 ORDER BY a.hostname, a.id"
+    " WHERE d.id = $1 ORDER BY lower(a.hostname), a.hostname, a.id"
 );
 
 pub const COUNT_DEVICES: &str = "SELECT COUNT(*) FROM devices";
@@ -174,7 +174,7 @@ pub const SELECT_DEVICE_VIEWS_OF_CLUSTER: &str = concat!(
     device_view_columns!(),
     " FROM devices d",
     device_joins!(),
-    " WHERE d.cluster_id = $1 ORDER BY d.name, d.id, a.hostname, a.id"
+    " WHERE d.cluster_id = $1 ORDER BY lower(d.name), d.name, d.id, lower(a.hostname), a.hostname, a.id"
 );
 
 macro_rules! agent_columns {
@@ -200,7 +200,7 @@ macro_rules! agent_view_columns {
 pub const SELECT_AGENT_VIEWS_PAGE: &str = concat!(
     "SELECT ",
     agent_view_columns!(),
-    " ORDER BY a.hostname, a.id LIMIT $1 OFFSET $2"
+    " ORDER BY lower(a.hostname), a.hostname, a.id LIMIT $1 OFFSET $2"
 );
 
 pub const SELECT_AGENT_VIEW: &str = concat!("SELECT ", agent_view_columns!(), " WHERE a.id = $1");
@@ -208,7 +208,7 @@ pub const SELECT_AGENT_VIEW: &str = concat!("SELECT ", agent_view_columns!(), " 
 pub const SELECT_AGENT_VIEWS_OF_CLUSTER: &str = concat!(
     "SELECT ",
     agent_view_columns!(),
-    " WHERE a.cluster_id = $1 ORDER BY a.hostname, a.id"
+    " WHERE a.cluster_id = $1 ORDER BY lower(a.hostname), a.hostname, a.id"
 );
 
 pub const COUNT_AGENTS: &str = "SELECT COUNT(*) FROM agents";
@@ -229,8 +229,18 @@ pub const INSERT_AGENT: &str = "INSERT INTO agents (id, hostname, ip, port, os, 
     approved, interfaces, features, cluster_id, owner_id, last_seen, created_at, updated_at) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
-pub const UPDATE_AGENT: &str = "UPDATE agents SET ip = $2, port = $3, os = $4, version = $5, \
-    interfaces = $6, features = $7, approved = $8, last_seen = $9, updated_at = $10 WHERE id = $1";
+/// A re-registration: never touches `approved`, `cluster_id` or the token.
+pub const RENEW_AGENT: &str = "UPDATE agents SET ip = $2, port = $3, os = $4, version = $5, \
+    interfaces = COALESCE($6, interfaces), features = $7, last_seen = $8, updated_at = $8 \
+    WHERE id = $1";
+
+/// Approval by an enrollment key presented at re-registration: the key's
+/// cluster and creator only where the agent has none.
+pub const APPROVE_AGENT_WITH_KEY: &str = "UPDATE agents SET approved = TRUE, \
+    cluster_id = COALESCE(cluster_id, $2), owner_id = COALESCE(owner_id, $3), updated_at = $4 \
+    WHERE id = $1 AND NOT approved";
+
+pub const APPROVE_AGENT: &str = "UPDATE agents SET approved = TRUE, updated_at = $2 WHERE id = $1";
 
 pub const RECORD_HEARTBEAT: &str = "UPDATE agents SET last_seen = $2 WHERE id = $1";
 
@@ -243,13 +253,13 @@ pub const SELECT_WAKE_DEVICE: &str =
     "SELECT id, name, mac_address, ip_address, owner_id FROM devices WHERE id = $1";
 
 pub const SELECT_WAKE_DEVICES_OF_CLUSTER: &str = "SELECT id, name, mac_address, ip_address, owner_id \
-    FROM devices WHERE cluster_id = $1 ORDER BY name, id";
+    FROM devices WHERE cluster_id = $1 ORDER BY lower(name), name, id";
 
 pub const SELECT_WAKE_AGENTS_OF_DEVICE: &str = concat!(
     "SELECT da.device_id, ",
     agent_columns!(),
     " FROM device_agents da JOIN agents a ON a.id = da.agent_id WHERE da.device_id = $1 \
-     ORDER BY a.hostname, a.id"
+     ORDER BY lower(a.hostname), a.hostname, a.id"
 );
 
 pub const SELECT_WAKE_AGENTS_OF_CLUSTER: &str = concat!(
@@ -257,7 +267,7 @@ pub const SELECT_WAKE_AGENTS_OF_CLUSTER: &str = concat!(
     agent_columns!(),
     " FROM device_agents da JOIN agents a ON a.id = da.agent_id \
      WHERE da.device_id IN (SELECT id FROM devices WHERE cluster_id = $1) \
-     ORDER BY a.hostname, a.id"
+     ORDER BY lower(a.hostname), a.hostname, a.id"
 );
 
 macro_rules! enrollment_key_columns {

@@ -55,9 +55,9 @@ impl AgentClient {
         agent: &AgentRecord,
         request: &WolRequest,
     ) -> Result<String, AgentCallError> {
-        let answer: WolResponse = self.post_wol(agent, request).await?;
+        let answer: WolResponse = self.post_wol(agent, request, SINGLE_ANSWER_LIMIT).await?;
         if answer.success {
-            Ok(answer.message)
+            Ok(shorten(answer.message))
         } else {
             Err(AgentCallError::Rejected(non_empty(answer.message)))
         }
@@ -70,7 +70,8 @@ impl AgentClient {
         agent: &AgentRecord,
         request: &WolBatchRequest,
     ) -> Result<Vec<Result<String, AgentCallError>>, AgentCallError> {
-        let answer: WolBatchResponse = self.post_wol(agent, request).await?;
+        let limit = SINGLE_ANSWER_LIMIT + request.targets.len() * PER_TARGET_ANSWER_LIMIT;
+        let answer: WolBatchResponse = self.post_wol(agent, request, limit).await?;
         if answer.results.len() != request.targets.len() {
             return Err(AgentCallError::Rejected(format!(
                 "agent answered {} results for {} targets",
@@ -83,7 +84,7 @@ impl AgentClient {
             .into_iter()
             .map(|result| {
                 if result.success {
-                    Ok(result.message)
+                    Ok(shorten(result.message))
                 } else {
                     Err(AgentCallError::Rejected(non_empty(result.message)))
                 }
@@ -91,7 +92,12 @@ impl AgentClient {
             .collect())
     }
 
-    async fn post_wol<B, T>(&self, agent: &AgentRecord, body: &B) -> Result<T, AgentCallError>
+    async fn post_wol<B, T>(
+        &self,
+        agent: &AgentRecord,
+        body: &B,
+        limit: usize,
+    ) -> Result<T, AgentCallError>
     where
         B: serde::Serialize + ?Sized,
         T: serde::de::DeserializeOwned,
@@ -110,22 +116,69 @@ impl AgentClient {
             .map_err(|error| AgentCallError::Unreachable(describe(&error, self.timeout)))?;
         let status = response.status();
         if !status.is_success() {
-            let text = response.text().await.unwrap_or_default();
+            let body = self
+                .read_capped(response, SINGLE_ANSWER_LIMIT)
+                .await
+                .unwrap_or_default();
             return Err(AgentCallError::Rejected(format!(
                 "agent answered HTTP {}{}",
                 status.as_u16(),
-                agent_message(&text)
+                agent_message(&body)
                     .map(|message| format!(": {message}"))
                     .unwrap_or_default()
             )));
         }
-        response.json::<T>().await.map_err(|error| {
-            if error.is_timeout() {
-                AgentCallError::Unreachable(describe(&error, self.timeout))
-            } else {
-                AgentCallError::Rejected("agent sent an unreadable answer".into())
+        let body = self.read_capped(response, limit).await?;
+        serde_json::from_slice(&body)
+            .map_err(|_| AgentCallError::Rejected("agent sent an unreadable answer".into()))
+    }
+
+    /// Reads an answer body, refusing one longer than `limit` bytes: an agent
+    /// (or whatever listens at its address) cannot make the server buffer
+    /// without bound.
+    async fn read_capped(
+        &self,
+        mut response: reqwest::Response,
+        limit: usize,
+    ) -> Result<Vec<u8>, AgentCallError> {
+        let too_long =
+            || AgentCallError::Rejected(format!("agent answer longer than {limit} bytes"));
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit as u64)
+        {
+            return Err(too_long());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| AgentCallError::Unreachable(describe(&error, self.timeout)))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(too_long());
             }
-        })
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// The largest answer to a single wake, and what each batch target adds.
+const SINGLE_ANSWER_LIMIT: usize = 64 * 1024;
+const PER_TARGET_ANSWER_LIMIT: usize = 1024;
+
+/// The longest agent message passed on to people.
+const MESSAGE_CHARS: usize = 200;
+
+/// An agent's message, cut to a length fit for a result list.
+fn shorten(message: String) -> String {
+    if message.chars().count() <= MESSAGE_CHARS {
+        message
+    } else {
+        let mut short: String = message.chars().take(MESSAGE_CHARS - 1).collect();
+        short.push('…');
+        short
     }
 }
 
@@ -142,21 +195,21 @@ fn describe(error: &reqwest::Error, timeout: Duration) -> String {
 }
 
 /// The `message` (or `detail`) of an agent's JSON error body, when it has one.
-fn agent_message(text: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+fn agent_message(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let message = value
         .get("message")
         .or_else(|| value.get("detail"))
         .or_else(|| value.get("error"))?
         .as_str()?;
-    Some(message.chars().take(200).collect())
+    Some(shorten(message.to_owned()))
 }
 
 fn non_empty(message: String) -> String {
     if message.trim().is_empty() {
         "agent reported a failure".into()
     } else {
-        message
+        shorten(message)
     }
 }
 
@@ -167,13 +220,21 @@ mod tests {
     #[test]
     fn agent_error_bodies_are_summarised() {
         assert_eq!(
-            agent_message(r#"{"success":false,"message":"no interface"}"#).as_deref(),
+            agent_message(br#"{"success":false,"message":"no interface"}"#).as_deref(),
             Some("no interface")
         );
         assert_eq!(
-            agent_message(r#"{"detail":"bad token"}"#).as_deref(),
+            agent_message(br#"{"detail":"bad token"}"#).as_deref(),
             Some("bad token")
         );
-        assert_eq!(agent_message("<html>"), None);
+        assert_eq!(agent_message(b"<html>"), None);
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        assert_eq!(shorten("ok".into()), "ok");
+        let long = shorten("é".repeat(1000));
+        assert_eq!(long.chars().count(), MESSAGE_CHARS);
+        assert!(long.ends_with('…'));
     }
 }

@@ -3,9 +3,17 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, on_both_engines};
+use crate::helpers::{TestApp, TestDb, assert_error, on_both_engines, with_both_databases};
+
+mod strict {
+    use super::*;
+    with_both_databases!(loopback_agents_are_refused_unless_allowed);
+}
 
 on_both_engines!(
+    a_pending_agent_is_approved_by_a_key_it_presents_later,
+    approval_survives_a_concurrent_re_registration,
+    viewers_see_a_clusters_agents_without_their_network_details,
     an_agent_enrolls_heartbeats_and_is_listed_without_its_token,
     registration_needs_a_valid_enrollment_key,
     re_registration_never_discloses_a_token,
@@ -418,6 +426,8 @@ async fn bad_registrations_name_the_field_and_store_nothing(app: &TestApp) {
         (json!({"ip": "999.1.1.1"}), "ip"),
         (json!({"ip": "0.0.0.0"}), "ip"),
         (json!({"ip": "224.0.0.1"}), "ip"),
+        (json!({"ip": "169.254.169.254"}), "ip"),
+        (json!({"ip": "fe80::1"}), "ip"),
         (json!({"port": 0}), "port"),
         (json!({"port": 70000}), "port"),
         (json!({"port": "http"}), "port"),
@@ -475,4 +485,172 @@ async fn concurrent_registrations_of_one_hostname_create_one_agent(app: &TestApp
         "{statuses:?}"
     );
     assert_eq!(agents(app, &root).await["count"], 1);
+}
+
+async fn re_register(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/agents/register"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn agent(app: &TestApp, token: &str, id: &str) -> Value {
+    app.send(app.client.get(app.url(&format!("/api/agents/{id}"))), token)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn open_registration(app: &TestApp, root: &str) {
+    let response = app
+        .send(
+            app.client
+                .put(app.url("/api/config/agents"))
+                .json(&json!({"open_registration": true})),
+            root,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}
+
+async fn a_pending_agent_is_approved_by_a_key_it_presents_later(app: &TestApp) {
+    let root = app.root_token().await;
+    open_registration(app, &root).await;
+    let registered: Value = app
+        .post_json("/api/agents/register", &register_body("walk-in", None))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = registered["agent_id"].as_str().unwrap();
+    let token = registered["token"].as_str().unwrap();
+    assert_eq!(agent(app, &root, id).await["approved"], false);
+
+    // A bad key changes nothing, and is no reason to refuse the renewal.
+    let response = re_register(app, token, &register_body("walk-in", Some("pbek_nope"))).await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(agent(app, &root, id).await["approved"], false);
+
+    // A valid key approves it and puts it in the key's cluster.
+    let cluster = app.insert_cluster("lab", &me(app, &root).await).await;
+    let key = app.enrollment_key(&root, Some(&cluster)).await;
+    let response = re_register(app, token, &register_body("walk-in", Some(&key))).await;
+    assert_eq!(response.status(), 201);
+    let renewed: Value = response.json().await.unwrap();
+    assert_eq!(renewed["agent_id"], id, "same identity");
+    let shown = agent(app, &root, id).await;
+    assert_eq!(shown["approved"], true);
+    assert_eq!(shown["status"], "online");
+    assert_eq!(shown["cluster_id"], cluster.as_str());
+    let keys: Value = app
+        .send(
+            app.client.get(app.url("/api/agents/enrollment-keys")),
+            &root,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(keys["keys"][0]["last_used_at"].is_string(), "{keys}");
+
+    // Once approved, a key it still presents is not checked again: revoking
+    // it does not lock the agent out.
+    let key_id = keys["keys"][0]["id"].as_str().unwrap();
+    let response = app
+        .send(
+            app.client
+                .delete(app.url(&format!("/api/agents/enrollment-keys/{key_id}"))),
+            &root,
+        )
+        .await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let response = re_register(app, token, &register_body("walk-in", Some(&key))).await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(agent(app, &root, id).await["approved"], true);
+}
+
+async fn approval_survives_a_concurrent_re_registration(app: &TestApp) {
+    let root = app.root_token().await;
+    open_registration(app, &root).await;
+    for round in 0..8 {
+        let hostname = format!("racer-{round}");
+        let registered: Value = app
+            .post_json("/api/agents/register", &register_body(&hostname, None))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = registered["agent_id"].as_str().unwrap();
+        let token = registered["token"].as_str().unwrap();
+        let mut moved = register_body(&hostname, None);
+        moved["port"] = json!(20000 + round);
+        let approve = app.send(
+            app.client
+                .post(app.url(&format!("/api/agents/{id}/approve"))),
+            &root,
+        );
+        let (approved, renewed) = tokio::join!(approve, re_register(app, token, &moved));
+        assert_eq!(approved.status(), 200);
+        assert_eq!(renewed.status(), 201);
+        let shown = agent(app, &root, id).await;
+        assert_eq!(shown["approved"], true, "round {round}: approval kept");
+        assert_eq!(shown["port"], 20000 + round, "round {round}: address kept");
+    }
+}
+
+async fn viewers_see_a_clusters_agents_without_their_network_details(app: &TestApp) {
+    let root = app.root_token().await;
+    let (_, viewer) = app.user_with_role(&root, "vic", "viewer").await;
+    let cluster = app.insert_cluster("lab", &me(app, &root).await).await;
+    let key = app.enrollment_key(&root, Some(&cluster)).await;
+    let interfaces = json!({"interfaces": [{
+        "name": "eth0", "address": "198.51.100.65", "prefix": 26,
+        "mac": "02:00:00:00:00:01",
+    }]});
+    app.register_agent(&key, "lan-agent", 18080, interfaces)
+        .await;
+    let detail = |token: String| {
+        let url = app.url(&format!("/api/clusters/{cluster}"));
+        async move {
+            let response = app.send(app.client.get(url), &token).await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let full = detail(root.clone()).await;
+    assert_eq!(full["agents"][0]["interfaces"][0]["name"], "eth0");
+    let seen = detail(viewer).await;
+    assert_eq!(seen["agents"][0]["hostname"], "lan-agent");
+    assert_eq!(seen["agents"][0]["status"], "online");
+    assert_eq!(seen["agents"][0]["interfaces"], json!([]), "{seen}");
+    assert!(!seen.to_string().contains("02:00:00:00:00:01"));
+}
+
+async fn loopback_agents_are_refused_unless_allowed(db: TestDb) {
+    let app = TestApp::spawn_with(db, |config| config.allow_loopback_agents = false).await;
+    let root = app.root_token().await;
+    let key = app.enrollment_key(&root, None).await;
+    for ip in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
+        let mut body = register_body("local", Some(&key));
+        body["ip"] = json!(ip);
+        let error = assert_error(app.post_json("/api/agents/register", &body).await, 422).await;
+        let details = error["details"].as_str().unwrap_or_default();
+        assert!(details.contains("ip"), "{ip}: {error}");
+        assert!(
+            error.to_string().contains("--allow-loopback-agents"),
+            "{ip}: says what to do: {error}"
+        );
+    }
+    assert_eq!(agents(&app, &root).await["count"], 0);
+    let mut body = register_body("lan", Some(&key));
+    body["ip"] = json!("198.51.100.7");
+    assert_eq!(
+        app.post_json("/api/agents/register", &body).await.status(),
+        201
+    );
+    app.finish().await;
 }

@@ -9,6 +9,7 @@ on_both_engines!(
     membership_is_replaced_and_crossing_links_pruned,
     delete_detaches_members,
     permissions_and_validation,
+    names_sort_the_same_way_on_every_engine,
 );
 
 fn id(value: &Value) -> &str {
@@ -336,4 +337,57 @@ async fn permissions_and_validation(app: &TestApp) {
         422,
     )
     .await;
+}
+
+async fn names_sort_the_same_way_on_every_engine(app: &TestApp) {
+    let root = app.root_token().await;
+    let names = ["b", "Z10", "é", "a", "B", "_x", "z9", "A"];
+    let mut ids = Vec::new();
+    for (n, name) in names.iter().enumerate() {
+        let device = device(app, &root, name, &format!("AA:BB:CC:DD:EE:{n:02X}")).await;
+        ids.push(id(&device).to_string());
+    }
+    let mut agent_ids = Vec::new();
+    for name in names {
+        agent_ids.push(app.insert_agent(&format!("{name}-agent"), None, true).await);
+    }
+    let response = app
+        .send(
+            app.client.post(app.url("/api/clusters")).json(&json!({
+                "name": "sorted", "device_ids": ids, "agent_ids": agent_ids,
+            })),
+            &root,
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let cluster: Value = response.json().await.unwrap();
+    let detail: Value = app
+        .send(
+            app.client
+                .get(app.url(&format!("/api/clusters/{}", id(&cluster)))),
+            &root,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = |key: &str, field: &str| -> Vec<String> {
+        detail[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                d[field]
+                    .as_str()
+                    .unwrap()
+                    .trim_end_matches("-agent")
+                    .to_string()
+            })
+            .collect()
+    };
+    // Case-insensitive (ASCII), then capitals first, then byte order: the
+    // same on SQLite and on PostgreSQL whatever the database's locale.
+    let expected = ["_x", "A", "a", "B", "b", "Z10", "z9", "é"];
+    assert_eq!(listed("devices", "name"), expected);
+    assert_eq!(listed("agents", "hostname"), expected);
 }

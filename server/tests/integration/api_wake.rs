@@ -51,11 +51,15 @@ async fn a_device_wake_fans_out_to_every_online_agent(app: &TestApp) {
         .register_agent(&key, "b-broken", broken.port(), json!({}))
         .await;
     let asleep = app.insert_agent("c-asleep", None, false).await;
+    let flood = FakeAgent::start(Behaviour::Flood).await;
+    let (flood_id, _) = app
+        .register_agent(&key, "d-flood", flood.port(), json!({}))
+        .await;
     let device = create_device(
         app,
         &root,
         json!({"name": "nas", "mac_address": "aa-bb-cc-dd-ee-ff", "ip_address": "198.51.100.70",
-               "agent_ids": [good_id, broken_id, asleep]}),
+               "agent_ids": [good_id, broken_id, asleep, flood_id]}),
     )
     .await;
 
@@ -64,11 +68,11 @@ async fn a_device_wake_fans_out_to_every_online_agent(app: &TestApp) {
     let result: Value = response.json().await.unwrap();
     assert_eq!(result["device_id"], device.as_str());
     assert_eq!(result["successful_agents"], json!(["a-good"]));
-    assert_eq!(result["failed_agents"], json!(["b-broken"]));
+    assert_eq!(result["failed_agents"], json!(["b-broken", "d-flood"]));
     assert_eq!(result["offline_agents"], json!(["c-asleep"]));
     let message = result["message"].as_str().unwrap();
     assert!(
-        message.contains("nas") && message.contains("1 of 3"),
+        message.contains("nas") && message.contains("1 of 4"),
         "{message}"
     );
     let outcomes: Vec<&str> = result["agents"]
@@ -77,12 +81,20 @@ async fn a_device_wake_fans_out_to_every_online_agent(app: &TestApp) {
         .iter()
         .map(|a| a["outcome"].as_str().unwrap())
         .collect();
-    assert_eq!(outcomes, ["sent", "failed", "offline"]);
+    assert_eq!(outcomes, ["sent", "failed", "offline", "failed"]);
     assert!(
         result["agents"][1]["message"]
             .as_str()
             .unwrap()
             .contains("500"),
+        "{result}"
+    );
+    // An endless answer is cut off, not buffered.
+    assert!(
+        result["agents"][3]["message"]
+            .as_str()
+            .unwrap()
+            .contains("longer than"),
         "{result}"
     );
 

@@ -19,6 +19,8 @@ pub enum Behaviour {
     Fail,
     /// Never answers.
     Silent,
+    /// 200 with an endless body (streamed, no length given).
+    Flood,
 }
 
 /// One request the fake agent received.
@@ -94,6 +96,13 @@ async fn wol(
     });
     match shared.behaviour {
         Behaviour::Silent => std::future::pending::<Response>().await,
+        Behaviour::Flood => {
+            let chunk = axum::body::Bytes::from(vec![b' '; 64 * 1024]);
+            let endless = futures::stream::repeat_with(move || {
+                Ok::<_, std::convert::Infallible>(chunk.clone())
+            });
+            axum::body::Body::from_stream(endless).into_response()
+        }
         Behaviour::Fail => (
             StatusCode::INTERNAL_SERVER_ERROR,
             Json(json!({"success": false, "message": "interface down"})),

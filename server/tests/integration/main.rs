@@ -16,6 +16,7 @@ mod api_docs;
 mod api_enrollment_keys;
 mod api_errors;
 mod api_health;
+mod api_install;
 mod api_setup;
 mod api_users;
 mod api_wake;

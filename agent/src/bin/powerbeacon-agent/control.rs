@@ -108,6 +108,10 @@ impl Control {
         let status = response.status();
         if status.is_success() {
             return match response.json::<RegisterResponse>().await {
+                // A token the agent would accept from anyone is no token.
+                Ok(registered) if registered.token.trim().is_empty() => {
+                    Answer::Failed("the server answered an empty token".into())
+                }
                 Ok(registered) => Answer::Ok(Identity {
                     server_url: self.server_url.to_string(),
                     agent_id: registered.agent_id,

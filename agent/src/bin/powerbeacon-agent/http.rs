@@ -83,6 +83,7 @@ async fn wol(
         .expect("identity lock")
         .as_ref()
         .map(|identity| identity.token.clone())
+        .filter(|token| !token.is_empty())
     else {
         return failure(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -116,11 +117,25 @@ async fn wol(
                 format!("At most {MAX_BATCH} targets per batch."),
             );
         }
-        let results: Vec<WolResponse> = batch
-            .targets
-            .iter()
-            .map(|target| send(&shared, target, &interfaces))
-            .collect();
+        // Up to 1000 × repeat blocking sends: off the async workers.
+        let socket = Arc::clone(&shared.socket);
+        let results: Vec<WolResponse> = match tokio::task::spawn_blocking(move || {
+            batch
+                .targets
+                .iter()
+                .map(|target| send(&socket, target, &interfaces))
+                .collect()
+        })
+        .await
+        {
+            Ok(results) => results,
+            Err(error) => {
+                return failure(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("Sending failed: {error}"),
+                );
+            }
+        };
         let sent = results.iter().filter(|r| r.success).count();
         return Json(WolBatchResponse {
             success: sent == results.len(),
@@ -156,11 +171,15 @@ async fn wol(
 }
 
 /// One target of a batch; a bad target fails alone.
-fn send(shared: &Shared, target: &WolRequest, interfaces: &[InterfaceInfo]) -> WolResponse {
+fn send(
+    socket: &std::net::UdpSocket,
+    target: &WolRequest,
+    interfaces: &[InterfaceInfo],
+) -> WolResponse {
     let outcome = WakePlan::new(target, interfaces)
         .map_err(|e| e.to_string())
         .and_then(|plan| {
-            plan.send(&shared.socket)
+            plan.send(socket)
                 .map_err(|e| format!("Sending to {} failed: {e}", plan.destination))
         });
     match outcome {
@@ -221,6 +240,27 @@ mod tests {
         let (status, answer) = post_wol(shared(true), "wrong", body).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(answer["success"], false);
+        let (status, _) = post_wol(shared(true), "", body).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+
+    #[tokio::test]
+    async fn an_empty_stored_token_accepts_nobody() {
+        let body = r#"{"mac":"02:00:00:00:00:01","broadcast":"127.0.0.255","port":9}"#;
+        let shared = shared(true);
+        shared.identity.write().unwrap().as_mut().unwrap().token = String::new();
+        let (status, _) = post_wol(shared.clone(), "", body).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let response = router(shared)
+            .oneshot(
+                Request::post("/wol")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[tokio::test]
