@@ -2,7 +2,9 @@
 //! and removes. The server runs in "srv" (198.51.100.1/24), the agent in
 //! "lan" (198.51.100.2/24 toward the server, 192.0.2.1/26 on the LAN), and a
 //! "device" in "dev" (192.0.2.10/26) on a bridge with the agent. Nothing is
-//! sent from the host's own namespace.
+//! sent from the host's own namespace. After the wake: the server restarts
+//! on its SQLite file, the agent restarts, the agent is deleted — each time
+//! the agent carries on (same identity, or enrolls again) by itself.
 //!
 //! Needs root and `ip`; without them it says so loudly and skips.
 
@@ -119,6 +121,29 @@ fn enter(ns: &str) {
     assert_eq!(result, 0, "setns {ns}: {}", std::io::Error::last_os_error());
 }
 
+/// Waits (at most 20 s) for a heartbeat from `agent` stamped after `since`.
+async fn heard_from_since(
+    server: &support::Server,
+    agent: &app::types::AgentPublic,
+    since: chrono::DateTime<chrono::Utc>,
+    what: &str,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let seen = server
+            .services
+            .get_agent(&server.admin, agent.id)
+            .await
+            .unwrap_or_else(|error| panic!("the same agent after {what}: {error}"))
+            .last_seen;
+        if seen.is_some_and(|seen| seen > since) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no heartbeat after {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[test]
 fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
     let Some(lab) = Lab::create() else { return };
@@ -160,24 +185,27 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
             let server = start_server(config.clone()).await;
             let key = server.enrollment_key().await;
 
-            let _agent = Agent(
-                Command::new("ip")
-                    .args([
-                        "netns",
-                        "exec",
-                        &lan,
-                        env!("CARGO_BIN_EXE_powerbeacon-agent"),
-                    ])
-                    .env("BACKEND_URL", "http://198.51.100.1:3000")
-                    .env("ENROLLMENT_KEY", &key)
-                    .env("AGENT_STATE_FILE", &state)
-                    .env("AGENT_HOSTNAME", "lan-agent")
-                    .env("AGENT_HEARTBEAT_SECONDS", "1")
-                    .env("AGENT_LOG", "warn")
-                    .stdout(Stdio::null())
-                    .spawn()
-                    .expect("agent starts"),
-            );
+            let spawn_agent = || {
+                Agent(
+                    Command::new("ip")
+                        .args([
+                            "netns",
+                            "exec",
+                            &lan,
+                            env!("CARGO_BIN_EXE_powerbeacon-agent"),
+                        ])
+                        .env("BACKEND_URL", "http://198.51.100.1:3000")
+                        .env("ENROLLMENT_KEY", &key)
+                        .env("AGENT_STATE_FILE", &state)
+                        .env("AGENT_HOSTNAME", "lan-agent")
+                        .env("AGENT_HEARTBEAT_SECONDS", "1")
+                        .env("AGENT_LOG", "warn")
+                        .stdout(Stdio::null())
+                        .spawn()
+                        .expect("agent starts"),
+                )
+            };
+            let agent_process = spawn_agent();
             let page = powerbeacon::storage::Page { skip: 0, limit: 10 };
             let deadline = Instant::now() + Duration::from_secs(20);
             let agent = loop {
@@ -254,30 +282,49 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
             server.stop().await;
             tokio::time::sleep(Duration::from_secs(3)).await;
             let server = restart_server(config).await;
-            let restarted = chrono::Utc::now();
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                let seen = server
-                    .services
-                    .get_agent(&server.admin, agent.id)
-                    .await
-                    .expect("same agent after the restart")
-                    .last_seen;
-                if seen.is_some_and(|seen| seen > restarted) {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "no heartbeat after the server restart"
-                );
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            heard_from_since(&server, &agent, chrono::Utc::now(), "the server restart").await;
             let agents = server
                 .services
                 .list_agents(&server.admin, page)
                 .await
                 .unwrap();
             assert_eq!(agents.count, 1, "no second registration");
+
+            // The agent restarts: same identity, from its state file.
+            drop(agent_process);
+            let agent_process = spawn_agent();
+            heard_from_since(&server, &agent, chrono::Utc::now(), "the agent restart").await;
+            let agents = server
+                .services
+                .list_agents(&server.admin, page)
+                .await
+                .unwrap();
+            assert_eq!(agents.count, 1, "no second registration");
+
+            // Deleted on the server: it enrolls again by itself, with its key.
+            server
+                .services
+                .delete_agent(&server.admin, agent.id)
+                .await
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let agents = server
+                    .services
+                    .list_agents(&server.admin, page)
+                    .await
+                    .unwrap()
+                    .agents;
+                if let Some(again) = agents.first() {
+                    assert_ne!(again.id, agent.id, "a new identity");
+                    assert_eq!(again.hostname, "lan-agent");
+                    assert!(again.approved, "approved by its enrollment key");
+                    break;
+                }
+                assert!(Instant::now() < deadline, "the agent never enrolled again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            drop(agent_process);
             server.stop().await;
         });
     });
