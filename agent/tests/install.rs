@@ -174,11 +174,19 @@ async fn the_script_installs_an_agent_that_enrolls() {
     assert_eq!(listed.agents[0].hostname, "installed");
     assert!(listed.agents[0].approved);
 
-    // Uninstalling removes what was installed.
+    // Uninstalling removes what was installed but keeps the identity for a
+    // reinstall; --purge forgets it too.
+    let state = root.join("var/lib/powerbeacon-agent/state.json");
+    std::fs::create_dir_all(state.parent().unwrap()).unwrap();
+    std::fs::write(&state, "{}").unwrap();
     let out = run_script(&server, &["--uninstall", "--root", root_arg]).await;
     assert!(out.status.success());
     assert!(!installed.exists());
     assert!(!env_path.exists());
+    assert!(state.exists(), "identity kept");
+    let out = run_script(&server, &["--uninstall", "--purge", "--root", root_arg]).await;
+    assert!(out.status.success());
+    assert!(!state.exists(), "identity purged");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -191,6 +199,7 @@ async fn the_script_refuses_bad_options_and_installs_nothing() {
     let cases: &[(&[&str], &str)] = &[
         (&["--key", "k"], "--server is required"),
         (&["--server", "ftp://x", "--key", "k"], "http://"),
+        (&["--server", "https://x", "--key", "k"], "plain HTTP"),
         (&["--server", &quote, "--key", "k"], "not allowed"),
         (&["--server", &server.url, "--key", "a\nb"], "not allowed"),
         (&["--server", &server.url, "--port", "http"], "number"),

@@ -288,7 +288,12 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
                 .list_agents(&server.admin, page)
                 .await
                 .unwrap();
-            assert_eq!(agents.count, 1, "no second registration");
+            assert_eq!(agents.count, 1);
+            assert_eq!(
+                (agents.agents[0].id, agents.agents[0].created_at),
+                (agent.id, agent.created_at),
+                "the same agent, not a new one"
+            );
 
             // The agent restarts: same identity, from its state file.
             drop(agent_process);
@@ -299,7 +304,12 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
                 .list_agents(&server.admin, page)
                 .await
                 .unwrap();
-            assert_eq!(agents.count, 1, "no second registration");
+            assert_eq!(agents.count, 1);
+            assert_eq!(
+                (agents.agents[0].id, agents.agents[0].created_at),
+                (agent.id, agent.created_at),
+                "the same agent, not a new one"
+            );
 
             // Deleted on the server: it enrolls again by itself, with its key.
             server

@@ -20,8 +20,16 @@
 #   --hostname NAME     name shown in PowerBeacon (default: the host name)
 #   --root DIR          install under DIR instead of / (no user, no systemd)
 #   --no-start          install, but do not enable or start the service
-#   --uninstall         stop and remove the agent (keeps nothing)
+#   --uninstall         stop and remove the agent; its identity is kept for
+#                       a reinstall unless --purge is given too
+#
+# The agent talks plain HTTP to the server, so --server is an http:// address.
+#
+# Everything runs from main(), called on the last line: a download cut short
+# runs nothing.
 set -eu
+
+main() {
 
 server=""
 key=""
@@ -31,6 +39,7 @@ agent_hostname=""
 root=""
 start="yes"
 action="install"
+purge="no"
 
 usage() {
     cat <<'USAGE'
@@ -42,7 +51,7 @@ Installs the PowerBeacon agent as a systemd service.
   --hostname NAME     name shown in PowerBeacon (default: the host name)
   --root DIR          install under DIR instead of / (no user, no systemd)
   --no-start          install, but do not start the service
-  --uninstall         stop and remove the agent
+  --uninstall         stop and remove the agent (add --purge to forget its identity)
 USAGE
 }
 
@@ -68,6 +77,7 @@ while [ "$#" -gt 0 ]; do
         --root) need_value "$@"; root="$2"; shift 2 ;;
         --no-start) start="no"; shift ;;
         --uninstall) action="uninstall"; shift ;;
+        --purge) purge="yes"; shift ;;
         -h|--help) usage; exit 0 ;;
         *) fail "unknown option $1 (see --help)" ;;
     esac
@@ -95,7 +105,10 @@ if [ "$action" = "uninstall" ]; then
         systemctl disable --now powerbeacon-agent.service 2>/dev/null || true
     fi
     rm -f "$bin" "$unit" "$envfile"
-    rm -rf "$root/var/lib/powerbeacon-agent"
+    if [ "$purge" = "yes" ]; then
+        # The server still knows the agent: delete it there too.
+        rm -rf "$root/var/lib/powerbeacon-agent"
+    fi
     if [ "$use_systemd" = "yes" ]; then
         systemctl daemon-reload
     fi
@@ -108,8 +121,9 @@ fi
 
 [ -n "$server" ] || fail "--server is required, e.g. --server http://powerbeacon.lan:3000"
 case "$server" in
-    http://*|https://*) ;;
-    *) fail "--server must start with http:// or https://" ;;
+    http://*) ;;
+    https://*) fail "the agent talks plain HTTP to the server: give its http:// address (TLS for agents is not built yet)" ;;
+    *) fail "--server must start with http://" ;;
 esac
 server="${server%/}"
 check_plain "--server" "$server"
@@ -150,21 +164,33 @@ download "$server/agents/$platform" "$workdir/powerbeacon-agent" \
 download "$server/agents/$platform.sha256" "$workdir/sha256" \
     || fail "could not fetch the agent's checksum"
 expected="$(cut -d' ' -f1 < "$workdir/sha256")"
+[ -n "$expected" ] || fail "the server sent an empty checksum"
 if command -v sha256sum >/dev/null 2>&1; then
     actual="$(sha256sum "$workdir/powerbeacon-agent" | cut -d' ' -f1)"
-else
+elif command -v openssl >/dev/null 2>&1; then
     actual="$(openssl dgst -sha256 -r "$workdir/powerbeacon-agent" | cut -d' ' -f1)"
+else
+    fail "needs sha256sum or openssl to check the download"
 fi
 [ "$expected" = "$actual" ] || fail "checksum mismatch: expected $expected, got $actual"
+chmod 0755 "$workdir/powerbeacon-agent"
+"$workdir/powerbeacon-agent" --version >/dev/null \
+    || fail "the downloaded agent does not run on this machine"
 
 mkdir -p "$(dirname "$bin")" "$(dirname "$unit")" "$(dirname "$envfile")"
-install -m 0755 "$workdir/powerbeacon-agent" "$bin"
-"$bin" --version >/dev/null || fail "the downloaded agent does not run on this machine"
+# Replace the binary in one step: a running agent keeps its old file.
+install -m 0755 "$workdir/powerbeacon-agent" "$bin.new"
+mv -f "$bin.new" "$bin"
 
-if [ -z "$root" ] && ! id "$user" >/dev/null 2>&1; then
+if [ "$use_systemd" = "yes" ] && ! id "$user" >/dev/null 2>&1; then
     nologin="$(command -v nologin || echo /usr/sbin/nologin)"
-    useradd --system --no-create-home --home-dir /var/lib/powerbeacon-agent \
-        --shell "$nologin" "$user"
+    if command -v useradd >/dev/null 2>&1; then
+        useradd --system --user-group --no-create-home \
+            --home-dir /var/lib/powerbeacon-agent --shell "$nologin" "$user"
+    else
+        addgroup -S "$user"
+        adduser -S -D -H -h /var/lib/powerbeacon-agent -s "$nologin" -G "$user" "$user"
+    fi
 fi
 
 # The enrollment key is a secret: the environment file is readable by root
@@ -189,7 +215,6 @@ fi
 cat > "$unit" <<EOF
 [Unit]
 Description=PowerBeacon agent (Wake-on-LAN)
-Documentation=$server/api/docs
 Wants=network-online.target
 After=network-online.target
 
@@ -228,6 +253,11 @@ if [ "$use_systemd" = "yes" ] && [ "$start" = "yes" ]; then
     systemctl daemon-reload
     systemctl enable --now powerbeacon-agent.service
     systemctl restart powerbeacon-agent.service
+    sleep 3
+    if ! systemctl is-active --quiet powerbeacon-agent.service; then
+        journalctl -u powerbeacon-agent.service -n 20 --no-pager >&2 || true
+        fail "the agent did not stay running; see the log above"
+    fi
     echo "PowerBeacon agent installed and running: systemctl status powerbeacon-agent"
 elif [ "$use_systemd" = "yes" ]; then
     systemctl daemon-reload
@@ -236,3 +266,6 @@ else
     echo "PowerBeacon agent installed in ${root:-/} (systemd not used)."
     echo "Run it with: env \$(cat $envfile) $bin"
 fi
+}
+
+main "$@"

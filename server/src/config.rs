@@ -70,8 +70,10 @@ pub struct Config {
     #[arg(long, env = "PB_AGENT_DIR", default_value = "target/agents")]
     pub agent_dir: PathBuf,
 
-    /// The address people and agents reach this server at, e.g.
-    /// `https://powerbeacon.example.org`; used in install commands. When
+    /// The address people reach this server at, e.g.
+    /// `https://powerbeacon.example.org`: used in install commands (which
+    /// need an http:// address: agents speak plain HTTP), for the Secure
+    /// flag of the session cookie and to recognise its own pages. When
     /// unset, the request's Host header is used, over http.
     #[arg(long, env = "PB_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
@@ -132,9 +134,11 @@ fn parse_public_url(input: &str) -> Result<String, String> {
         return Err("no user name or password in the address".into());
     }
     let url = url.as_str().trim_end_matches('/');
-    // It is pasted into shell commands inside single quotes.
-    if url.contains(['\'', '"', '\\', '`', '$']) {
-        return Err("the address may not contain quotes, backslashes, ` or $".into());
+    // It is pasted into shell commands inside single quotes and accepted by
+    // the install script: the characters both allow.
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._:/@%+=~[]-".contains(c);
+    if !url.chars().all(plain) {
+        return Err("use only letters, digits and . _ : / @ % + = ~ [ ] - in the address".into());
     }
     Ok(url.to_string())
 }
@@ -166,6 +170,7 @@ mod tests {
             "https://user:pw@pb.example.org",
             "https://pb.example.org/it's",
             "https://pb.example.org/$(id)",
+            "https://pb.example.org/a,b",
         ] {
             assert!(parse_public_url(bad).is_err(), "{bad}");
         }

@@ -7,7 +7,7 @@ use app::types::{
 };
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
 use uuid::Uuid;
 
@@ -201,11 +201,14 @@ pub async fn install(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
     headers: HeaderMap,
+    uri: Uri,
     ApiJson(request): ApiJson<EnrollmentKeyCreate>,
 ) -> ApiResult<(StatusCode, Json<AgentInstall>)> {
+    // HTTP/1.1 sends Host; HTTP/2 the authority in the request line.
     let host = headers
         .get(header::HOST)
-        .and_then(|value| value.to_str().ok());
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| uri.authority().map(|authority| authority.as_str()));
     let base = state.services.public_base_url(host)?;
     let install = state.services.agent_install(&actor, &base, request).await?;
     Ok((StatusCode::CREATED, Json(install)))

@@ -13,6 +13,9 @@ use crate::storage::UserRecord;
 /// value comes from its command line, never from the request.
 pub const INSTALL_SCRIPT: &str = include_str!("../../assets/install-agent.sh");
 
+/// How long the key of an install command works unless asked otherwise.
+pub const INSTALL_KEY_HOURS: u32 = 24;
+
 /// How agent binaries are named in the agent directory.
 const BINARY_PREFIX: &str = "powerbeacon-agent-";
 
@@ -149,8 +152,19 @@ impl Services {
         base_url: &str,
         key: EnrollmentKeyCreate,
     ) -> Result<AgentInstall, ServiceError> {
+        if base_url.starts_with("https://") {
+            return Err(ServiceError::BadRequest(format!(
+                "Agents talk plain HTTP to the server (TLS for agents is not built yet), \
+                 and this server's address is {base_url}. Install agents with an http:// \
+                 address of the server, e.g. `install-agent.sh --server http://…`."
+            )));
+        }
+        // The key ends up in a file on the host and in shell history: unless
+        // asked otherwise it stops working after a day (the agent keeps its
+        // own token; only a re-enrollment after deletion needs the key).
         let key = EnrollmentKeyCreate {
             name: key.name.or_else(|| Some("install command".into())),
+            expires_in_hours: key.expires_in_hours.or(Some(INSTALL_KEY_HOURS)),
             ..key
         };
         let enrollment_key = self.create_enrollment_key(actor, key).await?;
@@ -180,7 +194,7 @@ fn is_host(host: &str) -> bool {
         && host.len() <= 255
         && host
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']'))
 }
 
 #[cfg(test)]
@@ -218,6 +232,7 @@ mod tests {
     fn hosts_cannot_smuggle_shell_or_paths() {
         assert!(is_host("powerbeacon.lan:3000"));
         assert!(is_host("[2001:db8::1]:3000"));
+        assert!(is_host("powerbeacon_server:3000"), "docker compose names");
         for bad in ["", "a b", "x'y", "a/b", "a;b", "a$(b)", "a@b"] {
             assert!(!is_host(bad), "{bad:?}");
         }

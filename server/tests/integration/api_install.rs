@@ -10,6 +10,7 @@ use crate::helpers::{TestApp, TestDb, assert_error, with_both_databases};
 with_both_databases!(
     the_install_command_carries_a_working_fresh_key,
     a_configured_public_url_wins_over_the_host_header,
+    an_https_address_cannot_be_given_to_agents,
 );
 
 /// An agent directory with two fake binaries, noise, and a secret next to it.
@@ -175,6 +176,10 @@ async fn the_install_command_carries_a_working_fresh_key(db: TestDb) {
         .as_str()
     );
     assert_eq!(answer["enrollment_key"]["name"], "install command");
+    assert!(
+        answer["enrollment_key"]["expires_at"].is_string(),
+        "install keys expire by default"
+    );
     assert_eq!(answer["enrollment_key"]["cluster_id"], cluster.as_str());
     let platforms: Vec<&str> = answer["platforms"]
         .as_array()
@@ -250,7 +255,7 @@ async fn the_install_command_carries_a_working_fresh_key(db: TestDb) {
 
 async fn a_configured_public_url_wins_over_the_host_header(db: TestDb) {
     let app = TestApp::spawn_with(db, |config| {
-        config.public_url = Some("https://wol.example.org".into());
+        config.public_url = Some("http://wol.example.org:3000".into());
     })
     .await;
     let root = app.root_token().await;
@@ -265,13 +270,37 @@ async fn a_configured_public_url_wins_over_the_host_header(db: TestDb) {
         .await;
     assert_eq!(response.status(), 201);
     let answer: Value = response.json().await.unwrap();
-    assert_eq!(answer["server_url"], "https://wol.example.org");
+    assert_eq!(answer["server_url"], "http://wol.example.org:3000");
     assert!(
         answer["command"]
             .as_str()
             .unwrap()
-            .starts_with("curl -fsSL 'https://wol.example.org/install-agent.sh'")
+            .starts_with("curl -fsSL 'http://wol.example.org:3000/install-agent.sh'")
     );
     assert_eq!(answer["platforms"], json!([]));
+    app.finish().await;
+}
+
+async fn an_https_address_cannot_be_given_to_agents(db: TestDb) {
+    let app = TestApp::spawn_with(db, |config| {
+        config.public_url = Some("https://wol.example.org".into());
+    })
+    .await;
+    let root = app.root_token().await;
+    let error = assert_error(install(&app, &root, json!({})).await, 400).await;
+    assert!(
+        error["message"].as_str().unwrap().contains("plain HTTP"),
+        "{error}"
+    );
+    let keys: Value = app
+        .send(
+            app.client.get(app.url("/api/agents/enrollment-keys")),
+            &root,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys["count"], 0, "no key made for nothing");
     app.finish().await;
 }
