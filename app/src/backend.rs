@@ -2,11 +2,18 @@
 //!
 //! The server crate implements [`Backend`] on top of its service layer and
 //! hands it to every page render and server-function call through Leptos
-//! context, so the UI uses exactly the rules the REST API uses.
+//! context, so the UI uses exactly the rules the REST API uses. The
+//! implementation knows the request, so "who is asking" comes from the
+//! browser session, never from an argument.
 
 use std::sync::Arc;
 
-use crate::types::{ErrorBody, SetupInitRequest, SetupStatus, UserPublic};
+use uuid::Uuid;
+
+use crate::types::{
+    Dashboard, DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, ErrorBody, Message,
+    SetupInitRequest, SetupStatus, UserPublic,
+};
 
 /// The service layer, as the UI sees it.
 #[async_trait::async_trait]
@@ -14,12 +21,40 @@ pub trait Backend: Send + Sync + 'static {
     /// Whether the first-run setup has been completed.
     async fn setup_status(&self) -> Result<SetupStatus, ErrorBody>;
 
-    /// Creates the first account, a superuser; refused once any user exists.
+    /// Creates the first account, a superuser, and signs the browser in as
+    /// it; refused once any user exists.
     async fn init_setup(&self, request: SetupInitRequest) -> Result<UserPublic, ErrorBody>;
+
+    /// The signed-in user of this browser session, if any.
+    async fn current_user(&self) -> Result<Option<UserPublic>, ErrorBody>;
+
+    /// Checks the credentials and signs this browser session in.
+    async fn sign_in(&self, username: String, password: String) -> Result<UserPublic, ErrorBody>;
+
+    /// Ends this browser session.
+    async fn sign_out(&self) -> Result<(), ErrorBody>;
+
+    /// Everything the dashboard shows the signed-in user.
+    async fn dashboard(&self) -> Result<Dashboard, ErrorBody>;
+
+    async fn create_device(&self, request: DeviceCreate) -> Result<DevicePublic, ErrorBody>;
+
+    async fn update_device(
+        &self,
+        id: Uuid,
+        request: DeviceUpdate,
+    ) -> Result<DevicePublic, ErrorBody>;
+
+    async fn delete_device(&self, id: Uuid) -> Result<Message, ErrorBody>;
+
+    async fn wake_device(&self, id: Uuid) -> Result<DeviceWakeResult, ErrorBody>;
 }
 
 /// The backend of the current request, provided by the server.
-pub fn backend() -> Result<Arc<dyn Backend>, leptos::prelude::ServerFnError> {
-    leptos::prelude::use_context::<Arc<dyn Backend>>()
-        .ok_or_else(|| leptos::prelude::ServerFnError::new("server backend missing from context"))
+pub fn backend() -> Result<Arc<dyn Backend>, ErrorBody> {
+    leptos::prelude::use_context::<Arc<dyn Backend>>().ok_or_else(|| ErrorBody {
+        status_code: 500,
+        message: "The server backend is missing from the context.".into(),
+        details: None,
+    })
 }

@@ -6,6 +6,7 @@
 
 pub mod components;
 pub mod pages;
+pub mod routing;
 pub mod server_fns;
 pub mod types;
 
@@ -20,13 +21,16 @@ use leptos_router::{
     path,
 };
 
-use crate::pages::{not_found::NotFound, setup::SetupPage};
+use crate::components::theme::current_theme;
+use crate::pages::{
+    dashboard::DashboardPage, login::LoginPage, not_found::NotFound, setup::SetupPage,
+};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-theme=current_theme().map(|theme| theme.as_str())>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -57,6 +61,8 @@ pub fn App() -> impl IntoView {
                 // Async: the page may answer with a redirect, which needs its
                 // status and headers before any HTML is streamed.
                 <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -1,22 +1,24 @@
 //! Server functions: the browser's typed calls into the service layer.
 //!
 //! Each body runs on the server only and does nothing but call the
-//! [`Backend`](crate::backend::Backend); the rules live in the server's services.
+//! [`Backend`](crate::backend::Backend); the rules live in the server's
+//! services. Errors travel as the API's [`ErrorBody`] (status, message, field).
 
 use leptos::prelude::*;
+use uuid::Uuid;
 
-use crate::types::{SetupStatus, UserPublic};
+use crate::types::{
+    Dashboard, DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, ErrorBody, Message,
+    SetupStatus, UserPublic,
+};
 
 /// Whether the first-run setup has been completed.
 #[server(prefix = "/fn", endpoint = "setup_status")]
-pub async fn get_setup_status() -> Result<SetupStatus, ServerFnError> {
-    crate::backend::backend()?
-        .setup_status()
-        .await
-        .map_err(|error| ServerFnError::new(error.message))
+pub async fn get_setup_status() -> Result<SetupStatus, ErrorBody> {
+    crate::backend::backend()?.setup_status().await
 }
 
-/// Creates the first account from the setup form.
+/// Creates the first account from the setup form and signs in as it.
 ///
 /// `password_confirm` is checked here because only the form has it; every
 /// other rule is the service's.
@@ -27,9 +29,13 @@ pub async fn init_setup(
     full_name: String,
     password: String,
     password_confirm: String,
-) -> Result<UserPublic, ServerFnError> {
+) -> Result<UserPublic, ErrorBody> {
     if password != password_confirm {
-        return Err(ServerFnError::new("The passwords do not match."));
+        return Err(ErrorBody {
+            status_code: 422,
+            message: "The passwords do not match.".into(),
+            details: Some("password_confirm".into()),
+        });
     }
     let blank_to_none = |text: String| {
         let trimmed = text.trim();
@@ -42,8 +48,83 @@ pub async fn init_setup(
         full_name: blank_to_none(full_name),
         oidc: None,
     };
-    crate::backend::backend()?
-        .init_setup(request)
-        .await
-        .map_err(|error| ServerFnError::new(error.message))
+    crate::backend::backend()?.init_setup(request).await
+}
+
+/// The signed-in user of this browser, if any.
+#[server(prefix = "/fn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<UserPublic>, ErrorBody> {
+    crate::backend::backend()?.current_user().await
+}
+
+/// Signs this browser in. Without JavaScript (a plain form post) it answers
+/// with a redirect: to `next` (a path on this site) on success, else back to
+/// the sign-in page with the reason.
+#[server(prefix = "/fn", endpoint = "sign_in")]
+pub async fn sign_in(
+    username: String,
+    password: String,
+    #[server(default)] next: Option<String>,
+) -> Result<UserPublic, ErrorBody> {
+    let result = crate::backend::backend()?.sign_in(username, password).await;
+    match &result {
+        Ok(_) => leptos_axum::redirect(crate::routing::safe_next(next.as_deref())),
+        // A script shows the error in place; a plain form gets it in the URL.
+        Err(error) if is_plain_form_post() => leptos_axum::redirect(
+            &crate::routing::login_url_with_error(error, next.as_deref()),
+        ),
+        Err(_) => {}
+    }
+    result
+}
+
+/// Ends this browser session.
+#[server(prefix = "/fn", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), ErrorBody> {
+    crate::backend::backend()?.sign_out().await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Everything the dashboard shows.
+#[server(prefix = "/fn", endpoint = "dashboard")]
+pub async fn load_dashboard() -> Result<Dashboard, ErrorBody> {
+    crate::backend::backend()?.dashboard().await
+}
+
+/// Adds a device.
+#[server(prefix = "/fn", endpoint = "create_device", input = leptos::server_fn::codec::Json)]
+pub async fn create_device(request: DeviceCreate) -> Result<DevicePublic, ErrorBody> {
+    crate::backend::backend()?.create_device(request).await
+}
+
+/// Changes a device.
+#[server(prefix = "/fn", endpoint = "update_device", input = leptos::server_fn::codec::Json)]
+pub async fn update_device(id: Uuid, request: DeviceUpdate) -> Result<DevicePublic, ErrorBody> {
+    crate::backend::backend()?.update_device(id, request).await
+}
+
+/// Deletes a device.
+#[server(prefix = "/fn", endpoint = "delete_device")]
+pub async fn delete_device(id: Uuid) -> Result<Message, ErrorBody> {
+    crate::backend::backend()?.delete_device(id).await
+}
+
+/// Wakes a device through its agents.
+#[server(prefix = "/fn", endpoint = "wake_device")]
+pub async fn wake_device(id: Uuid) -> Result<DeviceWakeResult, ErrorBody> {
+    crate::backend::backend()?.wake_device(id).await
+}
+
+/// Whether the request is a plain HTML form post (no JavaScript), which
+/// expects a page, not JSON.
+#[cfg(feature = "ssr")]
+fn is_plain_form_post() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    })
 }

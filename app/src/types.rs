@@ -65,6 +65,54 @@ pub struct UserPublic {
     pub created_at: DateTime<Utc>,
 }
 
+impl ErrorBody {
+    /// An error with a status and a message.
+    pub fn new(status_code: u16, message: impl Into<String>) -> Self {
+        Self {
+            status_code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    /// The field a validation error names, if any.
+    pub fn field(&self) -> Option<&str> {
+        (self.status_code == 422)
+            .then_some(self.details.as_deref())
+            .flatten()
+    }
+}
+
+impl std::fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ErrorBody {}
+
+/// Server functions answer errors as the API's error body, so the browser
+/// gets the status, message and field, not just text.
+impl leptos::server_fn::error::FromServerFnError for ErrorBody {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(error: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        let status_code = match error {
+            E::Args(_) | E::MissingArg(_) => 400,
+            E::Request(_) => 0,
+            _ => 500,
+        };
+        let message = match &error {
+            E::Request(_) => {
+                "The server cannot be reached; check the connection and retry.".to_string()
+            }
+            other => other.to_string(),
+        };
+        Self::new(status_code, message)
+    }
+}
+
 /// `POST /api/auth/login`: an OAuth2 bearer token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -661,4 +709,61 @@ mod tests {
         }
         assert_eq!(Role::parse("root"), None);
     }
+}
+
+/// A device on the dashboard, with what the viewer may do with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardDevice {
+    #[serde(flatten)]
+    pub device: DevicePublic,
+    /// Whether the signed-in user may edit, delete and wake it.
+    pub can_manage: bool,
+}
+
+/// A cluster as a choice in a form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterChoice {
+    pub id: Uuid,
+    pub name: String,
+    /// Whether the signed-in user may put devices into it.
+    pub can_manage: bool,
+}
+
+/// Whether an agent in `agent_cluster` may serve a device in
+/// `device_cluster`: a device in a cluster only through that cluster's
+/// agents; a device in none through any. The server enforces it; the UI
+/// uses the same function to offer only what the server accepts.
+pub fn agent_may_serve(agent_cluster: Option<Uuid>, device_cluster: Option<Uuid>) -> bool {
+    device_cluster.is_none() || agent_cluster == device_cluster
+}
+
+/// An agent as a choice in a form: only agents of the device's cluster can
+/// be picked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentChoice {
+    pub id: Uuid,
+    pub hostname: String,
+    pub cluster_id: Option<Uuid>,
+    pub status: AgentStatus,
+}
+
+/// Everything the dashboard shows, read in one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// Newest first; at most [`Dashboard::DEVICE_LIMIT`].
+    pub devices: Vec<DashboardDevice>,
+    pub device_count: u64,
+    pub cluster_count: u64,
+    pub clusters: Vec<ClusterChoice>,
+    /// Empty for viewers, who may not list agents.
+    pub agents: Vec<AgentChoice>,
+    pub agents_online: u64,
+    pub agents_offline: u64,
+    /// Whether the signed-in user may add devices.
+    pub can_create_devices: bool,
+}
+
+impl Dashboard {
+    /// The most devices the dashboard loads at once.
+    pub const DEVICE_LIMIT: u64 = 1000;
 }

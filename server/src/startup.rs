@@ -120,12 +120,17 @@ impl Application {
         let addr = self.local_addr();
         tracing::info!(%addr, "PowerBeacon is listening; open http://{addr}/");
         let store = self.services.store().clone();
+        let sweeper = tokio::spawn(web::sessions::sweep_expired(
+            store.clone(),
+            Duration::from_secs(3600),
+        ));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await?;
+        sweeper.abort();
         store.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -137,7 +142,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     Router::new()
         .nest("/api", api::router(config.max_body_bytes))
         .merge(api::root_router())
-        .merge(web::router(&state))
+        .merge(web::router(&state, config.public_url.as_deref()))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

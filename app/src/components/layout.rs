@@ -1,6 +1,14 @@
-//! The frame every page sits in.
+//! The frames pages sit in: [`Layout`] for the public pages (setup, sign-in)
+//! and [`SignedIn`] for everything behind a sign-in, with the navigation.
 
 use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+use leptos_router::hooks::use_location;
+
+use crate::components::theme::ThemeToggle;
+use crate::components::toast::Toaster;
+use crate::server_fns::{SignOut, current_user};
+use crate::types::{Role, UserPublic};
 
 /// The PowerBeacon mark: a beacon sending waves.
 #[component]
@@ -14,25 +22,36 @@ pub fn Logo() -> impl IntoView {
     }
 }
 
-/// Header, main content and footer. Pages put their content inside.
+/// Header, main content and footer of the public pages.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     view! {
         <div class="layout">
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="site-header">
                 <a class="brand" href="/">
                     <Logo />
                     <span>"PowerBeacon"</span>
                 </a>
+                <div class="header-actions">
+                    <ThemeToggle />
+                </div>
             </header>
             <main class="site-main" id="main">
                 {children()}
             </main>
-            <footer class="site-footer">
-                <span>"PowerBeacon " {env!("CARGO_PKG_VERSION")}</span>
-                <a href="/api/docs">"API documentation"</a>
-            </footer>
+            <Footer />
         </div>
+    }
+}
+
+#[component]
+fn Footer() -> impl IntoView {
+    view! {
+        <footer class="site-footer">
+            <span>"PowerBeacon " {env!("CARGO_PKG_VERSION")}</span>
+            <a href="/api/docs">"API documentation"</a>
+        </footer>
     }
 }
 
@@ -53,5 +72,140 @@ pub fn Card(
             {subtitle.map(|text| view! { <p class="subtitle">{text}</p> })}
             {children()}
         </section>
+    }
+}
+
+/// The signed-in user, provided to every page inside [`SignedIn`].
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub UserPublic);
+
+/// The signed-in user of the page being shown.
+pub fn use_current_user() -> UserPublic {
+    expect_context::<CurrentUser>().0
+}
+
+/// The pages of the navigation, and the least role that sees each.
+const NAVIGATION: &[(&str, &str, Role)] = &[("Dashboard", "/dashboard", Role::Viewer)];
+
+/// A page behind a sign-in: sends people who are not signed in to the
+/// sign-in page (and back here afterwards), else shows the page in the
+/// signed-in frame with its navigation.
+#[component]
+pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
+    let user = Resource::new_blocking(|| (), |_| current_user());
+    let location = use_location();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted page-loading">"Loading…"</p> }>
+            {move || {
+                user.get()
+                    .map(|result| match result {
+                        Ok(Some(user)) => {
+                            view! {
+                                <AppFrame user=user.clone()>
+                                    {children.with_value(|children| children())}
+                                </AppFrame>
+                            }
+                                .into_any()
+                        }
+                        Ok(None) => {
+                            let path = location.pathname.get_untracked();
+                            view! { <Redirect path=crate::routing::login_url_for(&path) /> }
+                                .into_any()
+                        }
+                        Err(error) => {
+                            view! {
+                                <Layout>
+                                    <Card title="PowerBeacon is unavailable">
+                                        <p class="alert error" role="alert">{error.message}</p>
+                                    </Card>
+                                </Layout>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// The signed-in frame: navigation filtered by role, the user menu, the
+/// theme toggle, a menu button on narrow screens.
+#[component]
+fn AppFrame(user: UserPublic, children: Children) -> impl IntoView {
+    provide_context(CurrentUser(user.clone()));
+    let menu_open = RwSignal::new(false);
+    let sign_out = ServerAction::<SignOut>::new();
+    let links = NAVIGATION
+        .iter()
+        .filter(|(_, _, least)| user.role >= *least)
+        .map(|(label, href, _)| {
+            view! {
+                <li>
+                    <A href=*href on:click=move |_| menu_open.set(false)>
+                        {*label}
+                    </A>
+                </li>
+            }
+        })
+        .collect_view();
+    let display_name = user
+        .full_name
+        .clone()
+        .unwrap_or_else(|| user.username.clone());
+    let initial = display_name
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().to_string())
+        .unwrap_or_default();
+    view! {
+        <Toaster>
+            <div class="layout">
+                <a class="skip-link" href="#main">"Skip to content"</a>
+                <header class="site-header">
+                    <a class="brand" href="/dashboard">
+                        <Logo />
+                        <span>"PowerBeacon"</span>
+                    </a>
+                    <button
+                        type="button"
+                        class="icon-button nav-toggle"
+                        aria-controls="main-nav"
+                        aria-expanded=move || menu_open.get().to_string()
+                        aria-label="Menu"
+                        on:click=move |_| menu_open.update(|open| *open = !*open)
+                    >
+                        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+                            <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+                        </svg>
+                    </button>
+                    <nav id="main-nav" class="main-nav" class:open=move || menu_open.get() aria-label="Main">
+                        <ul>{links}</ul>
+                    </nav>
+                    <div class="header-actions">
+                        <ThemeToggle />
+                        <details class="user-menu">
+                            <summary aria-label="Account">
+                                <span class="avatar" aria-hidden="true">{initial}</span>
+                                <span class="user-name">{user.username.clone()}</span>
+                            </summary>
+                            <div class="menu">
+                                <p class="menu-who">
+                                    <strong>{display_name.clone()}</strong>
+                                    <span class="muted">{user.role.as_str()}</span>
+                                </p>
+                                <ActionForm action=sign_out attr:class="menu-form">
+                                    <button type="submit" class="menu-item">"Sign out"</button>
+                                </ActionForm>
+                            </div>
+                        </details>
+                    </div>
+                </header>
+                <main class="site-main wide" id="main">
+                    {children()}
+                </main>
+                <Footer />
+            </div>
+        </Toaster>
     }
 }

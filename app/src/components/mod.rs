@@ -1,4 +1,7 @@
 //! Building blocks shared by the pages.
 
 pub mod layout;
+pub mod modal;
 pub mod password;
+pub mod theme;
+pub mod toast;

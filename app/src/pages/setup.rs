@@ -78,7 +78,7 @@ fn AccountStep() -> impl IntoView {
                         Err(error) => {
                             view! {
                                 <p class="alert error" role="alert">
-                                    {error_message(&error)}
+                                    {error.message}
                                 </p>
                             }
                                 .into_any()
@@ -149,13 +149,5 @@ fn AccountStep() -> impl IntoView {
             </ActionForm>
             </Show>
         </Card>
-    }
-}
-
-/// The message of a server function error, without the framework's prefix.
-fn error_message(error: &ServerFnError) -> String {
-    match error {
-        ServerFnError::ServerError(message) => message.clone(),
-        other => other.to_string(),
     }
 }

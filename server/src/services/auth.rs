@@ -27,15 +27,27 @@ async fn dummy_hash() -> &'static str {
 
 impl Services {
     /// Checks a username and password and issues an access token.
-    ///
-    /// Unknown users, wrong passwords, SSO-only and inactive accounts all get
-    /// the same 401; too many failures get 429 with the wait.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
         client: IpAddr,
     ) -> Result<Token, ServiceError> {
+        let user = self.verify_credentials(username, password, client).await?;
+        Ok(Token::bearer(self.tokens.issue(user.id)))
+    }
+
+    /// Checks a username and password: the user they belong to. Used by the
+    /// API's token login and by the browser's session sign-in alike.
+    ///
+    /// Unknown users, wrong passwords, SSO-only and inactive accounts all get
+    /// the same 401; too many failures get 429 with the wait.
+    pub async fn verify_credentials(
+        &self,
+        username: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<UserRecord, ServiceError> {
         if let Err(wait) = self.throttle.check(username, client, Instant::now()) {
             return Err(ServiceError::TooManyAttempts { retry_after: wait });
         }
@@ -51,7 +63,7 @@ impl Services {
             Some(user) if password_ok && user.is_active => {
                 self.throttle.record_success(username);
                 tracing::info!(user_id = %user.id, "signed in");
-                Ok(Token::bearer(self.tokens.issue(user.id)))
+                Ok(user)
             }
             _ => {
                 self.throttle
@@ -73,6 +85,12 @@ impl Services {
                 ServiceError::Unauthorized("Could not validate credentials.".into())
             }
         })?;
+        self.active_user(user_id).await
+    }
+
+    /// The user `user_id` (from a token or a browser session), if the
+    /// account still exists and is active.
+    pub async fn active_user(&self, user_id: uuid::Uuid) -> Result<UserRecord, ServiceError> {
         match self.store.user_by_id(user_id).await? {
             Some(user) if user.is_active => Ok(user),
             Some(_) => Err(ServiceError::Unauthorized(

@@ -1,6 +1,8 @@
 //! Devices: the machines to wake, who manages them, and which agents reach them.
 
-use app::types::{DeviceCreate, DevicePublic, DeviceUpdate, DevicesPublic, Message, OsType, Role};
+use app::types::{
+    DeviceCreate, DevicePublic, DeviceUpdate, DevicesPublic, Message, OsType, Role, agent_may_serve,
+};
 use uuid::Uuid;
 
 use super::{ServiceError, Services};
@@ -124,9 +126,7 @@ impl Services {
             None if device.cluster_id != view.device.cluster_id => Some(
                 view.agents
                     .iter()
-                    .filter(|agent| {
-                        device.cluster_id.is_none() || agent.cluster_id == device.cluster_id
-                    })
+                    .filter(|agent| agent_may_serve(agent.cluster_id, device.cluster_id))
                     .map(|agent| agent.id)
                     .collect(),
             ),
@@ -210,7 +210,7 @@ impl Services {
                 self.store.agent_ref(agent_id).await?.ok_or_else(|| {
                     ServiceError::NotFound(format!("Agent {agent_id} not found."))
                 })?;
-            if cluster_id.is_some() && agent.cluster_id != cluster_id {
+            if !agent_may_serve(agent.cluster_id, cluster_id) {
                 return Err(Invalid::new(
                     "agent_ids",
                     format!("Agent {:?} is not in the device's cluster.", agent.hostname),

@@ -5,6 +5,7 @@ mod agents;
 mod auth;
 mod clusters;
 pub mod config;
+mod dashboard;
 pub mod devices;
 pub mod enrollment;
 mod error;

@@ -259,6 +259,28 @@ pub trait Store: Send + Sync + 'static {
     /// Stores `value` under `key` unless the key already has one, and returns
     /// whichever value is stored afterwards (safe for concurrent callers).
     async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StorageError>;
+
+    /// Stores a new browser session (`expires_at` in Unix seconds); `false`
+    /// when the id is taken.
+    async fn insert_session(
+        &self,
+        id: &str,
+        data: &str,
+        expires_at: i64,
+    ) -> Result<bool, StorageError>;
+
+    /// Stores a browser session, replacing the one with the same id.
+    async fn save_session(&self, id: &str, data: &str, expires_at: i64)
+    -> Result<(), StorageError>;
+
+    /// A browser session's data, unless it expired by `now` (Unix seconds).
+    async fn session(&self, id: &str, now: i64) -> Result<Option<String>, StorageError>;
+
+    /// Forgets a browser session.
+    async fn delete_session(&self, id: &str) -> Result<(), StorageError>;
+
+    /// Forgets the sessions that expired by `now`; how many there were.
+    async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StorageError>;
 }
 
 /// How to reach the database.

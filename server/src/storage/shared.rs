@@ -1019,6 +1019,68 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn insert_session(
+                &self,
+                id: &str,
+                data: &str,
+                expires_at: i64,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let inserted = sqlx::query(sql::INSERT_SESSION)
+                    .bind(id)
+                    .bind(data)
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(inserted > 0)
+            }
+
+            async fn save_session(
+                &self,
+                id: &str,
+                data: &str,
+                expires_at: i64,
+            ) -> Result<(), $crate::storage::StorageError> {
+                sqlx::query(sql::UPSERT_SESSION)
+                    .bind(id)
+                    .bind(data)
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session(
+                &self,
+                id: &str,
+                now: i64,
+            ) -> Result<Option<String>, $crate::storage::StorageError> {
+                Ok(sqlx::query_scalar(sql::SELECT_SESSION)
+                    .bind(id)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn delete_session(&self, id: &str) -> Result<(), $crate::storage::StorageError> {
+                sqlx::query(sql::DELETE_SESSION)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_expired_sessions(
+                &self,
+                now: i64,
+            ) -> Result<u64, $crate::storage::StorageError> {
+                Ok(sqlx::query(sql::DELETE_EXPIRED_SESSIONS)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
+            }
+
             async fn setting_or_insert(
                 &self,
                 key: &str,

@@ -300,3 +300,17 @@ pub const SELECT_ENROLLMENT_KEY_BY_HASH: &str = concat!(
 );
 
 pub const TOUCH_ENROLLMENT_KEY: &str = "UPDATE enrollment_keys SET last_used_at = $2 WHERE id = $1";
+
+pub const INSERT_SESSION: &str = "INSERT INTO browser_sessions (id, data, expires_at) \
+    VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING";
+
+pub const UPSERT_SESSION: &str = "INSERT INTO browser_sessions (id, data, expires_at) \
+    VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
+    expires_at = excluded.expires_at";
+
+pub const SELECT_SESSION: &str =
+    "SELECT data FROM browser_sessions WHERE id = $1 AND expires_at > $2";
+
+pub const DELETE_SESSION: &str = "DELETE FROM browser_sessions WHERE id = $1";
+
+pub const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM browser_sessions WHERE expires_at <= $1";

@@ -1,49 +1,58 @@
-//! The browser app: Leptos pages rendered on the server, the start page, and
-//! the static files of the built site.
+//! The browser app: Leptos pages rendered on the server, their server
+//! functions, browser sessions, the start page, and the static files of the
+//! built site.
+
+mod backend;
+mod origin;
+pub mod sessions;
 
 use std::sync::Arc;
 
 use app::backend::Backend;
-use app::types::{ErrorBody, SetupInitRequest, SetupStatus, UserPublic};
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tower_sessions::Session;
 
+use self::backend::BrowserBackend;
+use self::origin::TrustedOrigins;
+use self::sessions::DatabaseSessions;
 use crate::api::ApiError;
-use crate::services::Services;
 use crate::state::AppState;
 
-/// The service layer as the browser app's server functions see it.
-#[async_trait::async_trait]
-impl Backend for Services {
-    async fn setup_status(&self) -> Result<SetupStatus, ErrorBody> {
-        Services::setup_status(self).await.map_err(|e| e.to_body())
-    }
-
-    async fn init_setup(&self, request: SetupInitRequest) -> Result<UserPublic, ErrorBody> {
-        Services::init_setup(self, request)
-            .await
-            .map_err(|e| e.to_body())
-    }
-}
-
-/// `/`: the setup wizard while no user exists, otherwise the sign-in page.
-pub async fn start_page(State(state): State<AppState>) -> Response {
+/// `/`: the setup wizard while no user exists, the dashboard for a signed-in
+/// browser, otherwise the sign-in page.
+pub async fn start_page(State(state): State<AppState>, session: Session) -> Response {
     match state.services.setup_status().await {
-        Ok(status) if status.is_setup_complete => Redirect::to("/login").into_response(),
-        Ok(_) => Redirect::to("/setup").into_response(),
+        Ok(status) if !status.is_setup_complete => Redirect::to("/setup").into_response(),
+        Ok(_) => {
+            let signed_in = matches!(
+                session.get::<uuid::Uuid>(sessions::USER_ID).await,
+                Ok(Some(_))
+            );
+            Redirect::to(if signed_in {
+                app::routing::HOME
+            } else {
+                "/login"
+            })
+            .into_response()
+        }
         Err(error) => ApiError::from(error).into_response(),
     }
 }
 
 /// The Leptos routes, the server functions, `/`, and the static files
-/// (with the app's 404 page for anything else).
-pub fn router(state: &AppState) -> Router<AppState> {
-    let backend: Arc<dyn Backend> = Arc::new(state.services.clone());
+/// (with the app's 404 page for anything else), with browser sessions and
+/// the same-origin check for everything that changes state.
+pub fn router(state: &AppState, public_url: Option<&str>) -> Router<AppState> {
+    let backend: Arc<dyn Backend> = Arc::new(BrowserBackend::new(state.services.clone()));
     let context = move || provide_context(backend.clone());
+    let secure_cookie = public_url.is_some_and(|url| url.starts_with("https://"));
+    let sessions = DatabaseSessions::new(state.services.store().clone()).layer(secure_cookie);
+    let trusted = TrustedOrigins::new(public_url);
     let options = state.leptos_options.clone();
     let shell = move |options: leptos::prelude::LeptosOptions| app::shell(options);
     Router::new()
@@ -57,4 +66,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            trusted,
+            origin::same_origin,
+        ))
+        .layer(sessions)
 }

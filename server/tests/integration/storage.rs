@@ -1,7 +1,9 @@
 //! The storage layer on both engines: schema, constraints, settings, users.
 
 use app::types::Role;
-use powerbeacon::storage::{ConnectOptions, Engine, NewUser, StorageError, Store, connect, keys};
+use powerbeacon::storage::{
+    AgentRecord, AgentRenewal, ConnectOptions, Engine, NewUser, StorageError, Store, connect, keys,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +18,8 @@ with_both_databases!(
     foreign_keys_are_enforced,
     concurrent_demotions_keep_one_superuser,
     users_page_and_count,
+    renewal_and_approval_never_undo_each_other,
+    browser_sessions_expire,
 );
 
 async fn open(db: &TestDb) -> Arc<dyn Store> {
@@ -49,7 +53,7 @@ async fn migrations_create_the_whole_schema(db: TestDb) {
         "device_agents",
         "enrollment_keys",
         "settings",
-        "sessions",
+        "browser_sessions",
     ] {
         db.run_sql(&format!("SELECT COUNT(*) FROM {table}"))
             .await
@@ -284,6 +288,96 @@ async fn users_page_and_count(db: TestDb) {
         store.insert_user(clash).await,
         Err(StorageError::Conflict { constraint }) if constraint == "users_username_key"
     ));
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn renewal_and_approval_never_undo_each_other(db: TestDb) {
+    let store = open(&db).await;
+    let now = chrono::Utc::now();
+    let interfaces = vec![app::types::AgentInterface {
+        name: "eth0".into(),
+        address: "198.51.100.7".into(),
+        prefix: 24,
+        broadcast: None,
+        mac: None,
+    }];
+    let agent = AgentRecord {
+        id: uuid::Uuid::new_v4(),
+        hostname: "walk-in".into(),
+        ip: "198.51.100.7".into(),
+        port: 18080,
+        os: "linux".into(),
+        version: "1.0.0".into(),
+        token: "t".repeat(64),
+        approved: false,
+        interfaces: interfaces.clone(),
+        features: Vec::new(),
+        cluster_id: None,
+        owner_id: None,
+        last_seen: Some(now),
+        created_at: now,
+        updated_at: now,
+    };
+    store.insert_agent(&agent, None).await.unwrap();
+    // A re-registration read the agent before an admin approved it...
+    let stale = store.agent_record(agent.id).await.unwrap().unwrap();
+    assert!(store.approve_agent(agent.id, now).await.unwrap());
+    let renewal = AgentRenewal {
+        id: stale.id,
+        ip: "198.51.100.8".into(),
+        port: 18181,
+        os: stale.os.clone(),
+        version: "1.1.0".into(),
+        interfaces: None,
+        features: vec!["wol-batch".into()],
+        at: now,
+        approving_key: None,
+    };
+    // ...and writes afterwards: the approval stays, the address changes.
+    assert!(store.renew_agent(&renewal).await.unwrap());
+    let after = store.agent_record(agent.id).await.unwrap().unwrap();
+    assert!(after.approved, "approval kept");
+    assert_eq!((after.ip.as_str(), after.port), ("198.51.100.8", 18181));
+    assert_eq!(after.interfaces, interfaces, "no interfaces given: kept");
+    assert_eq!(after.features, ["wol-batch"]);
+    assert_eq!(after.token, agent.token);
+    // An approval after a renewal keeps the new address.
+    assert!(store.approve_agent(agent.id, now).await.unwrap());
+    let again = store.agent_record(agent.id).await.unwrap().unwrap();
+    assert_eq!(again.ip, "198.51.100.8");
+    // Unknown agents: nothing written.
+    let unknown = AgentRenewal {
+        id: uuid::Uuid::new_v4(),
+        ..renewal
+    };
+    assert!(!store.renew_agent(&unknown).await.unwrap());
+    assert!(!store.approve_agent(unknown.id, now).await.unwrap());
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn browser_sessions_expire(db: TestDb) {
+    let store = open(&db).await;
+    assert!(store.insert_session("a", "{\"x\":1}", 2_000).await.unwrap());
+    assert!(
+        !store.insert_session("a", "{}", 3_000).await.unwrap(),
+        "a taken id is never overwritten by a new session"
+    );
+    assert_eq!(
+        store.session("a", 1_999).await.unwrap().as_deref(),
+        Some("{\"x\":1}")
+    );
+    assert_eq!(store.session("a", 2_000).await.unwrap(), None, "expired");
+    store.save_session("a", "{\"x\":2}", 5_000).await.unwrap();
+    assert_eq!(
+        store.session("a", 2_000).await.unwrap().as_deref(),
+        Some("{\"x\":2}")
+    );
+    store.save_session("b", "{}", 1_000).await.unwrap();
+    assert_eq!(store.delete_expired_sessions(2_000).await.unwrap(), 1);
+    store.delete_session("a").await.unwrap();
+    assert_eq!(store.session("a", 0).await.unwrap(), None);
     store.close().await;
     db.drop_database().await;
 }

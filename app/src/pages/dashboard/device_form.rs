@@ -1,0 +1,382 @@
+//! The dialog that adds or changes a device. Errors from the server appear
+//! next to the field they name.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::components::modal::Modal;
+use crate::server_fns::{create_device, update_device};
+use crate::types::{
+    AgentChoice, ClusterChoice, DeviceCreate, DevicePublic, DeviceUpdate, ErrorBody, OsType,
+    agent_may_serve,
+};
+
+/// Tags as typed: comma-separated, blanks dropped.
+fn parse_tags(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|tag| !tag.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn blank_to_none(text: String) -> Option<String> {
+    let trimmed = text.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+/// The add/edit dialog. `existing` is the device to change, if any.
+#[component]
+pub fn DeviceForm(
+    existing: Option<DevicePublic>,
+    clusters: Vec<ClusterChoice>,
+    agents: Vec<AgentChoice>,
+    on_saved: Callback<DevicePublic>,
+    on_close: Callback<()>,
+) -> impl IntoView {
+    let id = existing.as_ref().map(|d| d.id);
+    let title = if existing.is_some() {
+        "Edit device"
+    } else {
+        "Add device"
+    };
+    let name = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|d| d.name.clone())
+            .unwrap_or_default(),
+    );
+    let mac = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|d| d.mac_address.clone())
+            .unwrap_or_default(),
+    );
+    let ip = RwSignal::new(
+        existing
+            .as_ref()
+            .and_then(|d| d.ip_address.clone())
+            .unwrap_or_default(),
+    );
+    let os = RwSignal::new(existing.as_ref().map(|d| d.os_type).unwrap_or_default());
+    let cluster = RwSignal::new(existing.as_ref().and_then(|d| d.cluster_id));
+    let tags = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|d| d.tags.join(", "))
+            .unwrap_or_default(),
+    );
+    let description = RwSignal::new(
+        existing
+            .as_ref()
+            .and_then(|d| d.description.clone())
+            .unwrap_or_default(),
+    );
+    let chosen_agents = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|d| d.agents.iter().map(|a| a.id).collect::<Vec<Uuid>>())
+            .unwrap_or_default(),
+    );
+    let error = RwSignal::new(None::<ErrorBody>);
+    let saving = RwSignal::new(false);
+
+    // Clusters the person may put devices in, plus the device's own.
+    let current_cluster = cluster.get_untracked();
+    let cluster_options: Vec<ClusterChoice> = clusters
+        .into_iter()
+        .filter(|c| c.can_manage || Some(c.id) == current_cluster)
+        .collect();
+    let agents = StoredValue::new(agents);
+    let fitting_agents = move || {
+        let cluster = cluster.get();
+        agents.with_value(|agents| {
+            agents
+                .iter()
+                .filter(|agent| agent_may_serve(agent.cluster_id, cluster))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    // Moving the device to another cluster unticks agents that no longer fit.
+    Effect::new(move |_| {
+        let cluster = cluster.get();
+        let fits: Vec<Uuid> = agents.with_value(|agents| {
+            agents
+                .iter()
+                .filter(|agent| agent_may_serve(agent.cluster_id, cluster))
+                .map(|agent| agent.id)
+                .collect()
+        });
+        chosen_agents.update(|chosen| chosen.retain(|id| fits.contains(id)));
+    });
+
+    let field_error = move |field: &'static str| {
+        move || {
+            error
+                .get()
+                .filter(|error| error.field() == Some(field))
+                .map(|error| {
+                    view! {
+                        <p class="field-error" role="alert" id=format!("{field}-error")>
+                            {error.message}
+                        </p>
+                    }
+                })
+        }
+    };
+    let invalid = move |field: &'static str| {
+        move || {
+            error
+                .get()
+                .is_some_and(|error| error.field() == Some(field))
+                .to_string()
+        }
+    };
+    let general_error = move || {
+        error
+            .get()
+            .filter(|error| {
+                !matches!(
+                    error.field(),
+                    Some("name" | "mac_address" | "ip_address" | "tags" | "description")
+                )
+            })
+            .map(|error| view! { <p class="alert error" role="alert">{error.message}</p> })
+    };
+
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        saving.set(true);
+        error.set(None);
+        let tags = parse_tags(&tags.get_untracked());
+        let agent_ids = chosen_agents.get_untracked();
+        let ip = blank_to_none(ip.get_untracked());
+        let description = blank_to_none(description.get_untracked());
+        let (name, mac, os, cluster) = (
+            name.get_untracked(),
+            mac.get_untracked(),
+            os.get_untracked(),
+            cluster.get_untracked(),
+        );
+        leptos::task::spawn_local(async move {
+            let result = match id {
+                Some(id) => {
+                    update_device(
+                        id,
+                        DeviceUpdate {
+                            name: Some(name),
+                            mac_address: Some(mac),
+                            ip_address: Some(ip),
+                            os_type: Some(os),
+                            is_active: None,
+                            description: Some(description),
+                            tags: Some(tags),
+                            cluster_id: Some(cluster),
+                            agent_ids: Some(agent_ids),
+                        },
+                    )
+                    .await
+                }
+                None => {
+                    create_device(DeviceCreate {
+                        name,
+                        mac_address: mac,
+                        ip_address: ip,
+                        os_type: Some(os),
+                        is_active: None,
+                        description,
+                        tags: Some(tags),
+                        cluster_id: cluster,
+                        agent_ids: Some(agent_ids),
+                    })
+                    .await
+                }
+            };
+            saving.set(false);
+            match result {
+                Ok(device) => on_saved.run(device),
+                Err(failure) => error.set(Some(failure)),
+            }
+        });
+    };
+
+    view! {
+        <Modal title=title on_close=on_close>
+            <form class="form device-form" on:submit=on_submit novalidate>
+                {general_error}
+                <label for="device-name">"Name"</label>
+                <input
+                    id="device-name"
+                    required
+                    maxlength="100"
+                    bind:value=name
+                    aria-invalid=invalid("name")
+                    aria-describedby="name-error"
+                />
+                {field_error("name")}
+                <label for="device-mac">"MAC address"</label>
+                <input
+                    id="device-mac"
+                    required
+                    placeholder="AA:BB:CC:DD:EE:FF"
+                    autocomplete="off"
+                    spellcheck="false"
+                    bind:value=mac
+                    aria-invalid=invalid("mac_address")
+                    aria-describedby="mac_address-error"
+                />
+                {field_error("mac_address")}
+                <label for="device-ip">"IP address " <span class="muted">"(optional)"</span></label>
+                <input
+                    id="device-ip"
+                    placeholder="192.168.1.20"
+                    autocomplete="off"
+                    bind:value=ip
+                    aria-invalid=invalid("ip_address")
+                    aria-describedby="ip_address-error"
+                />
+                {field_error("ip_address")}
+                <label for="device-os">"Operating system"</label>
+                <select
+                    id="device-os"
+                    on:change=move |event| {
+                        if let Some(value) = OsType::parse(&event_target_value(&event)) {
+                            os.set(value);
+                        }
+                    }
+                >
+                    {[OsType::Linux, OsType::Windows, OsType::Macos]
+                        .into_iter()
+                        .map(|choice| {
+                            view! {
+                                <option value=choice.as_str() selected=move || os.get() == choice>
+                                    {os_label(choice)}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+                <label for="device-cluster">"Cluster"</label>
+                <select
+                    id="device-cluster"
+                    on:change=move |event| {
+                        cluster.set(Uuid::parse_str(&event_target_value(&event)).ok());
+                    }
+                >
+                    <option value="" selected=move || cluster.get().is_none()>"No cluster"</option>
+                    {cluster_options
+                        .into_iter()
+                        .map(|choice| {
+                            let id = choice.id;
+                            view! {
+                                <option value=id.to_string() selected=move || cluster.get() == Some(id)>
+                                    {choice.name}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+                {field_error("cluster_id")}
+                <fieldset class="agent-choices">
+                    <legend>"Agents that wake it"</legend>
+                    {move || {
+                        let fitting = fitting_agents();
+                        if fitting.is_empty() {
+                            view! {
+                                <p class="muted">"No agents here yet: deploy one from the Agents page."</p>
+                            }
+                                .into_any()
+                        } else {
+                            fitting
+                                .into_iter()
+                                .map(|agent| {
+                                    let agent_id = agent.id;
+                                    view! {
+                                        <label class="check">
+                                            <input
+                                                type="checkbox"
+                                                prop:checked=move || chosen_agents.get().contains(&agent_id)
+                                                on:change=move |event| {
+                                                    let on = event_target_checked(&event);
+                                                    chosen_agents.update(|chosen| {
+                                                        chosen.retain(|id| *id != agent_id);
+                                                        if on {
+                                                            chosen.push(agent_id);
+                                                        }
+                                                    });
+                                                }
+                                            />
+                                            <span class=status_class(agent.status)></span>
+                                            {agent.hostname}
+                                        </label>
+                                    }
+                                })
+                                .collect_view()
+                                .into_any()
+                        }
+                    }}
+                </fieldset>
+                {field_error("agent_ids")}
+                <label for="device-tags">"Tags " <span class="muted">"(comma-separated)"</span></label>
+                <input
+                    id="device-tags"
+                    placeholder="office, storage"
+                    bind:value=tags
+                    aria-invalid=invalid("tags")
+                    aria-describedby="tags-error"
+                />
+                {field_error("tags")}
+                <label for="device-description">"Description " <span class="muted">"(optional)"</span></label>
+                <textarea
+                    id="device-description"
+                    rows="2"
+                    maxlength="1000"
+                    bind:value=description
+                    aria-invalid=invalid("description")
+                    aria-describedby="description-error"
+                ></textarea>
+                {field_error("description")}
+                <div class="form-actions">
+                    <button type="button" class="button" on:click=move |_| on_close.run(())>
+                        "Cancel"
+                    </button>
+                    <button type="submit" class="button primary" disabled=move || saving.get()>
+                        {move || if saving.get() { "Saving…" } else { "Save device" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
+
+/// How an OS is named on screen.
+pub fn os_label(os: OsType) -> &'static str {
+    match os {
+        OsType::Linux => "Linux",
+        OsType::Windows => "Windows",
+        OsType::Macos => "macOS",
+    }
+}
+
+/// The CSS class of an agent's status dot.
+pub fn status_class(status: crate::types::AgentStatus) -> &'static str {
+    match status {
+        crate::types::AgentStatus::Online => "dot online",
+        crate::types::AgentStatus::Offline => "dot offline",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_split_on_commas() {
+        assert_eq!(parse_tags(" office, storage ,,"), ["office", "storage"]);
+        assert!(parse_tags("  ").is_empty());
+    }
+}

@@ -1,0 +1,70 @@
+//! The dashboard's read model: devices, clusters and agents in one call,
+//! each marked with what the signed-in user may do.
+
+use app::types::{AgentChoice, AgentStatus, ClusterChoice, Dashboard, DashboardDevice, Role};
+
+use super::devices::can_manage;
+use super::{ServiceError, Services};
+use crate::storage::{Page, UserRecord};
+
+/// The most clusters and agents offered as choices.
+const CHOICE_LIMIT: u64 = 1000;
+
+impl Services {
+    /// What the dashboard shows `actor`. Viewers get the agent counts but not
+    /// the agents.
+    pub async fn dashboard(&self, actor: &UserRecord) -> Result<Dashboard, ServiceError> {
+        let all = |limit| Page { skip: 0, limit };
+        let (devices, device_count) = self
+            .store
+            .list_device_views(all(Dashboard::DEVICE_LIMIT))
+            .await?;
+        let (clusters, cluster_count) = self.store.list_cluster_views(all(CHOICE_LIMIT)).await?;
+        let (agents, _) = self.store.list_agent_views(all(CHOICE_LIMIT)).await?;
+        let agents: Vec<AgentChoice> = agents
+            .iter()
+            .map(|view| AgentChoice {
+                id: view.agent.id,
+                hostname: view.agent.hostname.clone(),
+                cluster_id: view.agent.cluster_id,
+                status: self.status_of(view.agent.approved, view.agent.last_seen),
+            })
+            .collect();
+        let agents_online = agents
+            .iter()
+            .filter(|agent| agent.status == AgentStatus::Online)
+            .count() as u64;
+        let agents_offline = agents.len() as u64 - agents_online;
+        let mut clusters: Vec<ClusterChoice> = clusters
+            .iter()
+            .map(|view| ClusterChoice {
+                id: view.cluster.id,
+                name: view.cluster.name.clone(),
+                can_manage: can_manage(actor, view.cluster.owner_id),
+            })
+            .collect();
+        clusters.sort_by(|a, b| {
+            (a.name.to_ascii_lowercase(), &a.name).cmp(&(b.name.to_ascii_lowercase(), &b.name))
+        });
+        Ok(Dashboard {
+            devices: devices
+                .iter()
+                .map(|view| DashboardDevice {
+                    device: self.device_public(view),
+                    can_manage: can_manage(actor, view.device.owner_id),
+                })
+                .collect(),
+            device_count,
+            cluster_count,
+            clusters,
+            agents: if actor.role >= Role::User {
+                agents
+            } else {
+                Vec::new()
+            },
+            agents_online,
+            agents_offline,
+            can_create_devices: actor.role >= Role::User,
+        })
+    }
+}

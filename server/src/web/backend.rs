@@ -1,0 +1,194 @@
+//! The service layer as the browser app's server functions see it: the
+//! signed-in user comes from the request's browser session.
+
+use std::net::SocketAddr;
+
+use app::backend::Backend;
+use app::types::{
+    Dashboard, DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, ErrorBody, Message,
+    SetupInitRequest, SetupStatus, UserPublic,
+};
+use axum::extract::ConnectInfo;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::sessions::USER_ID;
+use crate::services::{ServiceError, Services};
+use crate::storage::UserRecord;
+
+/// [`Backend`] over the services, for one request at a time.
+pub struct BrowserBackend {
+    services: Services,
+}
+
+impl BrowserBackend {
+    pub fn new(services: Services) -> Self {
+        Self { services }
+    }
+
+    /// Turns a service error into the error body, and for a server function
+    /// called by script, gives the response the API's status code (a page
+    /// render or a plain form post keeps Leptos' own handling).
+    fn refuse(&self, error: ServiceError) -> ErrorBody {
+        let body = error.to_body();
+        let scripted_call = use_context::<Parts>().is_some_and(|parts| {
+            parts.uri.path().starts_with("/fn/")
+                && !parts
+                    .headers
+                    .get(axum::http::header::ACCEPT)
+                    .and_then(|value| value.to_str().ok())
+                    .is_some_and(|accept| accept.contains("text/html"))
+        });
+        if scripted_call && let Some(options) = use_context::<ResponseOptions>() {
+            options.set_status(
+                StatusCode::from_u16(body.status_code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            );
+        }
+        body
+    }
+
+    async fn session(&self) -> Result<Session, ErrorBody> {
+        leptos_axum::extract::<Session>()
+            .await
+            .map_err(|error| self.refuse(ServiceError::Internal(format!("no session: {error}"))))
+    }
+
+    /// The signed-in user, if the session has one whose account is active.
+    async fn session_user(&self) -> Result<Option<UserRecord>, ErrorBody> {
+        let session = self.session().await?;
+        let id: Option<Uuid> = session
+            .get(USER_ID)
+            .await
+            .map_err(|error| self.refuse(ServiceError::Internal(error.to_string())))?;
+        let Some(id) = id else { return Ok(None) };
+        match self.services.active_user(id).await {
+            Ok(user) => Ok(Some(user)),
+            Err(ServiceError::Unauthorized(_)) => {
+                // Deleted or deactivated since: the session is over.
+                let _ = session.flush().await;
+                Ok(None)
+            }
+            Err(error) => Err(self.refuse(error)),
+        }
+    }
+
+    /// The signed-in user, or 401.
+    async fn actor(&self) -> Result<UserRecord, ErrorBody> {
+        self.session_user().await?.ok_or_else(|| {
+            self.refuse(ServiceError::Unauthorized(
+                "Your session has ended; sign in again.".into(),
+            ))
+        })
+    }
+
+    /// Makes this browser session `user`'s, under a new session id (so an id
+    /// planted before sign-in is worthless).
+    async fn start_session(&self, user: &UserRecord) -> Result<(), ErrorBody> {
+        let session = self.session().await?;
+        let fail = |error: tower_sessions::session::Error| {
+            self.refuse(ServiceError::Internal(error.to_string()))
+        };
+        session.cycle_id().await.map_err(fail)?;
+        session.insert(USER_ID, user.id).await.map_err(fail)?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for BrowserBackend {
+    async fn setup_status(&self) -> Result<SetupStatus, ErrorBody> {
+        self.services
+            .setup_status()
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn init_setup(&self, request: SetupInitRequest) -> Result<UserPublic, ErrorBody> {
+        let created = self
+            .services
+            .init_setup(request)
+            .await
+            .map_err(|e| self.refuse(e))?;
+        let user = self
+            .services
+            .active_user(created.id)
+            .await
+            .map_err(|e| self.refuse(e))?;
+        self.start_session(&user).await?;
+        Ok(created)
+    }
+
+    async fn current_user(&self) -> Result<Option<UserPublic>, ErrorBody> {
+        Ok(self.session_user().await?.map(|user| user.to_public()))
+    }
+
+    async fn sign_in(&self, username: String, password: String) -> Result<UserPublic, ErrorBody> {
+        let client = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+            .await
+            .map(|ConnectInfo(addr)| addr.ip())
+            .map_err(|error| self.refuse(ServiceError::Internal(error.to_string())))?;
+        let user = self
+            .services
+            .verify_credentials(&username, &password, client)
+            .await
+            .map_err(|e| self.refuse(e))?;
+        self.start_session(&user).await?;
+        Ok(user.to_public())
+    }
+
+    async fn sign_out(&self) -> Result<(), ErrorBody> {
+        let session = self.session().await?;
+        session
+            .flush()
+            .await
+            .map_err(|error| self.refuse(ServiceError::Internal(error.to_string())))
+    }
+
+    async fn dashboard(&self) -> Result<Dashboard, ErrorBody> {
+        let actor = self.actor().await?;
+        self.services
+            .dashboard(&actor)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn create_device(&self, request: DeviceCreate) -> Result<DevicePublic, ErrorBody> {
+        let actor = self.actor().await?;
+        self.services
+            .create_device(&actor, request)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn update_device(
+        &self,
+        id: Uuid,
+        request: DeviceUpdate,
+    ) -> Result<DevicePublic, ErrorBody> {
+        let actor = self.actor().await?;
+        self.services
+            .update_device(&actor, id, request)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn delete_device(&self, id: Uuid) -> Result<Message, ErrorBody> {
+        let actor = self.actor().await?;
+        self.services
+            .delete_device(&actor, id)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn wake_device(&self, id: Uuid) -> Result<DeviceWakeResult, ErrorBody> {
+        let actor = self.actor().await?;
+        self.services
+            .wake_device(&actor, id)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+}
