@@ -44,6 +44,8 @@ export async function startServer() {
       PB_DATA_DIR: dataDir,
       LEPTOS_SITE_ROOT: siteRoot,
       PB_LOG: 'warn',
+      // The fake agents of the tests listen on 127.0.0.1.
+      PB_ALLOW_LOOPBACK_AGENTS: 'true',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -99,4 +101,54 @@ export async function screenshot(page, name) {
 /** Waits until the wasm bundle has hydrated the page. */
 export async function waitForHydration(page) {
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+/** Saves a screenshot at desktop and phone widths, in light and dark. */
+export async function screenshotAllWays(browser, url, name, { cookies = [], ready } = {}) {
+  for (const [size, viewport] of [['desktop', { width: 1280, height: 900 }], ['phone', { width: 390, height: 844 }]]) {
+    for (const scheme of ['light', 'dark']) {
+      const context = await browser.newContext({ viewport, colorScheme: scheme });
+      await context.addCookies(cookies);
+      const page = await context.newPage();
+      await page.goto(url);
+      await waitForHydration(page);
+      if (ready) await ready(page);
+      await screenshot(page, `${name}-${size}-${scheme}`);
+      await context.close();
+    }
+  }
+}
+
+/** A REST client for arranging data through the public API. */
+export async function api(server, username, password) {
+  const form = new URLSearchParams({ username, password });
+  const login = await fetch(`${server.url}/api/auth/login`, { method: 'POST', body: form });
+  if (!login.ok) throw new Error(`login as ${username}: ${login.status}`);
+  const { access_token: token } = await login.json();
+  const call = async (method, path, body) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  return {
+    get: (path) => call('GET', path),
+    post: (path, body) => call('POST', path, body ?? {}),
+    put: (path, body) => call('PUT', path, body),
+    patch: (path, body) => call('PATCH', path, body),
+  };
+}
+
+/** Creates the first superuser through the API. */
+export async function createSuperuser(server, username, password) {
+  const response = await fetch(`${server.url}/api/setup/init`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!response.ok) throw new Error(`setup: ${response.status} ${await response.text()}`);
 }

@@ -71,7 +71,7 @@ fn AccountStep() -> impl IntoView {
                                     "Account " <strong>{user.username}</strong>
                                     " created. PowerBeacon is ready."
                                 </p>
-                                <a class="button primary" href="/">"Continue"</a>
+                                <a class="button primary" href="/dashboard">"Go to the dashboard"</a>
                             }
                                 .into_any()
                         }
