@@ -1,8 +1,13 @@
 //! The browser app as served: start page, setup page, server functions, 404.
 
+use serde_json::{Value, json};
+
 use crate::helpers::{TestApp, on_both_engines};
 
 on_both_engines!(
+    server_functions_act_as_the_session_user_and_follow_the_roles,
+    sessions_end_on_sign_out_and_deactivation,
+    other_sites_cannot_use_the_session,
     start_page_leads_to_setup_then_login,
     setup_page_renders_the_account_form_on_the_server,
     setup_server_function_uses_the_service_rules,
@@ -17,6 +22,253 @@ async fn start_page_leads_to_setup_then_login(app: &TestApp) {
     app.init_superuser("admin").await;
     let response = app.get("/").await;
     assert_eq!(response.headers()["location"], "/login");
+    let cookie = sign_in(app, "admin", crate::helpers::TEST_PASSWORD).await;
+    let response = app
+        .client
+        .get(app.url("/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["location"], "/dashboard");
+}
+
+/// Signs in through the server function, as the browser app does; the
+/// session cookie (`pb_session=…`) to send back.
+async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
+    let response = app
+        .client
+        .post(app.url("/fn/sign_in"))
+        .header("accept", "application/json")
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "sign in as {username}");
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("pb_session="))
+        .expect("a session cookie")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap().to_string()
+}
+
+/// Calls a server function with a JSON body as the browser app's script
+/// does: the status and the body.
+async fn call(app: &TestApp, cookie: Option<&str>, function: &str, body: Value) -> (u16, Value) {
+    let mut request = app
+        .client
+        .post(app.url(&format!("/fn/{function}")))
+        .header("accept", "application/json")
+        .json(&body);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Calls a server function that takes form fields (the default encoding).
+async fn call_form(app: &TestApp, cookie: &str, function: &str, id: &Value) -> u16 {
+    app.client
+        .post(app.url(&format!("/fn/{function}")))
+        .header("accept", "application/json")
+        .header("cookie", cookie)
+        .form(&[("id", id.as_str().unwrap())])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn server_functions_act_as_the_session_user_and_follow_the_roles(app: &TestApp) {
+    let root_token = app.root_token().await;
+    app.user_with_role(&root_token, "alice", "user").await;
+    app.user_with_role(&root_token, "vic", "viewer").await;
+    let password = crate::helpers::TEST_PASSWORD;
+
+    // No session: refused, and so is a wrong password.
+    let (status, body) = call(app, None, "dashboard", json!({})).await;
+    assert_eq!(
+        (status, body["status_code"].as_u64()),
+        (401, Some(401)),
+        "{body}"
+    );
+    let response = app
+        .client
+        .post(app.url("/fn/sign_in"))
+        .header("accept", "application/json")
+        .form(&[("username", "alice"), ("password", "wrong-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+
+    let root = sign_in(app, "root", password).await;
+    let alice = sign_in(app, "alice", password).await;
+    let vic = sign_in(app, "vic", password).await;
+    let device = |name: &str, mac: &str| json!({"request": {"name": name, "mac_address": mac}});
+
+    let (status, roots) = call(
+        app,
+        Some(&root),
+        "create_device",
+        device("nas", "02:00:00:00:00:01"),
+    )
+    .await;
+    assert_eq!(status, 200, "{roots}");
+    let (status, alices) = call(
+        app,
+        Some(&alice),
+        "create_device",
+        device("pc", "02:00:00:00:00:02"),
+    )
+    .await;
+    assert_eq!(status, 200, "{alices}");
+    assert_eq!(alices["owner_name"], "alice", "owned by the session's user");
+
+    // A viewer reads the dashboard but may do nothing else.
+    let (status, dashboard) = call(app, Some(&vic), "dashboard", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(dashboard["can_create_devices"], false);
+    assert!(
+        dashboard["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["can_manage"] == false)
+    );
+    assert_eq!(dashboard["agents"], json!([]), "viewers do not list agents");
+    let (status, body) = call(
+        app,
+        Some(&vic),
+        "create_device",
+        device("x", "02:00:00:00:00:03"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status_code"].as_u64()),
+        (403, Some(403)),
+        "{body}"
+    );
+    for function in ["wake_device", "delete_device"] {
+        let status = call_form(app, &vic, function, &roots["id"]).await;
+        assert_eq!(status, 403, "{function}");
+    }
+    // A user manages only their own devices.
+    let (status, _) = call(
+        app,
+        Some(&alice),
+        "update_device",
+        json!({"id": roots["id"], "request": {"name": "mine-now"}}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        call_form(app, &alice, "delete_device", &roots["id"]).await,
+        403
+    );
+    let (status, dashboard) = call(app, Some(&alice), "dashboard", json!({})).await;
+    assert_eq!(status, 200);
+    let manageable: Vec<&str> = dashboard["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["can_manage"] == true)
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(manageable, ["pc"]);
+    // Validation errors name the field.
+    let (status, body) = call(app, Some(&alice), "create_device", device("bad", "zz")).await;
+    assert_eq!(
+        (status, body["details"].as_str()),
+        (422, Some("mac_address")),
+        "{body}"
+    );
+    // Admins and superusers manage everything.
+    assert_eq!(
+        call_form(app, &root, "delete_device", &alices["id"]).await,
+        200
+    );
+    assert_eq!(
+        call_form(app, &root, "wake_device", &roots["id"]).await,
+        422,
+        "no agents yet"
+    );
+    assert_eq!(device_count(app).await, 1, "only root's device is left");
+}
+
+async fn sessions_end_on_sign_out_and_deactivation(app: &TestApp) {
+    let root_token = app.root_token().await;
+    let (alice_id, _) = app.user_with_role(&root_token, "alice", "user").await;
+    let password = crate::helpers::TEST_PASSWORD;
+    let first = sign_in(app, "alice", password).await;
+    let second = sign_in(app, "alice", password).await;
+    assert_ne!(first, second, "each sign-in gets its own session");
+    let (status, user) = call(app, Some(&first), "current_user", json!({})).await;
+    assert_eq!((status, user["username"].as_str()), (200, Some("alice")));
+
+    let (status, _) = call(app, Some(&first), "sign_out", json!({})).await;
+    assert!(status == 200 || status == 302, "{status}");
+    let (status, user) = call(app, Some(&first), "current_user", json!({})).await;
+    assert_eq!((status, user), (200, Value::Null), "signed out");
+    let (status, _) = call(app, Some(&second), "dashboard", json!({})).await;
+    assert_eq!(status, 200, "the other session goes on");
+
+    // A deactivated account's sessions stop working at once.
+    let response = app
+        .send(
+            app.client
+                .patch(app.url(&format!("/api/users/{}", alice_id["id"].as_str().unwrap())))
+                .json(&json!({"is_active": false})),
+            &root_token,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let (status, _) = call(app, Some(&second), "dashboard", json!({})).await;
+    assert_eq!(status, 401);
+}
+
+async fn other_sites_cannot_use_the_session(app: &TestApp) {
+    app.root_token().await;
+    let root = sign_in(app, "root", crate::helpers::TEST_PASSWORD).await;
+    let forged = app
+        .client
+        .post(app.url("/fn/create_device"))
+        .header("cookie", &root)
+        .header("origin", "http://evil.example")
+        .json(&json!({"request": {"name": "forged", "mac_address": "02:00:00:00:00:05"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let (status, _) = call(app, Some(&root), "dashboard", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(device_count(app).await, 0);
+    // The same request from the server's own page goes through.
+    let own = app
+        .client
+        .post(app.url("/fn/create_device"))
+        .header("cookie", &root)
+        .header("origin", app.url(""))
+        .json(&json!({"request": {"name": "mine", "mac_address": "02:00:00:00:00:06"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
 }
 
 async fn setup_page_renders_the_account_form_on_the_server(app: &TestApp) {
@@ -90,4 +342,14 @@ async fn unknown_pages_get_the_html_404(app: &TestApp) {
     assert_eq!(response.status(), 404);
     let html = response.text().await.unwrap();
     assert!(html.contains("Page not found"));
+}
+
+async fn device_count(app: &TestApp) -> u64 {
+    let page = powerbeacon::storage::Page { skip: 0, limit: 1 };
+    app.services
+        .store()
+        .list_device_views(page)
+        .await
+        .unwrap()
+        .1
 }
