@@ -11,7 +11,8 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::types::{
-    Dashboard, DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, ErrorBody, Message,
+    AgentInstall, AgentPublic, AgentsOverview, Dashboard, DeviceCreate, DevicePublic, DeviceUpdate,
+    DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated, ErrorBody, Message,
     SetupInitRequest, SetupStatus, UserPublic,
 };
 
@@ -48,6 +49,23 @@ pub trait Backend: Send + Sync + 'static {
     async fn delete_device(&self, id: Uuid) -> Result<Message, ErrorBody>;
 
     async fn wake_device(&self, id: Uuid) -> Result<DeviceWakeResult, ErrorBody>;
+
+    /// Everything the agents page shows the signed-in user.
+    async fn agents_overview(&self) -> Result<AgentsOverview, ErrorBody>;
+
+    async fn approve_agent(&self, id: Uuid) -> Result<AgentPublic, ErrorBody>;
+
+    async fn delete_agent(&self, id: Uuid) -> Result<Message, ErrorBody>;
+
+    async fn create_enrollment_key(
+        &self,
+        request: EnrollmentKeyCreate,
+    ) -> Result<EnrollmentKeyCreated, ErrorBody>;
+
+    async fn revoke_enrollment_key(&self, id: Uuid) -> Result<Message, ErrorBody>;
+
+    /// A fresh key and the command line that installs an agent with it.
+    async fn agent_install(&self, request: EnrollmentKeyCreate) -> Result<AgentInstall, ErrorBody>;
 }
 
 /// The backend of the current request, provided by the server.

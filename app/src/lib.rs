@@ -5,6 +5,7 @@
 //! `ssr` feature; the `hydrate` feature builds the same components for the browser.
 
 pub mod components;
+pub mod format;
 pub mod pages;
 pub mod routing;
 pub mod server_fns;
@@ -23,7 +24,8 @@ use leptos_router::{
 
 use crate::components::theme::current_theme;
 use crate::pages::{
-    dashboard::DashboardPage, login::LoginPage, not_found::NotFound, setup::SetupPage,
+    agents::AgentsPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFound,
+    setup::SetupPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -63,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/agents") view=AgentsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

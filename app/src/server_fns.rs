@@ -8,8 +8,9 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::types::{
-    Dashboard, DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, ErrorBody, Message,
-    SetupStatus, UserPublic,
+    AgentInstall, AgentPublic, AgentsOverview, Dashboard, DeviceCreate, DevicePublic, DeviceUpdate,
+    DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated, ErrorBody, Message, SetupStatus,
+    UserPublic,
 };
 
 /// Whether the first-run setup has been completed.
@@ -114,6 +115,46 @@ pub async fn delete_device(id: Uuid) -> Result<Message, ErrorBody> {
 #[server(prefix = "/fn", endpoint = "wake_device")]
 pub async fn wake_device(id: Uuid) -> Result<DeviceWakeResult, ErrorBody> {
     crate::backend::backend()?.wake_device(id).await
+}
+
+/// Everything the agents page shows.
+#[server(prefix = "/fn", endpoint = "agents_overview")]
+pub async fn load_agents_overview() -> Result<AgentsOverview, ErrorBody> {
+    crate::backend::backend()?.agents_overview().await
+}
+
+/// Approves a pending agent.
+#[server(prefix = "/fn", endpoint = "approve_agent")]
+pub async fn approve_agent(id: Uuid) -> Result<AgentPublic, ErrorBody> {
+    crate::backend::backend()?.approve_agent(id).await
+}
+
+/// Forgets an agent.
+#[server(prefix = "/fn", endpoint = "delete_agent")]
+pub async fn delete_agent(id: Uuid) -> Result<Message, ErrorBody> {
+    crate::backend::backend()?.delete_agent(id).await
+}
+
+/// Creates an enrollment key; the answer holds its only full showing.
+#[server(prefix = "/fn", endpoint = "create_enrollment_key", input = leptos::server_fn::codec::Json)]
+pub async fn create_enrollment_key(
+    request: EnrollmentKeyCreate,
+) -> Result<EnrollmentKeyCreated, ErrorBody> {
+    crate::backend::backend()?
+        .create_enrollment_key(request)
+        .await
+}
+
+/// Revokes an enrollment key.
+#[server(prefix = "/fn", endpoint = "revoke_enrollment_key")]
+pub async fn revoke_enrollment_key(id: Uuid) -> Result<Message, ErrorBody> {
+    crate::backend::backend()?.revoke_enrollment_key(id).await
+}
+
+/// A fresh key and the install command line.
+#[server(prefix = "/fn", endpoint = "install_command", input = leptos::server_fn::codec::Json)]
+pub async fn install_command(request: EnrollmentKeyCreate) -> Result<AgentInstall, ErrorBody> {
+    crate::backend::backend()?.agent_install(request).await
 }
 
 /// Whether the request is a plain HTML form post (no JavaScript), which

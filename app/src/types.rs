@@ -767,3 +767,32 @@ impl Dashboard {
     /// The most devices the dashboard loads at once.
     pub const DEVICE_LIMIT: u64 = 1000;
 }
+
+/// An agent on the agents page, with what the viewer may do with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentRow {
+    #[serde(flatten)]
+    pub agent: AgentPublic,
+    /// Whether the signed-in user may delete it.
+    pub can_delete: bool,
+}
+
+/// Everything the agents page shows, read in one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentsOverview {
+    /// By hostname; at most [`AgentsOverview::AGENT_LIMIT`].
+    pub agents: Vec<AgentRow>,
+    pub count: u64,
+    /// Whether the signed-in user approves agents and manages keys and installs.
+    pub is_admin: bool,
+    /// Newest first; empty unless `is_admin`.
+    pub keys: Vec<EnrollmentKeyPublic>,
+    pub clusters: Vec<ClusterChoice>,
+    /// Platforms the server has agent binaries for.
+    pub platforms: Vec<AgentPlatform>,
+}
+
+impl AgentsOverview {
+    /// The most agents the page loads at once.
+    pub const AGENT_LIMIT: u64 = 1000;
+}

@@ -271,3 +271,80 @@ test('without JavaScript, sign-in works and the dashboard shows its data', async
   await screenshot(page, 'dashboard-nojs-desktop-light');
   await context.close();
 });
+
+test('the agents page: state, install command, keys, approval and deletion', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await signIn(page, 'root');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Agents' }).click();
+  await page.waitForURL(`${server.url}/agents`);
+  const lan = page.locator('.agent-card').filter({ hasText: 'lan-agent' });
+  await lan.getByText('Online').waitFor();
+  await lan.getByText(/^127\.0\.0\.1:\d+$/).waitFor();
+  await lan.getByText('lab').waitFor();
+
+  // The install command, with a fresh key for the lab cluster.
+  await page.getByRole('button', { name: 'Install an agent' }).click();
+  const install = page.getByRole('dialog', { name: 'Install an agent' });
+  await page.locator('#install-cluster').selectOption({ label: 'lab' });
+  await install.getByRole('button', { name: 'Create install command' }).click();
+  const command = await page.locator('#install-command').inputValue();
+  assert.match(
+    command,
+    /^curl -fsSL 'http:\/\/127\.0\.0\.1:\d+\/install-agent\.sh' \| sudo sh -s -- --server 'http:\/\/127\.0\.0\.1:\d+' --key 'pbek_[0-9a-f]+'$/,
+  );
+  await screenshot(page, 'agents-install-desktop-light');
+  await install.getByRole('button', { name: 'Done' }).click();
+  await page.locator('tr').filter({ hasText: 'install command' }).getByText('Active').waitFor();
+
+  // A key made by hand is shown once, then revoked.
+  await page.getByRole('button', { name: 'New key' }).click();
+  await page.locator('#key-name').fill('spare');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  assert.match(await page.locator('#new-key').inputValue(), /^pbek_[0-9a-f]+$/);
+  await page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
+  const spare = page.locator('tr').filter({ hasText: 'spare' });
+  await spare.getByRole('button', { name: 'Revoke' }).click();
+  await spare.getByText('Revoked').waitFor();
+
+  // An agent that registered without a key waits for approval.
+  const root = await api(server, 'root', PASSWORD);
+  await root.put('/api/config/agents', { open_registration: true });
+  const walkIn = await fetch(`${server.url}/api/agents/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ hostname: 'walk-in', ip: '127.0.0.1', port: 9, os: 'linux', version: '1.0.0' }),
+  });
+  assert.equal(walkIn.status, 201);
+  await page.reload();
+  const pending = page.locator('.agent-card').filter({ hasText: 'walk-in' });
+  await pending.getByText('Awaiting approval').waitFor();
+  await page.locator('#agent-status').selectOption('pending');
+  assert.equal(await page.locator('.agent-card').count(), 1);
+  await page.locator('#agent-status').selectOption('all');
+  await screenshotAllWays(browser, `${server.url}/agents`, 'agents', {
+    cookies: await context.cookies(),
+    ready: (p) => p.locator('.agent-card').first().waitFor(),
+  });
+  await pending.getByRole('button', { name: 'Approve' }).click();
+  await pending.getByText('Online').waitFor();
+
+  // Deleted after confirmation.
+  await pending.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog', { name: 'Delete agent' }).getByRole('button', { name: 'Delete agent' }).click();
+  await pending.waitFor({ state: 'detached' });
+  await lan.waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  // Viewers have no agents page.
+  const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const viewer = await viewerContext.newPage();
+  await signIn(viewer, 'vic');
+  assert.equal(await viewer.getByRole('link', { name: 'Agents' }).count(), 0);
+  await viewer.goto(`${server.url}/agents`);
+  await viewer.getByText('Viewers cannot see agents.').waitFor();
+  await viewerContext.close();
+});

@@ -64,7 +64,16 @@ test('a fresh instance sends the first visitor to the setup page, which hydrates
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByText('PowerBeacon is ready.').waitFor();
   assert.equal(await page.locator('#setup-account').count(), 0, 'the form gives way to the result');
+  // Step 2: the install command for the first agent, with a fresh key.
+  await page.getByRole('button', { name: 'Create the install command' }).click();
+  assert.match(
+    await page.locator('#setup-install-command').inputValue(),
+    /^curl -fsSL 'http:\/\/127\.0\.0\.1:\d+\/install-agent\.sh' \| sudo sh -s -- --server 'http:\/\/127\.0\.0\.1:\d+' --key 'pbek_[0-9a-f]+'$/,
+  );
   await screenshot(page, 'setup-done-desktop-light');
+  // The wizard ends signed in, on the dashboard.
+  await page.getByRole('link', { name: 'Go to the dashboard' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 
   const status = await (await page.request.get(`${server.url}/api/setup/status`)).json();
   assert.deepEqual(status, { is_setup_complete: true, user_count: 1 });

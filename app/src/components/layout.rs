@@ -85,7 +85,10 @@ pub fn use_current_user() -> UserPublic {
 }
 
 /// The pages of the navigation, and the least role that sees each.
-const NAVIGATION: &[(&str, &str, Role)] = &[("Dashboard", "/dashboard", Role::Viewer)];
+const NAVIGATION: &[(&str, &str, Role)] = &[
+    ("Dashboard", "/dashboard", Role::Viewer),
+    ("Agents", "/agents", Role::User),
+];
 
 /// A page behind a sign-in: sends people who are not signed in to the
 /// sign-in page (and back here afterwards), else shows the page in the

@@ -1,5 +1,6 @@
 //! Building blocks shared by the pages.
 
+pub mod copy;
 pub mod layout;
 pub mod modal;
 pub mod password;

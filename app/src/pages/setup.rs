@@ -4,9 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
+use crate::components::copy::CopyField;
 use crate::components::layout::{Card, Layout};
 use crate::components::password::{MIN_PASSWORD_LEN, password_strength};
-use crate::server_fns::{InitSetup, get_setup_status};
+use crate::server_fns::{InitSetup, get_setup_status, install_command};
 
 /// The setup wizard. Once the first account exists it sends people to sign in.
 #[component]
@@ -59,7 +60,12 @@ fn AccountStep() -> impl IntoView {
             subtitle="Create the first account. It becomes the superuser of this instance."
         >
             <ol class="steps" aria-label="Setup steps">
-                <li class="current" aria-current="step">"Administrator account"</li>
+                <li class:current=move || !created() aria-current=move || (!created()).then_some("step")>
+                    "1. Administrator account"
+                </li>
+                <li class:current=created aria-current=move || created().then_some("step")>
+                    "2. Deploy an agent"
+                </li>
             </ol>
             {move || {
                 init.value()
@@ -71,6 +77,7 @@ fn AccountStep() -> impl IntoView {
                                     "Account " <strong>{user.username}</strong>
                                     " created. PowerBeacon is ready."
                                 </p>
+                                <DeployStep />
                                 <a class="button primary" href="/dashboard">"Go to the dashboard"</a>
                             }
                                 .into_any()
@@ -149,5 +156,47 @@ fn AccountStep() -> impl IntoView {
             </ActionForm>
             </Show>
         </Card>
+    }
+}
+
+/// Step 2: the command that installs the first agent (with a fresh key).
+/// It can also wait: the Agents page makes the same command later.
+#[component]
+fn DeployStep() -> impl IntoView {
+    let command = RwSignal::new(None::<Result<String, String>>);
+    let busy = RwSignal::new(false);
+    let create = move |_| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = install_command(crate::types::EnrollmentKeyCreate::default())
+                .await
+                .map(|install| install.command)
+                .map_err(|error| error.message);
+            busy.set(false);
+            command.set(Some(answer));
+        });
+    };
+    view! {
+        <section class="deploy-step" aria-labelledby="deploy-title">
+            <h2 id="deploy-title">"Deploy an agent"</h2>
+            <p class="muted">
+                "Agents send the magic packets: install one on an always-on Linux host in each network whose machines you want to wake."
+            </p>
+            {move || match command.get() {
+                Some(Ok(command)) => {
+                    view! { <CopyField id="setup-install-command" label="Run as root on that host" value=command /> }
+                        .into_any()
+                }
+                Some(Err(message)) => view! { <p class="alert error" role="alert">{message}</p> }.into_any(),
+                None => {
+                    view! {
+                        <button type="button" class="button" disabled=move || busy.get() on:click=create>
+                            "Create the install command"
+                        </button>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
     }
 }

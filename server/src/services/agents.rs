@@ -2,8 +2,8 @@
 //! the agent list with liveness computed at read time.
 
 use app::types::{
-    AgentPublic, AgentRegistrationConfig, AgentStatus, AgentsPublic, DeviceAgentPublic, Message,
-    Role,
+    AgentPublic, AgentRegistrationConfig, AgentRow, AgentStatus, AgentsOverview, AgentsPublic,
+    ClusterChoice, DeviceAgentPublic, Message, Role,
 };
 use chrono::{DateTime, Utc};
 use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
@@ -287,6 +287,56 @@ impl Services {
             .into());
         }
         Ok(())
+    }
+
+    /// What the agents page shows `actor` (users and up): agents with what
+    /// the actor may do to each; for admins also the enrollment keys and the
+    /// platforms an install command can serve.
+    pub async fn agents_overview(
+        &self,
+        actor: &UserRecord,
+        base_url: &str,
+    ) -> Result<AgentsOverview, ServiceError> {
+        require_user(actor)?;
+        let all = |limit| Page { skip: 0, limit };
+        let (views, count) = self
+            .store
+            .list_agent_views(all(AgentsOverview::AGENT_LIMIT))
+            .await?;
+        let is_admin = actor.role >= Role::Admin;
+        let keys = if is_admin {
+            self.list_enrollment_keys(actor, all(1000)).await?.keys
+        } else {
+            Vec::new()
+        };
+        let (clusters, _) = self.store.list_cluster_views(all(1000)).await?;
+        let mut clusters: Vec<ClusterChoice> = clusters
+            .iter()
+            .map(|view| ClusterChoice {
+                id: view.cluster.id,
+                name: view.cluster.name.clone(),
+                can_manage: can_manage(actor, view.cluster.owner_id),
+            })
+            .collect();
+        clusters.sort_by_key(|c| c.name.to_lowercase());
+        Ok(AgentsOverview {
+            agents: views
+                .iter()
+                .map(|view| AgentRow {
+                    agent: self.agent_public(view),
+                    can_delete: can_manage(actor, view.cluster_owner_id),
+                })
+                .collect(),
+            count,
+            is_admin,
+            keys,
+            clusters,
+            platforms: if is_admin {
+                self.agent_platforms(base_url).await
+            } else {
+                Vec::new()
+            },
+        })
     }
 
     /// Whether agents may register without a key.

@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 
 use app::backend::Backend;
 use app::types::{
-    Dashboard, DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, ErrorBody, Message,
+    AgentInstall, AgentPublic, AgentsOverview, Dashboard, DeviceCreate, DevicePublic, DeviceUpdate,
+    DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated, ErrorBody, Message,
     SetupInitRequest, SetupStatus, UserPublic,
 };
 use axum::extract::ConnectInfo;
@@ -83,6 +84,21 @@ impl BrowserBackend {
                 "Your session has ended; sign in again.".into(),
             ))
         })
+    }
+
+    /// The server's public address, as for the REST API's install command.
+    fn base_url(&self) -> Result<String, ErrorBody> {
+        let parts = use_context::<Parts>();
+        let host = parts.as_ref().and_then(|parts| {
+            parts
+                .headers
+                .get(axum::http::header::HOST)
+                .and_then(|value| value.to_str().ok())
+                .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        });
+        self.services
+            .public_base_url(host)
+            .map_err(|e| self.refuse(e))
     }
 
     /// Makes this browser session `user`'s, under a new session id (so an id
@@ -188,6 +204,59 @@ impl Backend for BrowserBackend {
         let actor = self.actor().await?;
         self.services
             .wake_device(&actor, id)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn agents_overview(&self) -> Result<AgentsOverview, ErrorBody> {
+        let actor = self.actor().await?;
+        let base = self.base_url().unwrap_or_default();
+        self.services
+            .agents_overview(&actor, &base)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn approve_agent(&self, id: Uuid) -> Result<AgentPublic, ErrorBody> {
+        let actor = self.actor().await?;
+        self.services
+            .approve_agent(&actor, id)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn delete_agent(&self, id: Uuid) -> Result<Message, ErrorBody> {
+        let actor = self.actor().await?;
+        self.services
+            .delete_agent(&actor, id)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn create_enrollment_key(
+        &self,
+        request: EnrollmentKeyCreate,
+    ) -> Result<EnrollmentKeyCreated, ErrorBody> {
+        let actor = self.actor().await?;
+        self.services
+            .create_enrollment_key(&actor, request)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn revoke_enrollment_key(&self, id: Uuid) -> Result<Message, ErrorBody> {
+        let actor = self.actor().await?;
+        self.services
+            .revoke_enrollment_key(&actor, id)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn agent_install(&self, request: EnrollmentKeyCreate) -> Result<AgentInstall, ErrorBody> {
+        let actor = self.actor().await?;
+        let base = self.base_url()?;
+        self.services
+            .agent_install(&actor, &base, request)
             .await
             .map_err(|e| self.refuse(e))
     }

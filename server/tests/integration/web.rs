@@ -8,6 +8,7 @@ on_both_engines!(
     server_functions_act_as_the_session_user_and_follow_the_roles,
     sessions_end_on_sign_out_and_deactivation,
     other_sites_cannot_use_the_session,
+    the_agents_page_shows_each_role_what_it_may_use,
     start_page_leads_to_setup_then_login,
     setup_page_renders_the_account_form_on_the_server,
     setup_server_function_uses_the_service_rules,
@@ -352,4 +353,62 @@ async fn device_count(app: &TestApp) -> u64 {
         .await
         .unwrap()
         .1
+}
+
+async fn the_agents_page_shows_each_role_what_it_may_use(app: &TestApp) {
+    let root_token = app.root_token().await;
+    app.user_with_role(&root_token, "uma", "user").await;
+    app.user_with_role(&root_token, "vic", "viewer").await;
+    let key = app.enrollment_key(&root_token, None).await;
+    let (agent_id, _) = app
+        .register_agent(&key, "lan-agent", 18080, json!({}))
+        .await;
+    let password = crate::helpers::TEST_PASSWORD;
+    let root = sign_in(app, "root", password).await;
+    let uma = sign_in(app, "uma", password).await;
+    let vic = sign_in(app, "vic", password).await;
+
+    let (status, body) = call(app, Some(&vic), "agents_overview", json!({})).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (403, Some("Viewers cannot see agents."))
+    );
+
+    let (status, overview) = call(app, Some(&uma), "agents_overview", json!({})).await;
+    assert_eq!(status, 200, "{overview}");
+    assert_eq!(overview["is_admin"], false);
+    assert_eq!(overview["keys"], json!([]), "keys are for admins");
+    assert_eq!(overview["agents"][0]["hostname"], "lan-agent");
+    assert_eq!(overview["agents"][0]["can_delete"], false);
+    assert!(!overview.to_string().contains(&key), "never a key");
+    let (status, _) = call(app, Some(&uma), "install_command", json!({"request": {}})).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        call_form(app, &uma, "approve_agent", &json!(agent_id)).await,
+        403
+    );
+    assert_eq!(
+        call_form(app, &uma, "delete_agent", &json!(agent_id)).await,
+        403
+    );
+
+    let (status, overview) = call(app, Some(&root), "agents_overview", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(overview["is_admin"], true);
+    assert_eq!(overview["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(overview["agents"][0]["can_delete"], true);
+    let (status, install) = call(app, Some(&root), "install_command", json!({"request": {}})).await;
+    assert_eq!(status, 200, "{install}");
+    let base = app.url("");
+    assert!(
+        install["command"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("curl -fsSL '{base}/install-agent.sh'")),
+        "{install}"
+    );
+    assert_eq!(
+        call_form(app, &root, "delete_agent", &json!(agent_id)).await,
+        200
+    );
 }

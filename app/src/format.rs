@@ -1,0 +1,58 @@
+//! How times and sizes read on screen.
+
+use chrono::{DateTime, Utc};
+
+/// "just now", "5 min ago", "3 h ago", "2 days ago"; "never" without a time.
+pub fn relative_time(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    let Some(at) = at else {
+        return "never".into();
+    };
+    let seconds = now.signed_duration_since(at).num_seconds();
+    match seconds {
+        i64::MIN..10 => "just now".into(),
+        10..60 => format!("{seconds} s ago"),
+        60..3_600 => format!("{} min ago", seconds / 60),
+        3_600..86_400 => format!("{} h ago", seconds / 3_600),
+        86_400..172_800 => "yesterday".into(),
+        _ => format!("{} days ago", seconds / 86_400),
+    }
+}
+
+/// A day as `2026-11-28`.
+pub fn day(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// Bytes as "4.1 MB".
+pub fn size(bytes: u64) -> String {
+    if bytes >= 1_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    } else {
+        format!("{} kB", bytes.div_ceil(1_000))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_naturally() {
+        let now = Utc::now();
+        let ago = |seconds| Some(now - chrono::Duration::seconds(seconds));
+        assert_eq!(relative_time(None, now), "never");
+        assert_eq!(relative_time(ago(3), now), "just now");
+        assert_eq!(relative_time(ago(-5), now), "just now", "clock skew");
+        assert_eq!(relative_time(ago(42), now), "42 s ago");
+        assert_eq!(relative_time(ago(300), now), "5 min ago");
+        assert_eq!(relative_time(ago(3 * 3_600), now), "3 h ago");
+        assert_eq!(relative_time(ago(90_000), now), "yesterday");
+        assert_eq!(relative_time(ago(5 * 86_400), now), "5 days ago");
+    }
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(size(4_100_000), "4.1 MB");
+        assert_eq!(size(1_500), "2 kB");
+    }
+}
