@@ -60,7 +60,8 @@ pub struct Config {
 
     /// Accept agents that advertise a loopback address (127.0.0.0/8, ::1):
     /// only for an agent on the server's own host. Off by default, so no
-    /// agent can point the server's wake calls at a local service.
+    /// agent can point the server's wake calls at the server's own loopback
+    /// services.
     #[arg(long, env = "PB_ALLOW_LOOPBACK_AGENTS")]
     pub allow_loopback_agents: bool,
 
