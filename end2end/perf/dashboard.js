@@ -1,0 +1,63 @@
+// Measures the browser side of the dashboard (issue 5's performance figures):
+// the gzip size of the wasm, JS and CSS a first visit transfers, and the time
+// from navigation to an interactive (hydrated) /dashboard holding 1000
+// devices, in Debian Chromium. Not a test: run it against a release build.
+//
+//   cargo leptos build --release
+//   PB_E2E_BIN=target/release/powerbeacon node end2end/perf/dashboard.js
+
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { startServer, launchBrowser, api, createSuperuser, root } from '../support/harness.js';
+
+const DEVICES = 1000;
+const RUNS = 5;
+const PASSWORD = 'Correct-Horse-42';
+
+const pkg = path.join(process.env.PB_E2E_SITE_ROOT ?? path.join(root, 'target', 'site'), 'pkg');
+let total = 0;
+for (const file of readdirSync(pkg).filter((f) => /\.(wasm|js|css)$/.test(f))) {
+  const bytes = readFileSync(path.join(pkg, file));
+  const gzip = gzipSync(bytes, { level: 9 }).length;
+  total += gzip;
+  console.log(`${file}: ${(bytes.length / 1024).toFixed(0)} KiB, gzip ${(gzip / 1024).toFixed(0)} KiB`);
+}
+console.log(`first visit transfers ${(total / 1024).toFixed(0)} KiB gzip of wasm + JS + CSS`);
+
+const server = await startServer();
+const browser = await launchBrowser();
+try {
+  await createSuperuser(server, 'root', PASSWORD);
+  const rootApi = await api(server, 'root', PASSWORD);
+  for (let start = 0; start < DEVICES; start += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, DEVICES - start) }, (_, i) => {
+      const n = start + i;
+      const mac = `02:00:00:00:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`;
+      return rootApi.post('/api/devices', { name: `device-${n}`, mac_address: mac, ip_address: `192.0.2.${n % 250 + 1}`, tags: ['bench'] });
+    }));
+  }
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/login`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.fill('#username', 'root');
+  await page.fill('#password', PASSWORD);
+  await page.click('#login-form button[type=submit]');
+  await page.waitForURL(`${server.url}/dashboard`);
+  const times = [];
+  for (let run = 0; run < RUNS; run += 1) {
+    const started = Date.now();
+    await page.goto(`${server.url}/dashboard`, { waitUntil: 'commit' });
+    await page.waitForSelector('body[data-hydrated="true"]', { timeout: 60_000 });
+    const interactive = Date.now() - started;
+    const cards = await page.locator('.device-card').count();
+    if (cards !== DEVICES) throw new Error(`${cards} cards shown`);
+    times.push(interactive);
+  }
+  times.sort((a, b) => a - b);
+  console.log(`/dashboard with ${DEVICES} devices, navigation → hydrated: ${times.join(', ')} ms (median ${times[Math.floor(RUNS / 2)]} ms)`);
+} finally {
+  await browser.close();
+  await server.stop();
+}
