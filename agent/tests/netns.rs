@@ -144,6 +144,23 @@ async fn heard_from_since(
     }
 }
 
+/// Asserts that `agent` is still the server's only agent: the same one
+/// (id and creation time), not a new registration.
+async fn assert_only(server: &support::Server, agent: &app::types::AgentPublic) {
+    let page = powerbeacon::storage::Page { skip: 0, limit: 10 };
+    let agents = server
+        .services
+        .list_agents(&server.admin, page)
+        .await
+        .unwrap();
+    assert_eq!(agents.count, 1);
+    assert_eq!(
+        (agents.agents[0].id, agents.agents[0].created_at),
+        (agent.id, agent.created_at),
+        "the same agent, not a new one"
+    );
+}
+
 #[test]
 fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
     let Some(lab) = Lab::create() else { return };
@@ -283,33 +300,13 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
             tokio::time::sleep(Duration::from_secs(3)).await;
             let server = restart_server(config).await;
             heard_from_since(&server, &agent, chrono::Utc::now(), "the server restart").await;
-            let agents = server
-                .services
-                .list_agents(&server.admin, page)
-                .await
-                .unwrap();
-            assert_eq!(agents.count, 1);
-            assert_eq!(
-                (agents.agents[0].id, agents.agents[0].created_at),
-                (agent.id, agent.created_at),
-                "the same agent, not a new one"
-            );
+            assert_only(&server, &agent).await;
 
             // The agent restarts: same identity, from its state file.
             drop(agent_process);
             let agent_process = spawn_agent();
             heard_from_since(&server, &agent, chrono::Utc::now(), "the agent restart").await;
-            let agents = server
-                .services
-                .list_agents(&server.admin, page)
-                .await
-                .unwrap();
-            assert_eq!(agents.count, 1);
-            assert_eq!(
-                (agents.agents[0].id, agents.agents[0].created_at),
-                (agent.id, agent.created_at),
-                "the same agent, not a new one"
-            );
+            assert_only(&server, &agent).await;
 
             // Deleted on the server: it enrolls again by itself, with its key.
             server

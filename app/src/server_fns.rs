@@ -71,9 +71,14 @@ pub async fn sign_in(
     match &result {
         Ok(_) => leptos_axum::redirect(crate::routing::safe_next(next.as_deref())),
         // A script shows the error in place; a plain form gets it in the URL.
-        Err(error) if is_plain_form_post() => leptos_axum::redirect(
-            &crate::routing::login_url_with_error(error, next.as_deref()),
-        ),
+        Err(error)
+            if use_context::<http::request::Parts>().is_some_and(|r| is_plain_form_post(&r)) =>
+        {
+            leptos_axum::redirect(&crate::routing::login_url_with_error(
+                error,
+                next.as_deref(),
+            ))
+        }
         Err(_) => {}
     }
     result
@@ -157,15 +162,13 @@ pub async fn install_command(request: EnrollmentKeyCreate) -> Result<AgentInstal
     crate::backend::backend()?.agent_install(request).await
 }
 
-/// Whether the request is a plain HTML form post (no JavaScript), which
-/// expects a page, not JSON.
+/// Whether `request` is a plain HTML form post (no JavaScript), which
+/// expects a page, not JSON: how Leptos itself tells them apart.
 #[cfg(feature = "ssr")]
-fn is_plain_form_post() -> bool {
-    use_context::<http::request::Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(http::header::ACCEPT)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
-    })
+pub fn is_plain_form_post(request: &http::request::Parts) -> bool {
+    request
+        .headers
+        .get(http::header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }

@@ -7,12 +7,12 @@ use app::types::{
 };
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
 use uuid::Uuid;
 
 use super::error::ApiResult;
-use super::extract::{ApiJson, ApiPath, AuthUser, MaybeBearer, Pagination};
+use super::extract::{ApiJson, ApiPath, AuthUser, MaybeBearer, Pagination, request_host};
 use crate::state::AppState;
 
 type ErrorBody = app::types::ErrorBody;
@@ -204,12 +204,9 @@ pub async fn install(
     uri: Uri,
     ApiJson(request): ApiJson<EnrollmentKeyCreate>,
 ) -> ApiResult<(StatusCode, Json<AgentInstall>)> {
-    // HTTP/1.1 sends Host; HTTP/2 the authority in the request line.
-    let host = headers
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .or_else(|| uri.authority().map(|authority| authority.as_str()));
-    let base = state.services.public_base_url(host)?;
+    let base = state
+        .services
+        .public_base_url(request_host(&headers, &uri))?;
     let install = state.services.agent_install(&actor, &base, request).await?;
     Ok((StatusCode::CREATED, Json(install)))
 }

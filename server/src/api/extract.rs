@@ -171,3 +171,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Pagination {
         }))
     }
 }
+
+/// The host a request was sent to: HTTP/1.1's `Host` header, or HTTP/2's
+/// authority in the request line.
+pub fn request_host<'a>(
+    headers: &'a axum::http::HeaderMap,
+    uri: &'a axum::http::Uri,
+) -> Option<&'a str> {
+    headers
+        .get(axum::http::header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| uri.authority().map(|authority| authority.as_str()))
+}

@@ -3,7 +3,7 @@
 
 use app::types::{
     AgentPublic, AgentRegistrationConfig, AgentRow, AgentStatus, AgentsOverview, AgentsPublic,
-    ClusterChoice, DeviceAgentPublic, Message, Role,
+    DeviceAgentPublic, Message, Role,
 };
 use chrono::{DateTime, Utc};
 use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
@@ -309,16 +309,7 @@ impl Services {
         } else {
             Vec::new()
         };
-        let (clusters, _) = self.store.list_cluster_views(all(1000)).await?;
-        let mut clusters: Vec<ClusterChoice> = clusters
-            .iter()
-            .map(|view| ClusterChoice {
-                id: view.cluster.id,
-                name: view.cluster.name.clone(),
-                can_manage: can_manage(actor, view.cluster.owner_id),
-            })
-            .collect();
-        clusters.sort_by_key(|c| c.name.to_lowercase());
+        let (clusters, _) = self.cluster_choices(actor).await?;
         Ok(AgentsOverview {
             agents: views
                 .iter()

@@ -11,6 +11,32 @@ use crate::storage::{Page, UserRecord};
 const CHOICE_LIMIT: u64 = 1000;
 
 impl Services {
+    /// Every cluster as a form choice, by name (ASCII case-insensitive, as
+    /// the database sorts names), marked with whether `actor` manages it;
+    /// and how many clusters there are.
+    pub(crate) async fn cluster_choices(
+        &self,
+        actor: &UserRecord,
+    ) -> Result<(Vec<ClusterChoice>, u64), ServiceError> {
+        let page = Page {
+            skip: 0,
+            limit: CHOICE_LIMIT,
+        };
+        let (views, count) = self.store.list_cluster_views(page).await?;
+        let mut choices: Vec<ClusterChoice> = views
+            .iter()
+            .map(|view| ClusterChoice {
+                id: view.cluster.id,
+                name: view.cluster.name.clone(),
+                can_manage: can_manage(actor, view.cluster.owner_id),
+            })
+            .collect();
+        choices.sort_by(|a, b| {
+            (a.name.to_ascii_lowercase(), &a.name).cmp(&(b.name.to_ascii_lowercase(), &b.name))
+        });
+        Ok((choices, count))
+    }
+
     /// What the dashboard shows `actor`. Viewers get the agent counts but not
     /// the agents.
     pub async fn dashboard(&self, actor: &UserRecord) -> Result<Dashboard, ServiceError> {
@@ -19,7 +45,7 @@ impl Services {
             .store
             .list_device_views(all(Dashboard::DEVICE_LIMIT))
             .await?;
-        let (clusters, cluster_count) = self.store.list_cluster_views(all(CHOICE_LIMIT)).await?;
+        let (clusters, cluster_count) = self.cluster_choices(actor).await?;
         let (agents, _) = self.store.list_agent_views(all(CHOICE_LIMIT)).await?;
         let agents: Vec<AgentChoice> = agents
             .iter()
@@ -35,17 +61,6 @@ impl Services {
             .filter(|agent| agent.status == AgentStatus::Online)
             .count() as u64;
         let agents_offline = agents.len() as u64 - agents_online;
-        let mut clusters: Vec<ClusterChoice> = clusters
-            .iter()
-            .map(|view| ClusterChoice {
-                id: view.cluster.id,
-                name: view.cluster.name.clone(),
-                can_manage: can_manage(actor, view.cluster.owner_id),
-            })
-            .collect();
-        clusters.sort_by(|a, b| {
-            (a.name.to_ascii_lowercase(), &a.name).cmp(&(b.name.to_ascii_lowercase(), &b.name))
-        });
         Ok(Dashboard {
             devices: devices
                 .iter()

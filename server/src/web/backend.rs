@@ -18,6 +18,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::sessions::USER_ID;
+use crate::api::extract::request_host;
 use crate::services::{ServiceError, Services};
 use crate::storage::UserRecord;
 
@@ -37,12 +38,7 @@ impl BrowserBackend {
     fn refuse(&self, error: ServiceError) -> ErrorBody {
         let body = error.to_body();
         let scripted_call = use_context::<Parts>().is_some_and(|parts| {
-            parts.uri.path().starts_with("/fn/")
-                && !parts
-                    .headers
-                    .get(axum::http::header::ACCEPT)
-                    .and_then(|value| value.to_str().ok())
-                    .is_some_and(|accept| accept.contains("text/html"))
+            parts.uri.path().starts_with("/fn/") && !app::server_fns::is_plain_form_post(&parts)
         });
         if scripted_call && let Some(options) = use_context::<ResponseOptions>() {
             options.set_status(
@@ -89,13 +85,9 @@ impl BrowserBackend {
     /// The server's public address, as for the REST API's install command.
     fn base_url(&self) -> Result<String, ErrorBody> {
         let parts = use_context::<Parts>();
-        let host = parts.as_ref().and_then(|parts| {
-            parts
-                .headers
-                .get(axum::http::header::HOST)
-                .and_then(|value| value.to_str().ok())
-                .or_else(|| parts.uri.authority().map(|a| a.as_str()))
-        });
+        let host = parts
+            .as_ref()
+            .and_then(|parts| request_host(&parts.headers, &parts.uri));
         self.services
             .public_base_url(host)
             .map_err(|e| self.refuse(e))

@@ -87,28 +87,20 @@ pub fn DeviceForm(
         .into_iter()
         .filter(|c| c.can_manage || Some(c.id) == current_cluster)
         .collect();
-    let agents = StoredValue::new(agents);
-    let fitting_agents = move || {
+    // The agents the chosen cluster allows; moving the device to another
+    // cluster unticks those that no longer fit.
+    let fitting_agents = Memo::new(move |_| {
         let cluster = cluster.get();
-        agents.with_value(|agents| {
-            agents
-                .iter()
-                .filter(|agent| agent_may_serve(agent.cluster_id, cluster))
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    };
-    // Moving the device to another cluster unticks agents that no longer fit.
+        agents
+            .iter()
+            .filter(|agent| agent_may_serve(agent.cluster_id, cluster))
+            .cloned()
+            .collect::<Vec<_>>()
+    });
     Effect::new(move |_| {
-        let cluster = cluster.get();
-        let fits: Vec<Uuid> = agents.with_value(|agents| {
-            agents
-                .iter()
-                .filter(|agent| agent_may_serve(agent.cluster_id, cluster))
-                .map(|agent| agent.id)
-                .collect()
+        fitting_agents.with(|fits| {
+            chosen_agents.update(|chosen| chosen.retain(|id| fits.iter().any(|a| a.id == *id)));
         });
-        chosen_agents.update(|chosen| chosen.retain(|id| fits.contains(id)));
     });
 
     let field_error = move |field: &'static str| {
@@ -284,7 +276,7 @@ pub fn DeviceForm(
                 <fieldset class="agent-choices">
                     <legend>"Agents that wake it"</legend>
                     {move || {
-                        let fitting = fitting_agents();
+                        let fitting = fitting_agents.get();
                         if fitting.is_empty() {
                             view! {
                                 <p class="muted">"No agents here yet: deploy one from the Agents page."</p>

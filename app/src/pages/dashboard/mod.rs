@@ -112,8 +112,19 @@ fn DashboardView(
             </p>
         }
     });
-    let form_clusters = clusters.clone();
-    let form_agents = agents.clone();
+    let (form_clusters, form_agents) = (clusters.clone(), agents.clone());
+    let device_form = move |existing: Option<DevicePublic>| {
+        view! {
+            <DeviceForm
+                existing
+                clusters=form_clusters.clone()
+                agents=form_agents.clone()
+                on_saved=saved
+                on_close=close
+            />
+        }
+        .into_any()
+    };
 
     view! {
         <div class="page-head">
@@ -185,30 +196,8 @@ fn DashboardView(
             dialog
                 .get()
                 .map(|open| match open {
-                    Dialog::Add => {
-                        view! {
-                            <DeviceForm
-                                existing=None
-                                clusters=form_clusters.clone()
-                                agents=form_agents.clone()
-                                on_saved=saved
-                                on_close=close
-                            />
-                        }
-                            .into_any()
-                    }
-                    Dialog::Edit(device) => {
-                        view! {
-                            <DeviceForm
-                                existing=Some(device)
-                                clusters=form_clusters.clone()
-                                agents=form_agents.clone()
-                                on_saved=saved
-                                on_close=close
-                            />
-                        }
-                            .into_any()
-                    }
+                    Dialog::Add => device_form(None),
+                    Dialog::Edit(device) => device_form(Some(device)),
                     Dialog::Delete(device) => {
                         view! { <ConfirmDelete device on_close=close reload /> }.into_any()
                     }
