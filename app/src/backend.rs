@@ -11,9 +11,11 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::types::{
-    AgentInstall, AgentPublic, AgentsOverview, Dashboard, DeviceCreate, DevicePublic, DeviceUpdate,
-    DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated, ErrorBody, Message,
-    SetupInitRequest, SetupStatus, UserPublic,
+    AccountSettings, AgentInstall, AgentPublic, AgentsOverview, ClusterCreate, ClusterPage,
+    ClusterPublic, ClusterUpdate, ClusterWakeResult, ClustersOverview, Dashboard, DeviceCreate,
+    DevicePublic, DeviceUpdate, DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated,
+    ErrorBody, Message, OidcConfigPublic, OidcConfigUpdate, SetupInitRequest, SetupStatus,
+    UpdatePassword, UserCreate, UserPublic, UserUpdate, UserUpdateMe, UsersOverview,
 };
 
 /// The service layer, as the UI sees it.
@@ -66,6 +68,47 @@ pub trait Backend: Send + Sync + 'static {
 
     /// A fresh key and the command line that installs an agent with it.
     async fn agent_install(&self, request: EnrollmentKeyCreate) -> Result<AgentInstall, ErrorBody>;
+
+    /// Everything the clusters page shows the signed-in user.
+    async fn clusters_overview(&self) -> Result<ClustersOverview, ErrorBody>;
+
+    /// Everything a cluster's page shows the signed-in user.
+    async fn cluster_page(&self, id: Uuid) -> Result<ClusterPage, ErrorBody>;
+
+    async fn create_cluster(&self, request: ClusterCreate) -> Result<ClusterPublic, ErrorBody>;
+
+    async fn update_cluster(
+        &self,
+        id: Uuid,
+        request: ClusterUpdate,
+    ) -> Result<ClusterPublic, ErrorBody>;
+
+    async fn delete_cluster(&self, id: Uuid) -> Result<Message, ErrorBody>;
+
+    async fn wake_cluster(&self, id: Uuid) -> Result<ClusterWakeResult, ErrorBody>;
+
+    /// Everything the users page shows the signed-in user.
+    async fn users_overview(&self) -> Result<UsersOverview, ErrorBody>;
+
+    async fn create_user(&self, request: UserCreate) -> Result<UserPublic, ErrorBody>;
+
+    async fn update_user(&self, id: Uuid, request: UserUpdate) -> Result<UserPublic, ErrorBody>;
+
+    async fn delete_user(&self, id: Uuid) -> Result<Message, ErrorBody>;
+
+    /// Everything the settings page shows the signed-in user.
+    async fn settings(&self) -> Result<AccountSettings, ErrorBody>;
+
+    /// Changes the signed-in user's own profile.
+    async fn update_profile(&self, request: UserUpdateMe) -> Result<UserPublic, ErrorBody>;
+
+    /// Changes the signed-in user's own password.
+    async fn change_password(&self, request: UpdatePassword) -> Result<UserPublic, ErrorBody>;
+
+    async fn update_oidc_config(
+        &self,
+        request: OidcConfigUpdate,
+    ) -> Result<OidcConfigPublic, ErrorBody>;
 }
 
 /// The backend of the current request, provided by the server.

@@ -1,6 +1,8 @@
-//! How times and sizes read on screen.
+//! How times, sizes, operating systems and agent states read on screen.
 
 use chrono::{DateTime, Utc};
+
+use crate::types::{AgentStatus, OsType};
 
 /// "just now", "5 min ago", "3 h ago", "2 days ago"; "never" without a time.
 pub fn relative_time(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
@@ -29,6 +31,31 @@ pub fn size(bytes: u64) -> String {
         format!("{:.1} MB", bytes as f64 / 1_000_000.0)
     } else {
         format!("{} kB", bytes.div_ceil(1_000))
+    }
+}
+
+/// How an OS is named on screen.
+pub fn os_label(os: OsType) -> &'static str {
+    match os {
+        OsType::Linux => "Linux",
+        OsType::Windows => "Windows",
+        OsType::Macos => "macOS",
+    }
+}
+
+/// An agent's state in words.
+pub fn status_label(status: AgentStatus) -> &'static str {
+    match status {
+        AgentStatus::Online => "online",
+        AgentStatus::Offline => "offline",
+    }
+}
+
+/// The CSS class of an agent's status dot.
+pub fn status_class(status: AgentStatus) -> &'static str {
+    match status {
+        AgentStatus::Online => "dot online",
+        AgentStatus::Offline => "dot offline",
     }
 }
 

@@ -24,8 +24,14 @@ use leptos_router::{
 
 use crate::components::theme::current_theme;
 use crate::pages::{
-    agents::AgentsPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFound,
+    agents::AgentsPage,
+    clusters::{ClustersPage, detail::ClusterDetailPage},
+    dashboard::DashboardPage,
+    login::LoginPage,
+    not_found::NotFound,
+    settings::SettingsPage,
     setup::SetupPage,
+    users::UsersPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -65,7 +71,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/clusters") view=ClustersPage ssr=SsrMode::Async />
+                <Route path=path!("/clusters/:id") view=ClusterDetailPage ssr=SsrMode::Async />
                 <Route path=path!("/agents") view=AgentsPage ssr=SsrMode::Async />
+                <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
+                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -8,10 +8,27 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::types::{
-    AgentInstall, AgentPublic, AgentsOverview, Dashboard, DeviceCreate, DevicePublic, DeviceUpdate,
-    DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated, ErrorBody, Message, SetupStatus,
-    UserPublic,
+    AccountSettings, AgentInstall, AgentPublic, AgentsOverview, ClusterCreate, ClusterPage,
+    ClusterPublic, ClusterUpdate, ClusterWakeResult, ClustersOverview, Dashboard, DeviceCreate,
+    DevicePublic, DeviceUpdate, DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated,
+    ErrorBody, Message, OidcConfigPublic, OidcConfigUpdate, SetupStatus, UserCreate, UserPublic,
+    UserUpdate, UserUpdateMe, UsersOverview,
 };
+
+/// Refuses a form whose password and its confirmation differ (only forms
+/// have a confirmation; every other password rule is the service's).
+#[cfg(feature = "ssr")]
+fn confirmed(password: &str, confirmation: &str, field: &str) -> Result<(), ErrorBody> {
+    if password == confirmation {
+        Ok(())
+    } else {
+        Err(ErrorBody {
+            status_code: 422,
+            message: "The passwords do not match.".into(),
+            details: Some(field.into()),
+        })
+    }
+}
 
 /// Whether the first-run setup has been completed.
 #[server(prefix = "/fn", endpoint = "setup_status")]
@@ -31,13 +48,7 @@ pub async fn init_setup(
     password: String,
     password_confirm: String,
 ) -> Result<UserPublic, ErrorBody> {
-    if password != password_confirm {
-        return Err(ErrorBody {
-            status_code: 422,
-            message: "The passwords do not match.".into(),
-            details: Some("password_confirm".into()),
-        });
-    }
+    confirmed(&password, &password_confirm, "password_confirm")?;
     let blank_to_none = |text: String| {
         let trimmed = text.trim();
         (!trimmed.is_empty()).then(|| trimmed.to_string())
@@ -160,6 +171,100 @@ pub async fn revoke_enrollment_key(id: Uuid) -> Result<Message, ErrorBody> {
 #[server(prefix = "/fn", endpoint = "install_command", input = leptos::server_fn::codec::Json)]
 pub async fn install_command(request: EnrollmentKeyCreate) -> Result<AgentInstall, ErrorBody> {
     crate::backend::backend()?.agent_install(request).await
+}
+
+/// Everything the clusters page shows.
+#[server(prefix = "/fn", endpoint = "clusters_overview")]
+pub async fn load_clusters() -> Result<ClustersOverview, ErrorBody> {
+    crate::backend::backend()?.clusters_overview().await
+}
+
+/// Everything a cluster's page shows.
+#[server(prefix = "/fn", endpoint = "cluster_page")]
+pub async fn load_cluster(id: Uuid) -> Result<ClusterPage, ErrorBody> {
+    crate::backend::backend()?.cluster_page(id).await
+}
+
+/// Creates a cluster.
+#[server(prefix = "/fn", endpoint = "create_cluster", input = leptos::server_fn::codec::Json)]
+pub async fn create_cluster(request: ClusterCreate) -> Result<ClusterPublic, ErrorBody> {
+    crate::backend::backend()?.create_cluster(request).await
+}
+
+/// Changes a cluster; member lists replace.
+#[server(prefix = "/fn", endpoint = "update_cluster", input = leptos::server_fn::codec::Json)]
+pub async fn update_cluster(id: Uuid, request: ClusterUpdate) -> Result<ClusterPublic, ErrorBody> {
+    crate::backend::backend()?.update_cluster(id, request).await
+}
+
+/// Deletes a cluster; its devices and agents stay, detached.
+#[server(prefix = "/fn", endpoint = "delete_cluster")]
+pub async fn delete_cluster(id: Uuid) -> Result<Message, ErrorBody> {
+    crate::backend::backend()?.delete_cluster(id).await
+}
+
+/// Wakes every device of a cluster.
+#[server(prefix = "/fn", endpoint = "wake_cluster")]
+pub async fn wake_cluster(id: Uuid) -> Result<ClusterWakeResult, ErrorBody> {
+    crate::backend::backend()?.wake_cluster(id).await
+}
+
+/// Everything the users page shows.
+#[server(prefix = "/fn", endpoint = "users_overview")]
+pub async fn load_users() -> Result<UsersOverview, ErrorBody> {
+    crate::backend::backend()?.users_overview().await
+}
+
+/// Creates a user.
+#[server(prefix = "/fn", endpoint = "create_user", input = leptos::server_fn::codec::Json)]
+pub async fn create_user(request: UserCreate) -> Result<UserPublic, ErrorBody> {
+    crate::backend::backend()?.create_user(request).await
+}
+
+/// Changes a user.
+#[server(prefix = "/fn", endpoint = "update_user", input = leptos::server_fn::codec::Json)]
+pub async fn update_user(id: Uuid, request: UserUpdate) -> Result<UserPublic, ErrorBody> {
+    crate::backend::backend()?.update_user(id, request).await
+}
+
+/// Deletes a user.
+#[server(prefix = "/fn", endpoint = "delete_user")]
+pub async fn delete_user(id: Uuid) -> Result<Message, ErrorBody> {
+    crate::backend::backend()?.delete_user(id).await
+}
+
+/// Everything the settings page shows.
+#[server(prefix = "/fn", endpoint = "settings")]
+pub async fn load_settings() -> Result<AccountSettings, ErrorBody> {
+    crate::backend::backend()?.settings().await
+}
+
+/// Changes the signed-in user's own profile.
+#[server(prefix = "/fn", endpoint = "update_profile", input = leptos::server_fn::codec::Json)]
+pub async fn update_profile(request: UserUpdateMe) -> Result<UserPublic, ErrorBody> {
+    crate::backend::backend()?.update_profile(request).await
+}
+
+/// Changes the signed-in user's own password.
+#[server(prefix = "/fn", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    new_password_confirm: String,
+) -> Result<UserPublic, ErrorBody> {
+    confirmed(&new_password, &new_password_confirm, "new_password_confirm")?;
+    crate::backend::backend()?
+        .change_password(crate::types::UpdatePassword {
+            current_password,
+            new_password,
+        })
+        .await
+}
+
+/// Replaces the single sign-on configuration.
+#[server(prefix = "/fn", endpoint = "update_oidc_config", input = leptos::server_fn::codec::Json)]
+pub async fn update_oidc_config(request: OidcConfigUpdate) -> Result<OidcConfigPublic, ErrorBody> {
+    crate::backend::backend()?.update_oidc_config(request).await
 }
 
 /// Whether `request` is a plain HTML form post (no JavaScript), which

@@ -796,3 +796,115 @@ impl AgentsOverview {
     /// The most agents the page loads at once.
     pub const AGENT_LIMIT: u64 = 1000;
 }
+
+/// A device or an agent as a choice in the cluster form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberChoice {
+    pub id: Uuid,
+    /// The device's name or the agent's hostname.
+    pub name: String,
+    /// The cluster it is in now.
+    pub cluster_id: Option<Uuid>,
+    /// Agents only: whether it is online.
+    pub status: Option<AgentStatus>,
+    /// Whether the signed-in user may move it into a cluster they manage.
+    pub can_move: bool,
+}
+
+/// What the cluster form may pick from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterMembers {
+    /// By name.
+    pub devices: Vec<MemberChoice>,
+    /// By hostname; empty for viewers, who may not list agents.
+    pub agents: Vec<MemberChoice>,
+}
+
+/// A cluster on the clusters page, with what the signed-in user may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterRow {
+    #[serde(flatten)]
+    pub cluster: ClusterPublic,
+    /// Whether the signed-in user may edit, delete and wake it.
+    pub can_manage: bool,
+}
+
+/// Everything the clusters page shows, read in one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClustersOverview {
+    /// By name; at most [`ClustersOverview::CLUSTER_LIMIT`].
+    pub clusters: Vec<ClusterRow>,
+    pub count: u64,
+    pub members: ClusterMembers,
+    /// Whether the signed-in user may create clusters.
+    pub can_create: bool,
+}
+
+impl ClustersOverview {
+    /// The most clusters (and member choices) the page loads at once.
+    pub const CLUSTER_LIMIT: u64 = 1000;
+}
+
+/// Everything `/clusters/:id` shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterPage {
+    pub cluster: ClusterPublic,
+    pub can_manage: bool,
+    /// By name, each with whether the signed-in user may wake it.
+    pub devices: Vec<DashboardDevice>,
+    /// By hostname; viewers see them without interfaces.
+    pub agents: Vec<AgentPublic>,
+    /// Choices for the edit dialog; empty unless `can_manage`.
+    pub members: ClusterMembers,
+}
+
+/// Which of a user's fields the signed-in user may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserEditScope {
+    /// Nothing.
+    None,
+    /// Role (below superuser) and active state: what admins may change.
+    RoleAndActive,
+    /// Every field: superusers.
+    Full,
+}
+
+/// A user on the users page, with what the signed-in user may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    #[serde(flatten)]
+    pub user: UserPublic,
+    pub edit: UserEditScope,
+    pub can_delete: bool,
+}
+
+/// Everything the users page shows, read in one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersOverview {
+    /// In order of creation; at most [`UsersOverview::USER_LIMIT`].
+    pub users: Vec<UserRow>,
+    pub count: u64,
+    /// Whether the signed-in user may create users.
+    pub can_create: bool,
+    /// The roles the signed-in user may give, highest first.
+    pub assignable_roles: Vec<Role>,
+    /// Whether the list shows roles, emails and states (admins and up).
+    pub shows_details: bool,
+}
+
+impl UsersOverview {
+    /// The most users the page loads at once.
+    pub const USER_LIMIT: u64 = 1000;
+}
+
+/// Everything `/settings` shows the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSettings {
+    pub user: UserPublic,
+    /// Whether the account has a local password (accounts made by SSO do not).
+    pub has_password: bool,
+    /// The single sign-on configuration; superusers only.
+    pub oidc: Option<OidcConfigPublic>,
+    pub about: About,
+}

@@ -87,7 +87,10 @@ pub fn use_current_user() -> UserPublic {
 /// The pages of the navigation, and the least role that sees each.
 const NAVIGATION: &[(&str, &str, Role)] = &[
     ("Dashboard", "/dashboard", Role::Viewer),
+    ("Clusters", "/clusters", Role::Viewer),
     ("Agents", "/agents", Role::User),
+    ("Users", "/users", Role::User),
+    ("Settings", "/settings", Role::Viewer),
 ];
 
 /// A page behind a sign-in: sends people who are not signed in to the

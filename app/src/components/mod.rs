@@ -1,8 +1,11 @@
 //! Building blocks shared by the pages.
 
+pub mod confirm;
 pub mod copy;
+pub mod form;
 pub mod layout;
 pub mod modal;
 pub mod password;
 pub mod theme;
 pub mod toast;
+pub mod wake;

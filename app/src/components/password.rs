@@ -1,4 +1,7 @@
-//! Password strength, as shown next to a new password.
+//! New passwords: the input with its show/hide button and strength meter,
+//! and the confirmation that must match it.
+
+use leptos::prelude::*;
 
 /// How hard a password would be to guess, roughly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,6 +53,92 @@ pub fn password_strength(password: &str) -> Strength {
         (12.., _) | (_, 3..) => Strength::Fair,
         _ => Strength::Weak,
     }
+}
+
+/// A new password with a show/hide button and a strength meter; with
+/// `confirm`, also a second input that must repeat it. `name`s are the
+/// form field names, for forms that post without JavaScript.
+#[component]
+pub fn NewPasswordInput(
+    /// The input's id and form field name.
+    id: &'static str,
+    /// The label above it.
+    label: &'static str,
+    value: RwSignal<String>,
+    /// The confirmation's id/name and value, when the form has one.
+    #[prop(optional)]
+    confirm: Option<(&'static str, RwSignal<String>)>,
+    /// Whether it may be left empty (e.g. "keep the current password").
+    #[prop(optional)]
+    optional: bool,
+    /// The server's error about this field, if any.
+    #[prop(optional, into)]
+    invalid: Option<Signal<String>>,
+) -> impl IntoView {
+    let reveal = RwSignal::new(false);
+    let strength = Memo::new(move |_| value.with(|p| password_strength(p)));
+    let kind = move || if reveal.get() { "text" } else { "password" };
+    let meter_id = format!("{id}-strength");
+    let shown = move || !optional || value.with(|v| !v.is_empty());
+    let confirmation = confirm.map(|(confirm_id, confirm_value)| {
+        let mismatch = move || confirm_value.with(|c| value.with(|v| mismatched(v, c)));
+        view! {
+            <label for=confirm_id>"Confirm password"</label>
+            <input
+                id=confirm_id
+                name=confirm_id
+                type=kind
+                autocomplete="new-password"
+                required=!optional
+                aria-invalid=move || mismatch().to_string()
+                bind:value=confirm_value
+            />
+            <Show when=mismatch>
+                <p class="field-error" role="alert">"The passwords do not match."</p>
+            </Show>
+        }
+    });
+    view! {
+        <label for=id>{label} {optional.then(|| view! { " " <span class="muted">"(leave empty to keep)"</span> })}</label>
+        <div class="password-field">
+            <input
+                id=id
+                name=id
+                type=kind
+                autocomplete="new-password"
+                required=!optional
+                minlength=MIN_PASSWORD_LEN.to_string()
+                aria-describedby=format!("{meter_id} {id}-error")
+                aria-invalid=move || invalid.map(|i| i.get()).unwrap_or_else(|| "false".into())
+                bind:value=value
+            />
+            <button
+                type="button"
+                class="reveal"
+                aria-controls=id
+                aria-pressed=move || reveal.get().to_string()
+                on:click=move |_| reveal.update(|shown| *shown = !*shown)
+            >
+                {move || if reveal.get() { "Hide" } else { "Show" }}
+            </button>
+        </div>
+        <div
+            id=meter_id
+            class="strength"
+            class:hidden=move || !shown()
+            data-level=move || strength.get().level().to_string()
+            aria-live="polite"
+        >
+            <span class="meter"><span class="fill"></span></span>
+            <span class="label">{move || strength.get().label()}</span>
+        </div>
+        {confirmation}
+    }
+}
+
+/// Whether a password and its confirmation differ (once one is typed).
+pub fn mismatched(password: &str, confirmation: &str) -> bool {
+    !confirmation.is_empty() && password != confirmation
 }
 
 #[cfg(test)]

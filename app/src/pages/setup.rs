@@ -6,8 +6,10 @@ use leptos_router::components::Redirect;
 
 use crate::components::copy::CopyField;
 use crate::components::layout::{Card, Layout};
-use crate::components::password::{MIN_PASSWORD_LEN, password_strength};
+use crate::components::password::{NewPasswordInput, mismatched};
+use crate::pages::settings::OidcForm;
 use crate::server_fns::{InitSetup, get_setup_status, install_command};
+use crate::types::OidcConfigPublic;
 
 /// The setup wizard. Once the first account exists it sends people to sign in.
 #[component]
@@ -48,11 +50,15 @@ fn AccountStep() -> impl IntoView {
     let init = ServerAction::<InitSetup>::new();
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
-    let reveal = RwSignal::new(false);
-    let strength = Memo::new(move |_| password.with(|p| password_strength(p)));
-    let mismatch = move || confirm.with(|c| !c.is_empty() && *c != password.get());
+    let mismatch = move || confirm.with(|c| password.with(|p| mismatched(p, c)));
     let pending = init.pending();
     let created = move || init.value().with(|value| matches!(value, Some(Ok(_))));
+    let sso_done = RwSignal::new(false);
+    let step = move || match (created(), sso_done.get()) {
+        (false, _) => 1,
+        (true, false) => 2,
+        (true, true) => 3,
+    };
 
     view! {
         <Card
@@ -60,12 +66,17 @@ fn AccountStep() -> impl IntoView {
             subtitle="Create the first account. It becomes the superuser of this instance."
         >
             <ol class="steps" aria-label="Setup steps">
-                <li class:current=move || !created() aria-current=move || (!created()).then_some("step")>
-                    "1. Administrator account"
-                </li>
-                <li class:current=created aria-current=move || created().then_some("step")>
-                    "2. Deploy an agent"
-                </li>
+                {[(1, "1. Administrator account"), (2, "2. Single sign-on"), (3, "3. Deploy an agent")]
+                    .into_iter()
+                    .map(|(number, label)| {
+                        let current = move || step() == number;
+                        view! {
+                            <li class:current=current aria-current=move || current().then_some("step")>
+                                {label}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
             </ol>
             {move || {
                 init.value()
@@ -77,8 +88,6 @@ fn AccountStep() -> impl IntoView {
                                     "Account " <strong>{user.username}</strong>
                                     " created. PowerBeacon is ready."
                                 </p>
-                                <DeployStep />
-                                <a class="button primary" href="/dashboard">"Go to the dashboard"</a>
                             }
                                 .into_any()
                         }
@@ -92,6 +101,26 @@ fn AccountStep() -> impl IntoView {
                         }
                     })
             }}
+            <Show when=move || step() == 2>
+                <section class="wizard-step" aria-labelledby="sso-title">
+                    <h2 id="sso-title">"Single sign-on " <span class="muted">"(optional)"</span></h2>
+                    <p class="muted">
+                        "Let people sign in with your OpenID Connect provider. You can also do this later under Settings."
+                    </p>
+                    <OidcForm
+                        config=OidcConfigPublic::default()
+                        on_saved=Callback::new(move |_| sso_done.set(true))
+                        submit="Save and continue"
+                    />
+                    <button type="button" class="button link" on:click=move |_| sso_done.set(true)>
+                        "Skip for now"
+                    </button>
+                </section>
+            </Show>
+            <Show when=move || step() == 3>
+                <DeployStep />
+                <a class="button primary" href="/dashboard">"Go to the dashboard"</a>
+            </Show>
             <Show when=move || !created()>
             <ActionForm action=init attr:class="form" attr:id="setup-account">
                 <label for="username">"Username"</label>
@@ -106,50 +135,7 @@ fn AccountStep() -> impl IntoView {
                 <input id="email" name="email" type="email" autocomplete="email" maxlength="254" />
                 <label for="full_name">"Full name " <span class="muted">"(optional)"</span></label>
                 <input id="full_name" name="full_name" autocomplete="name" maxlength="128" />
-                <label for="password">"Password"</label>
-                <div class="password-field">
-                    <input
-                        id="password"
-                        name="password"
-                        type=move || if reveal.get() { "text" } else { "password" }
-                        autocomplete="new-password"
-                        required
-                        minlength=MIN_PASSWORD_LEN.to_string()
-                        aria-describedby="password-strength"
-                        bind:value=password
-                    />
-                    <button
-                        type="button"
-                        class="reveal"
-                        aria-controls="password"
-                        aria-pressed=move || reveal.get().to_string()
-                        on:click=move |_| reveal.update(|shown| *shown = !*shown)
-                    >
-                        {move || if reveal.get() { "Hide" } else { "Show" }}
-                    </button>
-                </div>
-                <div
-                    id="password-strength"
-                    class="strength"
-                    data-level=move || strength.get().level().to_string()
-                    aria-live="polite"
-                >
-                    <span class="meter"><span class="fill"></span></span>
-                    <span class="label">{move || strength.get().label()}</span>
-                </div>
-                <label for="password_confirm">"Confirm password"</label>
-                <input
-                    id="password_confirm"
-                    name="password_confirm"
-                    type=move || if reveal.get() { "text" } else { "password" }
-                    autocomplete="new-password"
-                    required
-                    aria-invalid=move || mismatch().to_string()
-                    bind:value=confirm
-                />
-                <Show when=mismatch>
-                    <p class="field-error" role="alert">"The passwords do not match."</p>
-                </Show>
+                <NewPasswordInput id="password" label="Password" value=password confirm=("password_confirm", confirm) />
                 <button type="submit" class="button primary" disabled=move || pending.get() || mismatch()>
                     {move || if pending.get() { "Creating account…" } else { "Create account" }}
                 </button>
@@ -159,7 +145,7 @@ fn AccountStep() -> impl IntoView {
     }
 }
 
-/// Step 2: the command that installs the first agent (with a fresh key).
+/// Step 3: the command that installs the first agent (with a fresh key).
 /// It can also wait: the Agents page makes the same command later.
 #[component]
 fn DeployStep() -> impl IntoView {

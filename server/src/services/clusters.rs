@@ -1,10 +1,12 @@
 //! Clusters: groups of devices and the agents that reach them.
 
 use app::types::{
-    ClusterCreate, ClusterDetailPublic, ClusterPublic, ClusterUpdate, ClustersPublic, Message, Role,
+    ClusterCreate, ClusterDetailPublic, ClusterMembers, ClusterPage, ClusterPublic, ClusterRow,
+    ClusterUpdate, ClustersOverview, ClustersPublic, DashboardDevice, MemberChoice, Message, Role,
 };
 use uuid::Uuid;
 
+use super::dashboard::{CHOICE_LIMIT, name_order};
 use super::devices::{can_manage, dedup};
 use super::{ServiceError, Services};
 use crate::domain::{parse_description, parse_name, parse_tags};
@@ -124,6 +126,108 @@ impl Services {
         Ok(Message::new("Cluster deleted successfully"))
     }
 
+    /// What the clusters page shows `actor`: every cluster by name with
+    /// whether the actor manages it, and what the cluster form may pick.
+    pub async fn clusters_overview(
+        &self,
+        actor: &UserRecord,
+    ) -> Result<ClustersOverview, ServiceError> {
+        let page = Page {
+            skip: 0,
+            limit: ClustersOverview::CLUSTER_LIMIT,
+        };
+        let (views, count) = self.store.list_cluster_views(page).await?;
+        let mut clusters: Vec<ClusterRow> = views
+            .iter()
+            .map(|view| ClusterRow {
+                cluster: cluster_public(view),
+                can_manage: can_manage(actor, view.cluster.owner_id),
+            })
+            .collect();
+        clusters.sort_by(|a, b| name_order(&a.cluster.name, &b.cluster.name));
+        let can_create = actor.role >= Role::User;
+        Ok(ClustersOverview {
+            clusters,
+            count,
+            members: if can_create {
+                self.cluster_members(actor).await?
+            } else {
+                ClusterMembers::default()
+            },
+            can_create,
+        })
+    }
+
+    /// What `/clusters/{id}` shows `actor`: the cluster, its devices with
+    /// whether the actor may wake each, its agents (viewers: without
+    /// interfaces) and, for its managers, the edit form's choices.
+    pub async fn cluster_page(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+    ) -> Result<ClusterPage, ServiceError> {
+        let view = self
+            .store
+            .cluster_view(id)
+            .await?
+            .ok_or_else(cluster_not_found)?;
+        let can_manage_cluster = can_manage(actor, view.cluster.owner_id);
+        let detail = self.get_cluster(actor, id).await?;
+        let devices = self.store.cluster_device_views(id).await?;
+        Ok(ClusterPage {
+            cluster: detail.cluster,
+            can_manage: can_manage_cluster,
+            devices: devices
+                .iter()
+                .map(|view| DashboardDevice {
+                    device: self.device_public(view),
+                    can_manage: can_manage(actor, view.device.owner_id),
+                })
+                .collect(),
+            agents: detail.agents,
+            members: if can_manage_cluster {
+                self.cluster_members(actor).await?
+            } else {
+                ClusterMembers::default()
+            },
+        })
+    }
+
+    /// Every device and agent as a choice in the cluster form, by name,
+    /// marked with whether `actor` may move it into a cluster (the rules of
+    /// [`Self::check_members`]).
+    async fn cluster_members(&self, actor: &UserRecord) -> Result<ClusterMembers, ServiceError> {
+        let page = Page {
+            skip: 0,
+            limit: CHOICE_LIMIT,
+        };
+        let (devices, _) = self.store.list_device_views(page).await?;
+        let (agents, _) = self.store.list_agent_views(page).await?;
+        let mut devices: Vec<MemberChoice> = devices
+            .iter()
+            .map(|view| MemberChoice {
+                id: view.device.id,
+                name: view.device.name.clone(),
+                cluster_id: view.device.cluster_id,
+                status: None,
+                can_move: can_manage(actor, view.device.owner_id),
+            })
+            .collect();
+        devices.sort_by(|a, b| name_order(&a.name, &b.name));
+        let agents = agents
+            .iter()
+            .map(|view| MemberChoice {
+                id: view.agent.id,
+                name: view.agent.hostname.clone(),
+                cluster_id: view.agent.cluster_id,
+                status: Some(self.status_of(view.agent.approved, view.agent.last_seen)),
+                can_move: view.agent.cluster_id.is_none()
+                    || can_manage(actor, view.cluster_owner_id),
+            })
+            .collect();
+        Ok(ClusterMembers { devices, agents })
+    }
+
     /// The cluster `actor` is about to `action`: 404 when unknown, 403 when not theirs.
     pub(super) async fn cluster_to_manage(
         &self,
@@ -144,8 +248,9 @@ impl Services {
         Ok(view)
     }
 
-    /// Checks that every device exists and is the actor's to move, and that
-    /// every agent exists and is free or in a cluster the actor manages.
+    /// Checks that every device exists and is already in the cluster or the
+    /// actor's to move, and that every agent exists and is free or in a
+    /// cluster the actor manages.
     async fn check_members(
         &self,
         actor: &UserRecord,
@@ -160,7 +265,8 @@ impl Services {
                 self.store.device_view(device_id).await?.ok_or_else(|| {
                     ServiceError::NotFound(format!("Device {device_id} not found."))
                 })?;
-            if !can_manage(actor, device.device.owner_id) {
+            let already_member = cluster_id.is_some() && device.device.cluster_id == cluster_id;
+            if !already_member && !can_manage(actor, device.device.owner_id) {
                 return Err(ServiceError::Forbidden(format!(
                     "You cannot move device {:?} into a cluster.",
                     device.device.name

@@ -8,7 +8,13 @@ use super::{ServiceError, Services};
 use crate::storage::{Page, UserRecord};
 
 /// The most clusters and agents offered as choices.
-const CHOICE_LIMIT: u64 = 1000;
+pub(crate) const CHOICE_LIMIT: u64 = 1000;
+
+/// Names in the order the database sorts them: ASCII case-insensitive,
+/// ties by the name itself.
+pub(crate) fn name_order(a: &str, b: &str) -> std::cmp::Ordering {
+    (a.to_ascii_lowercase(), a).cmp(&(b.to_ascii_lowercase(), b))
+}
 
 impl Services {
     /// Every cluster as a form choice, by name (ASCII case-insensitive, as
@@ -31,9 +37,7 @@ impl Services {
                 can_manage: can_manage(actor, view.cluster.owner_id),
             })
             .collect();
-        choices.sort_by(|a, b| {
-            (a.name.to_ascii_lowercase(), &a.name).cmp(&(b.name.to_ascii_lowercase(), &b.name))
-        });
+        choices.sort_by(|a, b| name_order(&a.name, &b.name));
         Ok((choices, count))
     }
 

@@ -1,7 +1,8 @@
 //! Users: who may see, create, change and delete whom.
 
 use app::types::{
-    Message, Role, UpdatePassword, UserCreate, UserPublic, UserUpdate, UserUpdateMe, UsersPublic,
+    AccountSettings, Message, Role, UpdatePassword, UserCreate, UserEditScope, UserPublic, UserRow,
+    UserUpdate, UserUpdateMe, UsersOverview, UsersPublic,
 };
 use uuid::Uuid;
 
@@ -35,6 +36,62 @@ impl Services {
             })
             .collect();
         Ok(UsersPublic { data, count })
+    }
+
+    /// What the users page shows `actor` (users and up): the list as
+    /// [`Self::list_users`] gives it, each user marked with what the actor
+    /// may change (the rules of [`Self::update_user`] and
+    /// [`Self::delete_user`]).
+    pub async fn users_overview(&self, actor: &UserRecord) -> Result<UsersOverview, ServiceError> {
+        let page = Page {
+            skip: 0,
+            limit: UsersOverview::USER_LIMIT,
+        };
+        let UsersPublic { data, count } = self.list_users(actor, page).await?;
+        let users = data
+            .into_iter()
+            .map(|user| UserRow {
+                edit: edit_scope(actor, &user),
+                can_delete: actor.role == Role::Superuser && actor.id != user.id,
+                user,
+            })
+            .collect();
+        let assignable_roles = match actor.role {
+            Role::Superuser => vec![Role::Superuser, Role::Admin, Role::User, Role::Viewer],
+            Role::Admin => vec![Role::Admin, Role::User, Role::Viewer],
+            _ => Vec::new(),
+        };
+        Ok(UsersOverview {
+            users,
+            count,
+            can_create: actor.role == Role::Superuser,
+            assignable_roles,
+            shows_details: actor.role >= Role::Admin,
+        })
+    }
+
+    /// What `/settings` shows `actor`: their profile, whether they have a
+    /// local password, the SSO configuration (superusers) and the version.
+    pub async fn account_settings(
+        &self,
+        actor: &UserRecord,
+    ) -> Result<AccountSettings, ServiceError> {
+        let user = self
+            .store
+            .user_by_id(actor.id)
+            .await?
+            .ok_or_else(not_found)?;
+        let oidc = if actor.role == Role::Superuser {
+            Some(self.oidc_config().await?.to_public())
+        } else {
+            None
+        };
+        Ok(AccountSettings {
+            has_password: user.password_hash.is_some(),
+            user: user.to_public(),
+            oidc,
+            about: self.about(),
+        })
     }
 
     /// Creates a user; superusers only.
@@ -236,6 +293,15 @@ impl Services {
         hash_password(password.expose().to_string())
             .await
             .map_err(|error| ServiceError::Internal(format!("password hashing failed: {error}")))
+    }
+}
+
+/// Which of `user`'s fields `actor` may change.
+fn edit_scope(actor: &UserRecord, user: &UserPublic) -> UserEditScope {
+    match actor.role {
+        Role::Superuser => UserEditScope::Full,
+        Role::Admin if user.role != Role::Superuser => UserEditScope::RoleAndActive,
+        _ => UserEditScope::None,
     }
 }
 

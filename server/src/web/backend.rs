@@ -5,15 +5,15 @@ use std::net::SocketAddr;
 
 use app::backend::Backend;
 use app::types::{
-    AgentInstall, AgentPublic, AgentsOverview, Dashboard, DeviceCreate, DevicePublic, DeviceUpdate,
-    DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated, ErrorBody, Message,
-    SetupInitRequest, SetupStatus, UserPublic,
+    AccountSettings, AgentInstall, AgentPublic, AgentsOverview, ClusterCreate, ClusterPage,
+    ClusterPublic, ClusterUpdate, ClusterWakeResult, ClustersOverview, Dashboard, DeviceCreate,
+    DevicePublic, DeviceUpdate, DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated,
+    ErrorBody, Message, OidcConfigPublic, OidcConfigUpdate, SetupInitRequest, SetupStatus,
+    UpdatePassword, UserCreate, UserPublic, UserUpdate, UserUpdateMe, UsersOverview,
 };
 use axum::extract::ConnectInfo;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use leptos::prelude::use_context;
-use leptos_axum::ResponseOptions;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -32,20 +32,15 @@ impl BrowserBackend {
         Self { services }
     }
 
-    /// Turns a service error into the error body, and for a server function
-    /// called by script, gives the response the API's status code (a page
-    /// render or a plain form post keeps Leptos' own handling).
+    /// Turns a service error into the error body (whose status the
+    /// response gets from [`super::status`]).
     fn refuse(&self, error: ServiceError) -> ErrorBody {
-        let body = error.to_body();
-        let scripted_call = use_context::<Parts>().is_some_and(|parts| {
-            parts.uri.path().starts_with("/fn/") && !app::server_fns::is_plain_form_post(&parts)
-        });
-        if scripted_call && let Some(options) = use_context::<ResponseOptions>() {
-            options.set_status(
-                StatusCode::from_u16(body.status_code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            );
-        }
-        body
+        error.to_body()
+    }
+
+    /// A service's answer, its error refused as [`Self::refuse`] does.
+    fn answer<T>(&self, result: Result<T, ServiceError>) -> Result<T, ErrorBody> {
+        result.map_err(|error| self.refuse(error))
     }
 
     async fn session(&self) -> Result<Session, ErrorBody> {
@@ -109,23 +104,12 @@ impl BrowserBackend {
 #[async_trait::async_trait]
 impl Backend for BrowserBackend {
     async fn setup_status(&self) -> Result<SetupStatus, ErrorBody> {
-        self.services
-            .setup_status()
-            .await
-            .map_err(|e| self.refuse(e))
+        self.answer(self.services.setup_status().await)
     }
 
     async fn init_setup(&self, request: SetupInitRequest) -> Result<UserPublic, ErrorBody> {
-        let created = self
-            .services
-            .init_setup(request)
-            .await
-            .map_err(|e| self.refuse(e))?;
-        let user = self
-            .services
-            .active_user(created.id)
-            .await
-            .map_err(|e| self.refuse(e))?;
+        let created = self.answer(self.services.init_setup(request).await)?;
+        let user = self.answer(self.services.active_user(created.id).await)?;
         self.start_session(&user).await?;
         Ok(created)
     }
@@ -139,11 +123,11 @@ impl Backend for BrowserBackend {
             .await
             .map(|ConnectInfo(addr)| addr.ip())
             .map_err(|error| self.refuse(ServiceError::Internal(error.to_string())))?;
-        let user = self
-            .services
-            .verify_credentials(&username, &password, client)
-            .await
-            .map_err(|e| self.refuse(e))?;
+        let user = self.answer(
+            self.services
+                .verify_credentials(&username, &password, client)
+                .await,
+        )?;
         self.start_session(&user).await?;
         Ok(user.to_public())
     }
@@ -158,18 +142,12 @@ impl Backend for BrowserBackend {
 
     async fn dashboard(&self) -> Result<Dashboard, ErrorBody> {
         let actor = self.actor().await?;
-        self.services
-            .dashboard(&actor)
-            .await
-            .map_err(|e| self.refuse(e))
+        self.answer(self.services.dashboard(&actor).await)
     }
 
     async fn create_device(&self, request: DeviceCreate) -> Result<DevicePublic, ErrorBody> {
         let actor = self.actor().await?;
-        self.services
-            .create_device(&actor, request)
-            .await
-            .map_err(|e| self.refuse(e))
+        self.answer(self.services.create_device(&actor, request).await)
     }
 
     async fn update_device(
@@ -178,51 +156,33 @@ impl Backend for BrowserBackend {
         request: DeviceUpdate,
     ) -> Result<DevicePublic, ErrorBody> {
         let actor = self.actor().await?;
-        self.services
-            .update_device(&actor, id, request)
-            .await
-            .map_err(|e| self.refuse(e))
+        self.answer(self.services.update_device(&actor, id, request).await)
     }
 
     async fn delete_device(&self, id: Uuid) -> Result<Message, ErrorBody> {
         let actor = self.actor().await?;
-        self.services
-            .delete_device(&actor, id)
-            .await
-            .map_err(|e| self.refuse(e))
+        self.answer(self.services.delete_device(&actor, id).await)
     }
 
     async fn wake_device(&self, id: Uuid) -> Result<DeviceWakeResult, ErrorBody> {
         let actor = self.actor().await?;
-        self.services
-            .wake_device(&actor, id)
-            .await
-            .map_err(|e| self.refuse(e))
+        self.answer(self.services.wake_device(&actor, id).await)
     }
 
     async fn agents_overview(&self) -> Result<AgentsOverview, ErrorBody> {
         let actor = self.actor().await?;
         let base = self.base_url().unwrap_or_default();
-        self.services
-            .agents_overview(&actor, &base)
-            .await
-            .map_err(|e| self.refuse(e))
+        self.answer(self.services.agents_overview(&actor, &base).await)
     }
 
     async fn approve_agent(&self, id: Uuid) -> Result<AgentPublic, ErrorBody> {
         let actor = self.actor().await?;
-        self.services
-            .approve_agent(&actor, id)
-            .await
-            .map_err(|e| self.refuse(e))
+        self.answer(self.services.approve_agent(&actor, id).await)
     }
 
     async fn delete_agent(&self, id: Uuid) -> Result<Message, ErrorBody> {
         let actor = self.actor().await?;
-        self.services
-            .delete_agent(&actor, id)
-            .await
-            .map_err(|e| self.refuse(e))
+        self.answer(self.services.delete_agent(&actor, id).await)
     }
 
     async fn create_enrollment_key(
@@ -230,26 +190,93 @@ impl Backend for BrowserBackend {
         request: EnrollmentKeyCreate,
     ) -> Result<EnrollmentKeyCreated, ErrorBody> {
         let actor = self.actor().await?;
-        self.services
-            .create_enrollment_key(&actor, request)
-            .await
-            .map_err(|e| self.refuse(e))
+        self.answer(self.services.create_enrollment_key(&actor, request).await)
     }
 
     async fn revoke_enrollment_key(&self, id: Uuid) -> Result<Message, ErrorBody> {
         let actor = self.actor().await?;
-        self.services
-            .revoke_enrollment_key(&actor, id)
-            .await
-            .map_err(|e| self.refuse(e))
+        self.answer(self.services.revoke_enrollment_key(&actor, id).await)
     }
 
     async fn agent_install(&self, request: EnrollmentKeyCreate) -> Result<AgentInstall, ErrorBody> {
         let actor = self.actor().await?;
         let base = self.base_url()?;
-        self.services
-            .agent_install(&actor, &base, request)
-            .await
-            .map_err(|e| self.refuse(e))
+        self.answer(self.services.agent_install(&actor, &base, request).await)
+    }
+    async fn clusters_overview(&self) -> Result<ClustersOverview, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.clusters_overview(&actor).await)
+    }
+
+    async fn cluster_page(&self, id: Uuid) -> Result<ClusterPage, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.cluster_page(&actor, id).await)
+    }
+
+    async fn create_cluster(&self, request: ClusterCreate) -> Result<ClusterPublic, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.create_cluster(&actor, request).await)
+    }
+
+    async fn update_cluster(
+        &self,
+        id: Uuid,
+        request: ClusterUpdate,
+    ) -> Result<ClusterPublic, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.update_cluster(&actor, id, request).await)
+    }
+
+    async fn delete_cluster(&self, id: Uuid) -> Result<Message, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.delete_cluster(&actor, id).await)
+    }
+
+    async fn wake_cluster(&self, id: Uuid) -> Result<ClusterWakeResult, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.wake_cluster(&actor, id).await)
+    }
+
+    async fn users_overview(&self) -> Result<UsersOverview, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.users_overview(&actor).await)
+    }
+
+    async fn create_user(&self, request: UserCreate) -> Result<UserPublic, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.create_user(&actor, request).await)
+    }
+
+    async fn update_user(&self, id: Uuid, request: UserUpdate) -> Result<UserPublic, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.update_user(&actor, id, request).await)
+    }
+
+    async fn delete_user(&self, id: Uuid) -> Result<Message, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.delete_user(&actor, id).await)
+    }
+
+    async fn settings(&self) -> Result<AccountSettings, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.account_settings(&actor).await)
+    }
+
+    async fn update_profile(&self, request: UserUpdateMe) -> Result<UserPublic, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.update_me(&actor, request).await)
+    }
+
+    async fn change_password(&self, request: UpdatePassword) -> Result<UserPublic, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.change_password(&actor, request).await)
+    }
+
+    async fn update_oidc_config(
+        &self,
+        request: OidcConfigUpdate,
+    ) -> Result<OidcConfigPublic, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(self.services.update_oidc_config(&actor, request).await)
     }
 }

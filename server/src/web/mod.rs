@@ -5,6 +5,7 @@
 mod backend;
 mod origin;
 pub mod sessions;
+mod status;
 
 use std::sync::Arc;
 
@@ -70,5 +71,6 @@ pub fn router(state: &AppState, public_url: Option<&str>) -> Router<AppState> {
             trusted,
             origin::same_origin,
         ))
+        .layer(axum::middleware::from_fn(status::server_fn_status))
         .layer(sessions)
 }

@@ -23,3 +23,4 @@ mod api_wake;
 mod startup;
 mod storage;
 mod web;
+mod web_manage;

@@ -36,7 +36,7 @@ async fn start_page_leads_to_setup_then_login(app: &TestApp) {
 
 /// Signs in through the server function, as the browser app does; the
 /// session cookie (`pb_session=…`) to send back.
-async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
     let response = app
         .client
         .post(app.url("/fn/sign_in"))
@@ -63,7 +63,12 @@ async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
 
 /// Calls a server function with a JSON body as the browser app's script
 /// does: the status and the body.
-async fn call(app: &TestApp, cookie: Option<&str>, function: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn call(
+    app: &TestApp,
+    cookie: Option<&str>,
+    function: &str,
+    body: Value,
+) -> (u16, Value) {
     let mut request = app
         .client
         .post(app.url(&format!("/fn/{function}")))
@@ -81,18 +86,36 @@ async fn call(app: &TestApp, cookie: Option<&str>, function: &str, body: Value) 
     )
 }
 
-/// Calls a server function that takes form fields (the default encoding).
-async fn call_form(app: &TestApp, cookie: &str, function: &str, id: &Value) -> u16 {
-    app.client
+/// Calls a server function that takes only an `id` form field.
+pub(crate) async fn call_form(app: &TestApp, cookie: &str, function: &str, id: &Value) -> u16 {
+    call_fields(app, cookie, function, &[("id", id.as_str().unwrap())])
+        .await
+        .0
+}
+
+/// Calls a server function that takes form fields (the default encoding):
+/// the status and the body.
+pub(crate) async fn call_fields(
+    app: &TestApp,
+    cookie: &str,
+    function: &str,
+    fields: &[(&str, &str)],
+) -> (u16, Value) {
+    let response = app
+        .client
         .post(app.url(&format!("/fn/{function}")))
         .header("accept", "application/json")
         .header("cookie", cookie)
-        .form(&[("id", id.as_str().unwrap())])
+        .form(fields)
         .send()
         .await
-        .unwrap()
-        .status()
-        .as_u16()
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 async fn server_functions_act_as_the_session_user_and_follow_the_roles(app: &TestApp) {

@@ -4,26 +4,13 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use crate::components::form::{FormError, blank_to_none, parse_tags};
 use crate::components::modal::Modal;
+use crate::format::{os_label, status_class};
 use crate::server_fns::{create_device, update_device};
 use crate::types::{
-    AgentChoice, ClusterChoice, DeviceCreate, DevicePublic, DeviceUpdate, ErrorBody, OsType,
-    agent_may_serve,
+    AgentChoice, ClusterChoice, DeviceCreate, DevicePublic, DeviceUpdate, OsType, agent_may_serve,
 };
-
-/// Tags as typed: comma-separated, blanks dropped.
-fn parse_tags(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|tag| !tag.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn blank_to_none(text: String) -> Option<String> {
-    let trimmed = text.trim();
-    (!trimmed.is_empty()).then(|| trimmed.to_string())
-}
 
 /// The add/edit dialog. `existing` is the device to change, if any.
 #[component]
@@ -78,7 +65,7 @@ pub fn DeviceForm(
             .map(|d| d.agents.iter().map(|a| a.id).collect::<Vec<Uuid>>())
             .unwrap_or_default(),
     );
-    let error = RwSignal::new(None::<ErrorBody>);
+    let error = FormError::new();
     let saving = RwSignal::new(false);
 
     // Clusters the person may put devices in, plus the device's own.
@@ -103,39 +90,17 @@ pub fn DeviceForm(
         });
     });
 
-    let field_error = move |field: &'static str| {
-        move || {
-            error
-                .get()
-                .filter(|error| error.field() == Some(field))
-                .map(|error| {
-                    view! {
-                        <p class="field-error" role="alert" id=format!("{field}-error")>
-                            {error.message}
-                        </p>
-                    }
-                })
-        }
-    };
-    let invalid = move |field: &'static str| {
-        move || {
-            error
-                .get()
-                .is_some_and(|error| error.field() == Some(field))
-                .to_string()
-        }
-    };
-    let general_error = move || {
-        error
-            .get()
-            .filter(|error| {
-                !matches!(
-                    error.field(),
-                    Some("name" | "mac_address" | "ip_address" | "tags" | "description")
-                )
-            })
-            .map(|error| view! { <p class="alert error" role="alert">{error.message}</p> })
-    };
+    let field_error = move |field| error.under(field);
+    let invalid = move |field| error.invalid(field);
+    let general_error = error.above(&[
+        "name",
+        "mac_address",
+        "ip_address",
+        "cluster_id",
+        "agent_ids",
+        "tags",
+        "description",
+    ]);
 
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -342,33 +307,5 @@ pub fn DeviceForm(
                 </div>
             </form>
         </Modal>
-    }
-}
-
-/// How an OS is named on screen.
-pub fn os_label(os: OsType) -> &'static str {
-    match os {
-        OsType::Linux => "Linux",
-        OsType::Windows => "Windows",
-        OsType::Macos => "macOS",
-    }
-}
-
-/// The CSS class of an agent's status dot.
-pub fn status_class(status: crate::types::AgentStatus) -> &'static str {
-    match status {
-        crate::types::AgentStatus::Online => "dot online",
-        crate::types::AgentStatus::Offline => "dot offline",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tags_are_split_on_commas() {
-        assert_eq!(parse_tags(" office, storage ,,"), ["office", "storage"]);
-        assert!(parse_tags("  ").is_empty());
     }
 }

@@ -9,15 +9,15 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
-use self::device_form::{DeviceForm, os_label, status_class};
+use self::device_form::DeviceForm;
 use self::filter::{DeviceFilter, all_tags};
+use crate::components::confirm::ConfirmDelete;
 use crate::components::layout::SignedIn;
-use crate::components::modal::Modal;
-use crate::components::toast::{ToastKind, Toasts, use_toasts};
-use crate::server_fns::{delete_device, load_dashboard, wake_device};
-use crate::types::{
-    Dashboard, DashboardDevice, DevicePublic, DeviceWakeResult, ErrorBody, OsType, WakeOutcome,
-};
+use crate::components::toast::{ToastKind, use_toasts};
+use crate::components::wake::WakeDeviceButton;
+use crate::format::{os_label, status_class, status_label};
+use crate::server_fns::{delete_device, load_dashboard};
+use crate::types::{Dashboard, DashboardDevice, DevicePublic, OsType};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -186,7 +186,7 @@ fn DashboardView(
                 </p>
                 <ul class="device-grid">
                     <For each=move || visible.get() key=|d| (d.device.id, d.device.updated_at) let:device>
-                        <DeviceCard device dialog toasts />
+                        <DeviceCard device dialog />
                     </For>
                 </ul>
             }
@@ -199,7 +199,7 @@ fn DashboardView(
                     Dialog::Add => device_form(None),
                     Dialog::Edit(device) => device_form(Some(device)),
                     Dialog::Delete(device) => {
-                        view! { <ConfirmDelete device on_close=close reload /> }.into_any()
+                        view! { <ConfirmDeleteDevice device on_close=close reload /> }.into_any()
                     }
                 })
         }}
@@ -342,27 +342,9 @@ fn OsIcon(os: OsType) -> impl IntoView {
 }
 
 #[component]
-fn DeviceCard(
-    device: DashboardDevice,
-    dialog: RwSignal<Option<Dialog>>,
-    toasts: Toasts,
-) -> impl IntoView {
-    let waking = RwSignal::new(false);
+fn DeviceCard(device: DashboardDevice, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let DashboardDevice { device, can_manage } = device;
     let id = device.id;
-    let name = device.name.clone();
-    let wake = move |_| {
-        if waking.get_untracked() {
-            return;
-        }
-        waking.set(true);
-        let name = name.clone();
-        leptos::task::spawn_local(async move {
-            let result = wake_device(id).await;
-            waking.set(false);
-            report_wake(toasts, &name, result);
-        });
-    };
     let edit_device = device.clone();
     let delete_device = device.clone();
     view! {
@@ -398,10 +380,7 @@ fn DeviceCard(
                         .agents
                         .iter()
                         .map(|agent| {
-                            let state = match agent.status {
-                                crate::types::AgentStatus::Online => "online",
-                                crate::types::AgentStatus::Offline => "offline",
-                            };
+                            let state = status_label(agent.status);
                             view! {
                                 <li>
                                     <span class=status_class(agent.status) aria-hidden="true"></span>
@@ -418,15 +397,7 @@ fn DeviceCard(
                 .then(|| {
                     view! {
                         <footer class="device-actions">
-                            <button
-                                type="button"
-                                class="button accent wake"
-                                disabled=move || waking.get()
-                                aria-busy=move || waking.get().to_string()
-                                on:click=wake
-                            >
-                                {move || if waking.get() { "Waking…" } else { "Wake" }}
-                            </button>
+                            <WakeDeviceButton id name=device.name.clone() />
                             <button
                                 type="button"
                                 class="button"
@@ -448,91 +419,23 @@ fn DeviceCard(
     }
 }
 
-/// A toast with the outcome of a wake, agent by agent.
-fn report_wake(toasts: Toasts, name: &str, result: Result<DeviceWakeResult, ErrorBody>) {
-    match result {
-        Ok(result) => {
-            let lines = result
-                .agents
-                .iter()
-                .map(|agent| {
-                    let outcome = match agent.outcome {
-                        WakeOutcome::Sent => "sent",
-                        WakeOutcome::Failed => "failed",
-                        WakeOutcome::Offline => "offline",
-                    };
-                    match &agent.message {
-                        Some(message) => format!("{}: {outcome} — {message}", agent.hostname),
-                        None => format!("{}: {outcome}", agent.hostname),
-                    }
-                })
-                .collect();
-            let kind = if result.failed_agents.is_empty() && result.offline_agents.is_empty() {
-                ToastKind::Success
-            } else {
-                ToastKind::Info
-            };
-            toasts.show(kind, result.message, lines);
-        }
-        Err(error) => {
-            let lines = error
-                .details
-                .iter()
-                .flat_map(|details| details.split("; "))
-                .map(str::to_string)
-                .collect();
-            toasts.show(
-                ToastKind::Error,
-                format!("{name}: {}", error.message),
-                lines,
-            );
-        }
-    }
-}
-
+/// The delete confirmation of a device.
 #[component]
-fn ConfirmDelete(
+fn ConfirmDeleteDevice(
     device: DevicePublic,
     on_close: Callback<()>,
     reload: Callback<()>,
 ) -> impl IntoView {
-    let toasts = use_toasts();
-    let deleting = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     let id = device.id;
-    let name = device.name.clone();
-    let confirm = move |_| {
-        deleting.set(true);
-        let name = name.clone();
-        leptos::task::spawn_local(async move {
-            match delete_device(id).await {
-                Ok(_) => {
-                    on_close.run(());
-                    toasts.show(ToastKind::Success, format!("Deleted {name}"), Vec::new());
-                    reload.run(());
-                }
-                Err(failure) => {
-                    deleting.set(false);
-                    error.set(Some(failure.message));
-                }
-            }
-        });
-    };
+    let delete = Action::new_local(move |_: &()| delete_device(id));
     view! {
-        <Modal title="Delete device" on_close=on_close>
-            {move || error.get().map(|message| view! { <p class="alert error" role="alert">{message}</p> })}
-            <p>
-                "Delete " <strong>{device.name.clone()}</strong>
-                "? Its agent links go with it. This cannot be undone."
-            </p>
-            <div class="form-actions">
-                <button type="button" class="button" on:click=move |_| on_close.run(())>
-                    "Cancel"
-                </button>
-                <button type="button" class="button danger" disabled=move || deleting.get() on:click=confirm>
-                    {move || if deleting.get() { "Deleting…" } else { "Delete device" }}
-                </button>
-            </div>
-        </Modal>
+        <ConfirmDelete
+            title="Delete device"
+            name=device.name
+            consequence="Its agent links go with it."
+            delete
+            on_close
+            on_deleted=reload
+        />
     }
 }

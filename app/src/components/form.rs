@@ -1,0 +1,102 @@
+//! What every form shares: the server's error shown next to the field it
+//! names (or above the form), and the parsing of typed text.
+
+use leptos::prelude::*;
+
+use crate::types::ErrorBody;
+
+/// The last error a form's submission got.
+#[derive(Debug, Clone, Copy)]
+pub struct FormError(RwSignal<Option<ErrorBody>>);
+
+impl Default for FormError {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FormError {
+    pub fn new() -> Self {
+        Self(RwSignal::new(None))
+    }
+
+    pub fn set(self, error: Option<ErrorBody>) {
+        self.0.set(error);
+    }
+
+    /// The message under `field`, when the error names it. Its id is
+    /// `{field}-error`, for the input's `aria-describedby`.
+    pub fn under(self, field: &'static str) -> impl Fn() -> Option<AnyView> + Send + Sync {
+        move || {
+            self.0
+                .get()
+                .filter(|error| error.field() == Some(field))
+                .map(|error| {
+                    view! {
+                        <p class="field-error" role="alert" id=format!("{field}-error")>
+                            {error.message}
+                        </p>
+                    }
+                    .into_any()
+                })
+        }
+    }
+
+    /// `aria-invalid` of `field`'s input.
+    pub fn invalid(self, field: &'static str) -> impl Fn() -> String + Send + Sync {
+        move || {
+            self.0
+                .get()
+                .is_some_and(|error| error.field() == Some(field))
+                .to_string()
+        }
+    }
+
+    /// The message above the form, when the error names none of `fields`
+    /// (the fields that show their own).
+    pub fn above(
+        self,
+        fields: &'static [&'static str],
+    ) -> impl Fn() -> Option<AnyView> + Send + Sync {
+        move || {
+            self.0
+                .get()
+                .filter(|error| error.field().is_none_or(|field| !fields.contains(&field)))
+                .map(|error| {
+                    view! { <p class="alert error" role="alert">{error.message}</p> }.into_any()
+                })
+        }
+    }
+}
+
+/// Tags as typed: comma-separated, blanks dropped.
+pub fn parse_tags(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|tag| !tag.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Typed text, trimmed; blank is `None`.
+pub fn blank_to_none(text: String) -> Option<String> {
+    let trimmed = text.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_split_on_commas() {
+        assert_eq!(parse_tags(" office, storage ,,"), ["office", "storage"]);
+        assert!(parse_tags("  ").is_empty());
+    }
+
+    #[test]
+    fn blank_text_is_none() {
+        assert_eq!(blank_to_none("  ".into()), None);
+        assert_eq!(blank_to_none(" a b ".into()), Some("a b".into()));
+    }
+}

@@ -1,0 +1,153 @@
+//! Wake buttons and the toasts that report what each agent did.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::components::toast::{ToastKind, Toasts, use_toasts};
+use crate::server_fns::{wake_cluster, wake_device};
+use crate::types::{ClusterWakeResult, DeviceWakeResult, ErrorBody, WakeAgentResult, WakeOutcome};
+
+/// Wakes one device, shows that it is busy meanwhile and reports the
+/// outcome agent by agent.
+#[component]
+pub fn WakeDeviceButton(id: Uuid, name: String) -> impl IntoView {
+    let toasts = use_toasts();
+    let waking = RwSignal::new(false);
+    let wake = move |_| {
+        if waking.get_untracked() {
+            return;
+        }
+        waking.set(true);
+        let name = name.clone();
+        leptos::task::spawn_local(async move {
+            let result = wake_device(id).await;
+            waking.set(false);
+            report_device_wake(toasts, &name, result);
+        });
+    };
+    view! {
+        <button
+            type="button"
+            class="button accent wake"
+            disabled=move || waking.get()
+            aria-busy=move || waking.get().to_string()
+            on:click=wake
+        >
+            {move || if waking.get() { "Waking…" } else { "Wake" }}
+        </button>
+    }
+}
+
+/// Wakes every device of a cluster and reports the outcome device by device.
+#[component]
+pub fn WakeClusterButton(id: Uuid, name: String) -> impl IntoView {
+    let toasts = use_toasts();
+    let waking = RwSignal::new(false);
+    let wake = move |_| {
+        if waking.get_untracked() {
+            return;
+        }
+        waking.set(true);
+        let name = name.clone();
+        leptos::task::spawn_local(async move {
+            let result = wake_cluster(id).await;
+            waking.set(false);
+            report_cluster_wake(toasts, &name, result);
+        });
+    };
+    view! {
+        <button
+            type="button"
+            class="button accent wake"
+            disabled=move || waking.get()
+            aria-busy=move || waking.get().to_string()
+            on:click=wake
+        >
+            {move || if waking.get() { "Waking…" } else { "Wake cluster" }}
+        </button>
+    }
+}
+
+/// How many devices a cluster's wake toast names.
+const TOAST_LINES: usize = 8;
+
+fn outcome_word(outcome: WakeOutcome) -> &'static str {
+    match outcome {
+        WakeOutcome::Sent => "sent",
+        WakeOutcome::Failed => "failed",
+        WakeOutcome::Offline => "offline",
+    }
+}
+
+/// "host: sent" or "host: failed — reason".
+fn agent_line(agent: &WakeAgentResult) -> String {
+    let outcome = outcome_word(agent.outcome);
+    match &agent.message {
+        Some(message) => format!("{}: {outcome} — {message}", agent.hostname),
+        None => format!("{}: {outcome}", agent.hostname),
+    }
+}
+
+/// The lines of a refusal's details ("a; b" → two lines).
+fn error_lines(error: &ErrorBody) -> Vec<String> {
+    error
+        .details
+        .iter()
+        .flat_map(|details| details.split("; "))
+        .map(str::to_string)
+        .collect()
+}
+
+fn report_device_wake(toasts: Toasts, name: &str, result: Result<DeviceWakeResult, ErrorBody>) {
+    match result {
+        Ok(result) => {
+            let lines = result.agents.iter().map(agent_line).collect();
+            let kind = if result.failed_agents.is_empty() && result.offline_agents.is_empty() {
+                ToastKind::Success
+            } else {
+                ToastKind::Info
+            };
+            toasts.show(kind, result.message, lines);
+        }
+        Err(error) => toasts.show(
+            ToastKind::Error,
+            format!("{name}: {}", error.message),
+            error_lines(&error),
+        ),
+    }
+}
+
+fn report_cluster_wake(toasts: Toasts, name: &str, result: Result<ClusterWakeResult, ErrorBody>) {
+    match result {
+        Ok(result) => {
+            let mut lines: Vec<String> = result
+                .devices
+                .iter()
+                .map(|device| {
+                    let agents: Vec<String> = device.agents.iter().map(agent_line).collect();
+                    if agents.is_empty() {
+                        format!("{}: no agent linked", device.device_name)
+                    } else {
+                        format!("{} — {}", device.device_name, agents.join(", "))
+                    }
+                })
+                .collect();
+            if lines.len() > TOAST_LINES {
+                let more = lines.len() - TOAST_LINES;
+                lines.truncate(TOAST_LINES);
+                lines.push(format!("…and {more} more devices"));
+            }
+            let kind = if result.failed_device_count == 0 {
+                ToastKind::Success
+            } else {
+                ToastKind::Info
+            };
+            toasts.show(kind, result.message, lines);
+        }
+        Err(error) => toasts.show(
+            ToastKind::Error,
+            format!("{name}: {}", error.message),
+            error_lines(&error),
+        ),
+    }
+}

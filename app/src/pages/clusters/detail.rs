@@ -1,0 +1,277 @@
+//! `/clusters/:id`: one cluster with its devices and agents, and the wake,
+//! edit and delete actions its managers have.
+
+use chrono::Utc;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use uuid::Uuid;
+
+use super::form::ClusterForm;
+use super::{ConfirmDeleteCluster, plural};
+use crate::components::layout::SignedIn;
+use crate::components::toast::{ToastKind, use_toasts};
+use crate::components::wake::{WakeClusterButton, WakeDeviceButton};
+use crate::format::{os_label, relative_time, status_class, status_label};
+use crate::server_fns::load_cluster;
+use crate::types::{AgentPublic, ClusterPage, ClusterPublic, DashboardDevice};
+
+#[component]
+pub fn ClusterDetailPage() -> impl IntoView {
+    view! {
+        <SignedIn>
+            <ClusterDetailContent />
+        </SignedIn>
+    }
+}
+
+#[component]
+fn ClusterDetailContent() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|id| Uuid::parse_str(&id).ok()));
+    let data = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => load_cluster(id).await,
+            None => Err(crate::types::ErrorBody::new(404, "Cluster not found.")),
+        }
+    });
+    let reload = Callback::new(move |()| data.refetch());
+    view! {
+        <Transition fallback=|| view! { <p class="muted page-loading">"Loading cluster…"</p> }>
+            {move || {
+                data.get()
+                    .map(|result| match result {
+                        Ok(page) => view! { <ClusterDetail page reload /> }.into_any(),
+                        Err(error) => {
+                            view! {
+                                <Title text="Cluster" />
+                                <p class="back"><a href="/clusters">"← Clusters"</a></p>
+                                <p class="alert error" role="alert">{error.message}</p>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Transition>
+    }
+}
+
+/// What dialog is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialog {
+    Edit,
+    Delete,
+}
+
+#[component]
+fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let dialog = RwSignal::new(None::<Dialog>);
+    let ClusterPage {
+        cluster,
+        can_manage,
+        devices,
+        agents,
+        members,
+    } = page;
+    let close = Callback::new(move |()| dialog.set(None));
+    let saved = Callback::new(move |saved: ClusterPublic| {
+        dialog.set(None);
+        toasts.show(
+            ToastKind::Success,
+            format!("Saved {}", saved.name),
+            Vec::new(),
+        );
+        reload.run(());
+    });
+    let deleted = Callback::new(move |()| navigate("/clusters", Default::default()));
+    let members = StoredValue::new(members);
+    let shown_cluster = StoredValue::new(cluster.clone());
+    view! {
+        <Title text=cluster.name.clone() />
+        <p class="back"><a href="/clusters">"← Clusters"</a></p>
+        <div class="page-head">
+            <h1>{cluster.name.clone()}</h1>
+            {can_manage
+                .then(|| {
+                    view! {
+                        <div class="head-actions">
+                            <WakeClusterButton id=cluster.id name=cluster.name.clone() />
+                            <button type="button" class="button" on:click=move |_| dialog.set(Some(Dialog::Edit))>
+                                "Edit"
+                            </button>
+                            <button
+                                type="button"
+                                class="button danger-outline"
+                                on:click=move |_| dialog.set(Some(Dialog::Delete))
+                            >
+                                "Delete"
+                            </button>
+                        </div>
+                    }
+                })}
+        </div>
+        {cluster.description.clone().map(|text| view! { <p class="lead">{text}</p> })}
+        <p class="counts muted">
+            {plural(cluster.device_count, "device", "devices")} " · "
+            {plural(cluster.agent_count, "agent", "agents")}
+            {cluster.owner_name.clone().map(|owner| format!(" · owner {owner}"))}
+        </p>
+        {(!cluster.tags.is_empty())
+            .then(|| {
+                view! {
+                    <ul class="tags" aria-label="Tags">
+                        {cluster.tags.iter().map(|tag| view! { <li class="chip">{tag.clone()}</li> }).collect_view()}
+                    </ul>
+                }
+            })}
+        <section aria-labelledby="cluster-devices-title">
+            <h2 id="cluster-devices-title">"Devices"</h2>
+            <DeviceTable devices />
+        </section>
+        <section aria-labelledby="cluster-agents-title">
+            <h2 id="cluster-agents-title">"Agents"</h2>
+            <AgentTable agents />
+        </section>
+        {move || {
+            dialog
+                .get()
+                .map(|open| match open {
+                    Dialog::Edit => {
+                        view! {
+                            <ClusterForm
+                                existing=Some(shown_cluster.get_value())
+                                members=members.get_value()
+                                on_saved=saved
+                                on_close=close
+                            />
+                        }
+                            .into_any()
+                    }
+                    Dialog::Delete => {
+                        view! {
+                            <ConfirmDeleteCluster cluster=shown_cluster.get_value() on_close=close on_deleted=deleted />
+                        }
+                            .into_any()
+                    }
+                })
+        }}
+    }
+}
+
+#[component]
+fn DeviceTable(devices: Vec<DashboardDevice>) -> impl IntoView {
+    if devices.is_empty() {
+        return view! {
+            <p class="empty-inline muted">"No devices in this cluster. Edit it to add some."</p>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"MAC"</th>
+                        <th scope="col">"IP"</th>
+                        <th scope="col">"OS"</th>
+                        <th scope="col">"Agents"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {devices
+                        .into_iter()
+                        .map(|DashboardDevice { device, can_manage }| {
+                            let agents = if device.agents.is_empty() {
+                                view! { <span class="muted">"none"</span> }.into_any()
+                            } else {
+                                device
+                                    .agents
+                                    .iter()
+                                    .map(|agent| {
+                                        view! {
+                                            <span class="agent-chip">
+                                                <span class=status_class(agent.status) aria-hidden="true"></span>
+                                                {agent.hostname.clone()}
+                                            </span>
+                                        }
+                                    })
+                                    .collect_view()
+                                    .into_any()
+                            };
+                            view! {
+                                <tr data-device-id=device.id.to_string()>
+                                    <th scope="row">{device.name.clone()}</th>
+                                    <td class="mono">{device.mac_address.clone()}</td>
+                                    <td class="mono">{device.ip_address.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td>{os_label(device.os_type)}</td>
+                                    <td>{agents}</td>
+                                    <td class="actions">
+                                        {can_manage.then(|| view! { <WakeDeviceButton id=device.id name=device.name.clone() /> })}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn AgentTable(agents: Vec<AgentPublic>) -> impl IntoView {
+    if agents.is_empty() {
+        return view! {
+            <p class="empty-inline muted">
+                "No agents in this cluster: its devices cannot be woken until one joins."
+            </p>
+        }
+        .into_any();
+    }
+    let now = Utc::now();
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Hostname"</th>
+                        <th scope="col">"Address"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Version"</th>
+                        <th scope="col">"Last seen"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {agents
+                        .into_iter()
+                        .map(|agent| {
+                            let state = if agent.approved {
+                                status_label(agent.status).to_string()
+                            } else {
+                                "pending approval".to_string()
+                            };
+                            view! {
+                                <tr data-agent-id=agent.id.to_string()>
+                                    <th scope="row">{agent.hostname.clone()}</th>
+                                    <td class="mono">{format!("{}:{}", agent.ip, agent.port)}</td>
+                                    <td>
+                                        <span class=status_class(agent.status) aria-hidden="true"></span>
+                                        " " {state}
+                                    </td>
+                                    <td>{agent.version.clone()}</td>
+                                    <td>{relative_time(agent.last_seen, now)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,257 @@
+//! The dialog that creates or changes a cluster: its name, description and
+//! tags, and which devices and agents belong to it.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::components::form::{FormError, blank_to_none, parse_tags};
+use crate::components::modal::Modal;
+use crate::format::status_class;
+use crate::server_fns::{create_cluster, update_cluster};
+use crate::types::{ClusterCreate, ClusterMembers, ClusterPublic, ClusterUpdate, MemberChoice};
+
+/// The add/edit dialog. `existing` is the cluster to change, if any.
+#[component]
+pub fn ClusterForm(
+    existing: Option<ClusterPublic>,
+    members: ClusterMembers,
+    on_saved: Callback<ClusterPublic>,
+    on_close: Callback<()>,
+) -> impl IntoView {
+    let id = existing.as_ref().map(|c| c.id);
+    let title = if existing.is_some() {
+        "Edit cluster"
+    } else {
+        "New cluster"
+    };
+    let name = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+    );
+    let description = RwSignal::new(
+        existing
+            .as_ref()
+            .and_then(|c| c.description.clone())
+            .unwrap_or_default(),
+    );
+    let tags = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|c| c.tags.join(", "))
+            .unwrap_or_default(),
+    );
+    let ClusterMembers { devices, agents } = members;
+    let (device_options, chosen_devices) = choices(devices, id);
+    let (agent_options, chosen_agents) = choices(agents, id);
+    let error = FormError::new();
+    let saving = RwSignal::new(false);
+
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        saving.set(true);
+        error.set(None);
+        let name = name.get_untracked();
+        let description = blank_to_none(description.get_untracked());
+        let tags = parse_tags(&tags.get_untracked());
+        let device_ids = chosen_devices.get_untracked();
+        let agent_ids = chosen_agents.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = match id {
+                Some(id) => {
+                    let update = ClusterUpdate {
+                        name: Some(name),
+                        description: Some(description),
+                        tags: Some(tags),
+                        device_ids: Some(device_ids),
+                        agent_ids: Some(agent_ids),
+                    };
+                    update_cluster(id, update).await
+                }
+                None => {
+                    let create = ClusterCreate {
+                        name,
+                        description,
+                        tags: Some(tags),
+                        device_ids: Some(device_ids),
+                        agent_ids: Some(agent_ids),
+                    };
+                    create_cluster(create).await
+                }
+            };
+            saving.set(false);
+            match result {
+                Ok(cluster) => on_saved.run(cluster),
+                Err(failure) => error.set(Some(failure)),
+            }
+        });
+    };
+
+    view! {
+        <Modal title=title on_close=on_close>
+            <form class="form cluster-form" on:submit=on_submit novalidate>
+                {error.above(&["name", "description", "tags"])}
+                <label for="cluster-name">"Name"</label>
+                <input
+                    id="cluster-name"
+                    required
+                    maxlength="100"
+                    bind:value=name
+                    aria-invalid=error.invalid("name")
+                    aria-describedby="name-error"
+                />
+                {error.under("name")}
+                <label for="cluster-description">
+                    "Description " <span class="muted">"(optional)"</span>
+                </label>
+                <textarea
+                    id="cluster-description"
+                    rows="2"
+                    maxlength="1000"
+                    bind:value=description
+                    aria-invalid=error.invalid("description")
+                    aria-describedby="description-error"
+                ></textarea>
+                {error.under("description")}
+                <label for="cluster-tags">"Tags " <span class="muted">"(comma-separated)"</span></label>
+                <input
+                    id="cluster-tags"
+                    placeholder="office, lab"
+                    bind:value=tags
+                    aria-invalid=error.invalid("tags")
+                    aria-describedby="tags-error"
+                />
+                {error.under("tags")}
+                <MemberPicker
+                    legend="Devices"
+                    id="cluster-devices"
+                    empty="No devices you may move. Add devices on the dashboard."
+                    options=device_options
+                    chosen=chosen_devices
+                    cluster=id
+                />
+                <MemberPicker
+                    legend="Agents"
+                    id="cluster-agents"
+                    empty="No agents you may move. Deploy one from the Agents page."
+                    options=agent_options
+                    chosen=chosen_agents
+                    cluster=id
+                />
+                <div class="form-actions">
+                    <button type="button" class="button" on:click=move |_| on_close.run(())>
+                        "Cancel"
+                    </button>
+                    <button type="submit" class="button primary" disabled=move || saving.get()>
+                        {move || if saving.get() { "Saving…" } else { "Save cluster" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
+
+/// The choices the person may tick (what they may move, plus what is in
+/// the cluster already) and the ids ticked at first (the cluster's members).
+fn choices(
+    all: Vec<MemberChoice>,
+    cluster: Option<Uuid>,
+) -> (Vec<MemberChoice>, RwSignal<Vec<Uuid>>) {
+    let is_member = |choice: &MemberChoice| cluster.is_some() && choice.cluster_id == cluster;
+    let chosen = all
+        .iter()
+        .filter(|choice| is_member(choice))
+        .map(|choice| choice.id)
+        .collect();
+    let options = all
+        .into_iter()
+        .filter(|choice| choice.can_move || is_member(choice))
+        .collect();
+    (options, RwSignal::new(chosen))
+}
+
+/// Ticks for devices or agents, with a filter once the list is long.
+#[component]
+fn MemberPicker(
+    legend: &'static str,
+    id: &'static str,
+    empty: &'static str,
+    options: Vec<MemberChoice>,
+    chosen: RwSignal<Vec<Uuid>>,
+    cluster: Option<Uuid>,
+) -> impl IntoView {
+    let filter = RwSignal::new(String::new());
+    let long = options.len() > 8;
+    let options = StoredValue::new(options);
+    let shown = move || {
+        let needle = filter.get().to_lowercase();
+        options.with_value(|options| {
+            options
+                .iter()
+                .filter(|option| needle.is_empty() || option.name.to_lowercase().contains(&needle))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let count = move || chosen.with(Vec::len);
+    view! {
+        <fieldset class="member-picker" id=id>
+            <legend>{legend} " " <span class="muted">{move || format!("({} chosen)", count())}</span></legend>
+            {long
+                .then(|| {
+                    view! {
+                        <input
+                            type="search"
+                            class="picker-filter"
+                            placeholder=format!("Filter {}", legend.to_lowercase())
+                            aria-label=format!("Filter {}", legend.to_lowercase())
+                            bind:value=filter
+                        />
+                    }
+                })}
+            {move || {
+                let shown = shown();
+                if shown.is_empty() {
+                    return view! { <p class="muted">{empty}</p> }.into_any();
+                }
+                view! {
+                    <div class="picker-list">
+                        {shown
+                            .into_iter()
+                            .map(|option| {
+                                let option_id = option.id;
+                                let elsewhere = option.cluster_id.is_some() && option.cluster_id != cluster;
+                                view! {
+                                    <label class="check">
+                                        <input
+                                            type="checkbox"
+                                            value=option_id.to_string()
+                                            prop:checked=move || chosen.with(|c| c.contains(&option_id))
+                                            on:change=move |event| {
+                                                let on = event_target_checked(&event);
+                                                chosen.update(|chosen| {
+                                                    chosen.retain(|id| *id != option_id);
+                                                    if on {
+                                                        chosen.push(option_id);
+                                                    }
+                                                });
+                                            }
+                                        />
+                                        {option.status.map(|status| view! { <span class=status_class(status)></span> })}
+                                        <span>{option.name}</span>
+                                        {elsewhere.then(|| view! { <span class="muted small">"moves from another cluster"</span> })}
+                                    </label>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
+                }
+                    .into_any()
+            }}
+        </fieldset>
+    }
+}
