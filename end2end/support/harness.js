@@ -103,7 +103,10 @@ export async function waitForHydration(page) {
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
 }
 
-/** Saves a screenshot at desktop and phone widths, in light and dark. */
+/**
+ * Saves a screenshot at desktop and phone widths, in light and dark, after
+ * checking that the page is no wider than the screen.
+ */
 export async function screenshotAllWays(browser, url, name, { cookies = [], ready } = {}) {
   for (const [size, viewport] of [['desktop', { width: 1280, height: 900 }], ['phone', { width: 390, height: 844 }]]) {
     for (const scheme of ['light', 'dark']) {
@@ -113,6 +116,9 @@ export async function screenshotAllWays(browser, url, name, { cookies = [], read
       await page.goto(url);
       await waitForHydration(page);
       if (ready) await ready(page);
+      // Nothing may widen the page past the screen (wide tables scroll in their frame).
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (width > viewport.width) throw new Error(`${name} is ${width}px wide on a ${viewport.width}px ${size}`);
       await screenshot(page, `${name}-${size}-${scheme}`);
       await context.close();
     }

@@ -64,7 +64,18 @@ test('a fresh instance sends the first visitor to the setup page, which hydrates
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByText('PowerBeacon is ready.').waitFor();
   assert.equal(await page.locator('#setup-account').count(), 0, 'the form gives way to the result');
-  // Step 2: the install command for the first agent, with a fresh key.
+  // Step 2: single sign-on, checked by the server; a bad URL is named.
+  await page.getByRole('heading', { name: /Single sign-on/ }).waitFor();
+  await page.locator('#oidc-enabled').check();
+  await page.locator('#oidc-url').fill('not a url');
+  await page.locator('#oidc-client-id').fill('powerbeacon');
+  await page.locator('#oidc-client-secret').fill('s3cret');
+  await page.getByRole('button', { name: 'Save and continue' }).click();
+  await page.locator('#server_metadata_url-error').waitFor();
+  await screenshot(page, 'setup-sso-error-desktop-light');
+  await page.locator('#oidc-url').fill('https://id.example.com/.well-known/openid-configuration');
+  await page.getByRole('button', { name: 'Save and continue' }).click();
+  // Step 3: the install command for the first agent, with a fresh key.
   await page.getByRole('button', { name: 'Create the install command' }).click();
   assert.match(
     await page.locator('#setup-install-command').inputValue(),
@@ -77,6 +88,13 @@ test('a fresh instance sends the first visitor to the setup page, which hydrates
 
   const status = await (await page.request.get(`${server.url}/api/setup/status`)).json();
   assert.deepEqual(status, { is_setup_complete: true, user_count: 1 });
+  const sso = await (await page.request.get(`${server.url}/api/config/oidc`)).json();
+  assert.deepEqual(sso, {
+    enabled: true,
+    server_metadata_url: 'https://id.example.com/.well-known/openid-configuration',
+    client_id: 'powerbeacon',
+    client_secret_set: true,
+  });
   assert.deepEqual(errors, []);
   await page.close();
 });

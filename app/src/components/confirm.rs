@@ -24,8 +24,8 @@ pub fn ConfirmDelete(
 ) -> impl IntoView {
     let toasts = use_toasts();
     let deleted_name = name.clone();
-    Effect::new(move |_| match delete.value().get() {
-        Some(Ok(_)) => {
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = delete.value().get() {
             on_close.run(());
             toasts.show(
                 ToastKind::Success,
@@ -34,7 +34,6 @@ pub fn ConfirmDelete(
             );
             on_deleted.run(());
         }
-        Some(Err(_)) | None => {}
     });
     let error = move || {
         delete
