@@ -109,6 +109,12 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         request: OidcConfigUpdate,
     ) -> Result<OidcConfigPublic, ErrorBody>;
+
+    /// Checks that discovery works for a metadata URL (superusers).
+    async fn test_sso_discovery(&self, metadata_url: String) -> Result<Message, ErrorBody>;
+
+    /// Whether single sign-on is enabled.
+    async fn sso_enabled(&self) -> Result<bool, ErrorBody>;
 }
 
 /// The backend of the current request, provided by the server.

@@ -267,6 +267,20 @@ pub async fn update_oidc_config(request: OidcConfigUpdate) -> Result<OidcConfigP
     crate::backend::backend()?.update_oidc_config(request).await
 }
 
+/// Checks that single sign-on discovery works for a metadata URL.
+#[server(prefix = "/fn", endpoint = "test_oidc_discovery")]
+pub async fn test_oidc_discovery(server_metadata_url: String) -> Result<Message, ErrorBody> {
+    crate::backend::backend()?
+        .test_sso_discovery(server_metadata_url)
+        .await
+}
+
+/// Whether the sign-in page offers single sign-on.
+#[server(prefix = "/fn", endpoint = "sso_enabled")]
+pub async fn sso_enabled() -> Result<bool, ErrorBody> {
+    crate::backend::backend()?.sso_enabled().await
+}
+
 /// Whether `request` is a plain HTML form post (no JavaScript), which
 /// expects a page, not JSON: how Leptos itself tells them apart.
 #[cfg(feature = "ssr")]

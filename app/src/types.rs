@@ -222,6 +222,9 @@ pub struct OidcConfigPublic {
     pub client_id: Option<String>,
     /// Whether a client secret is stored (the secret itself is write-only).
     pub client_secret_set: bool,
+    /// The role of accounts created by a first single sign-on.
+    #[serde(default = "Role::sso_default")]
+    pub default_role: Role,
 }
 
 /// `PUT /api/config/oidc` and the `oidc` part of setup. An omitted
@@ -236,6 +239,10 @@ pub struct OidcConfigUpdate {
     pub client_id: Option<String>,
     #[serde(default)]
     pub client_secret: Option<String>,
+    /// The role of accounts created by a first single sign-on (below
+    /// superuser); omitted keeps the stored one (`viewer` at first).
+    #[serde(default)]
+    pub default_role: Option<Role>,
 }
 
 /// `GET /api/config/about`.
@@ -647,11 +654,15 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// What a user may do, from most to least powerful.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// What a user may do, from most to least powerful. The default is the
+/// least: `viewer`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    #[default]
     Viewer,
     User,
     Admin,
@@ -660,6 +671,21 @@ pub enum Role {
 
 impl Role {
     /// The spelling used in JSON and in the database.
+    /// The role of accounts a first single sign-on creates, unless configured.
+    pub fn sso_default() -> Self {
+        Role::Viewer
+    }
+
+    /// How a role reads on screen.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Superuser => "Superuser",
+            Role::Admin => "Admin",
+            Role::User => "User",
+            Role::Viewer => "Viewer",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Superuser => "superuser",

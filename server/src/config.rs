@@ -79,6 +79,13 @@ pub struct Config {
     #[arg(long, env = "PB_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 
+    /// Behind a reverse proxy that sets `X-Forwarded-Proto` and
+    /// `X-Forwarded-Host`: take this server's address (for the single
+    /// sign-on redirect URI and install commands) from them when
+    /// `--public-url` is unset. Off by default: anyone can send those headers.
+    #[arg(long, env = "PB_TRUST_FORWARDED_HEADERS")]
+    pub trust_forwarded_headers: bool,
+
     /// Log filter, in `tracing` syntax (e.g. `info` or `info,powerbeacon=debug`).
     #[arg(long = "log", env = "PB_LOG", default_value = "info")]
     pub log: String,
@@ -114,6 +121,7 @@ impl Config {
             allow_loopback_agents: true,
             agent_dir: PathBuf::from("target/agents"),
             public_url: None,
+            trust_forwarded_headers: false,
             log: "warn".into(),
             log_format: LogFormat::Text,
             max_body_bytes: 1024 * 1024,

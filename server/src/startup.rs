@@ -70,6 +70,7 @@ impl Application {
             allow_loopback_agents: config.allow_loopback_agents,
             agent_dir: config.agent_dir.clone(),
             public_url: config.public_url.clone(),
+            trust_forwarded_headers: config.trust_forwarded_headers,
         };
         let services = Services::new(store, &jwt_secret, settings);
         let listener =

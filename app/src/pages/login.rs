@@ -1,5 +1,6 @@
-//! `/login`: sign in with a username and password. Works without
-//! JavaScript too: the form posts to the server function, which redirects.
+//! `/login`: sign in with a username and password, or through single
+//! sign-on when it is enabled. Works without JavaScript too: the form posts
+//! to the server function, which redirects; SSO is a plain link.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,11 +9,12 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::layout::{Card, Layout};
 use crate::routing::{error_message, safe_next};
-use crate::server_fns::{SignIn, current_user};
+use crate::server_fns::{SignIn, current_user, sso_enabled};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let user = Resource::new_blocking(|| (), |_| current_user());
+    let sso = Resource::new_blocking(|| (), |_| sso_enabled());
     let query = use_query_map();
     let next = move || safe_next(query.with(|q| q.get("next")).as_deref()).to_string();
     view! {
@@ -23,7 +25,10 @@ pub fn LoginPage() -> impl IntoView {
                     user.get()
                         .map(|result| match result {
                             Ok(Some(_)) => view! { <Redirect path=next() /> }.into_any(),
-                            _ => view! { <LoginForm next=next() /> }.into_any(),
+                            _ => {
+                                let sso = sso.get().and_then(Result::ok).unwrap_or(false);
+                                view! { <LoginForm next=next() sso /> }.into_any()
+                            }
                         })
                 }}
             </Suspense>
@@ -32,7 +37,9 @@ pub fn LoginPage() -> impl IntoView {
 }
 
 #[component]
-fn LoginForm(next: String) -> impl IntoView {
+fn LoginForm(next: String, sso: bool) -> impl IntoView {
+    // A plain link: single sign-on needs no JavaScript either.
+    let sso_href = format!("/api/auth/login/oauth?next={next}");
     let sign_in = ServerAction::<SignIn>::new();
     let query = use_query_map();
     // Why the last plain-form attempt failed (no JavaScript), from the URL.
@@ -82,6 +89,17 @@ fn LoginForm(next: String) -> impl IntoView {
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
+            {sso
+                .then(|| {
+                    view! {
+                        <div class="sso">
+                            <span class="divider">"or"</span>
+                            <a class="button sso-button" href=sso_href>
+                                "Sign in with SSO"
+                            </a>
+                        </div>
+                    }
+                })}
         </Card>
     }
 }

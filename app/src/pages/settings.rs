@@ -8,9 +8,11 @@ use crate::components::form::FormError;
 use crate::components::layout::SignedIn;
 use crate::components::password::{NewPasswordInput, mismatched};
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::server_fns::{ChangePassword, load_settings, update_oidc_config, update_profile};
+use crate::server_fns::{
+    ChangePassword, load_settings, test_oidc_discovery, update_oidc_config, update_profile,
+};
 use crate::types::{
-    About, AccountSettings, OidcConfigPublic, OidcConfigUpdate, UserPublic, UserUpdateMe,
+    About, AccountSettings, OidcConfigPublic, OidcConfigUpdate, Role, UserPublic, UserUpdateMe,
 };
 
 #[component]
@@ -227,6 +229,19 @@ pub fn OidcForm(
     let client_id = RwSignal::new(config.client_id.clone().unwrap_or_default());
     let secret = RwSignal::new(String::new());
     let secret_set = RwSignal::new(config.client_secret_set);
+    let role = RwSignal::new(config.default_role);
+    let testing = RwSignal::new(false);
+    let tested = RwSignal::new(None::<Result<String, String>>);
+    let test = move |_| {
+        testing.set(true);
+        tested.set(None);
+        let url = url.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = test_oidc_discovery(url).await;
+            testing.set(false);
+            tested.set(Some(result.map(|m| m.message).map_err(|e| e.message)));
+        });
+    };
     let error = FormError::new();
     let saving = RwSignal::new(false);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
@@ -238,6 +253,7 @@ pub fn OidcForm(
             server_metadata_url: Some(url.get_untracked()),
             client_id: Some(client_id.get_untracked()),
             client_secret: Some(secret.get_untracked()),
+            default_role: Some(role.get_untracked()),
         };
         leptos::task::spawn_local(async move {
             let result = update_oidc_config(request).await;
@@ -264,7 +280,7 @@ pub fn OidcForm(
     };
     view! {
         <form class="form" id="oidc-form" on:submit=on_submit novalidate>
-            {error.above(&["server_metadata_url", "client_id", "client_secret"])}
+            {error.above(&["server_metadata_url", "client_id", "client_secret", "default_role"])}
             <label class="check">
                 <input type="checkbox" id="oidc-enabled" bind:checked=enabled />
                 "Enable “Sign in with SSO”"
@@ -300,7 +316,42 @@ pub fn OidcForm(
                 aria-describedby="client_secret-error"
             />
             {error.under("client_secret")}
+            <label for="oidc-role">"Role of accounts made by a first sign-in"</label>
+            <select
+                id="oidc-role"
+                on:change=move |event| {
+                    if let Some(chosen) = Role::parse(&event_target_value(&event)) {
+                        role.set(chosen);
+                    }
+                }
+            >
+                {[Role::Admin, Role::User, Role::Viewer]
+                    .into_iter()
+                    .map(|choice| {
+                        view! {
+                            <option value=choice.as_str() selected=move || role.get() == choice>
+                                {choice.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            {error.under("default_role")}
+            <p class="hint muted">
+                "The redirect URI to register with the provider is this server's address followed by /api/auth/callback."
+            </p>
+            {move || {
+                tested
+                    .get()
+                    .map(|result| match result {
+                        Ok(message) => view! { <p class="alert success" role="status">{message}</p> }.into_any(),
+                        Err(message) => view! { <p class="alert error" role="alert">{message}</p> }.into_any(),
+                    })
+            }}
             <div class="form-actions">
+                <button type="button" class="button" disabled=move || testing.get() on:click=test>
+                    {move || if testing.get() { "Testing…" } else { "Test connection" }}
+                </button>
                 <button type="submit" class="button primary" disabled=move || saving.get()>
                     {move || if saving.get() { "Saving…" } else { submit }}
                 </button>

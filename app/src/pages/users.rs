@@ -79,16 +79,6 @@ fn UsersContent() -> impl IntoView {
     }
 }
 
-/// How a role reads on screen.
-fn role_label(role: Role) -> &'static str {
-    match role {
-        Role::Superuser => "Superuser",
-        Role::Admin => "Admin",
-        Role::User => "User",
-        Role::Viewer => "Viewer",
-    }
-}
-
 #[component]
 fn UsersView(
     overview: UsersOverview,
@@ -168,7 +158,7 @@ fn UsersView(
                                 .map(|role| {
                                     view! {
                                         <option value=role.as_str() selected=move || filter.with(|f| f.role == Some(role))>
-                                            {role_label(role)}
+                                            {role.label()}
                                         </option>
                                     }
                                 })
@@ -277,7 +267,7 @@ fn UserLine(
                 .then(|| {
                     view! {
                         <td>{user.email.clone().unwrap_or_else(|| "—".into())}</td>
-                        <td><span class="badge" data-role=user.role.as_str()>{role_label(user.role)}</span></td>
+                        <td><span class="badge" data-role=user.role.as_str()>{user.role.label()}</span></td>
                         <td>
                             {if user.is_active {
                                 view! { <span>"Active"</span> }.into_any()
@@ -471,7 +461,7 @@ fn UserForm(
                         .map(|choice| {
                             view! {
                                 <option value=choice.as_str() selected=move || role.get() == choice>
-                                    {role_label(choice)}
+                                    {choice.label()}
                                 </option>
                             }
                         })

@@ -12,7 +12,7 @@ use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterRespons
 use uuid::Uuid;
 
 use super::error::ApiResult;
-use super::extract::{ApiJson, ApiPath, AuthUser, MaybeBearer, Pagination, request_host};
+use super::extract::{ApiJson, ApiPath, AuthUser, MaybeBearer, Pagination, request_address};
 use crate::state::AppState;
 
 type ErrorBody = app::types::ErrorBody;
@@ -206,7 +206,7 @@ pub async fn install(
 ) -> ApiResult<(StatusCode, Json<AgentInstall>)> {
     let base = state
         .services
-        .public_base_url(request_host(&headers, &uri))?;
+        .public_base_url(request_address(&headers, &uri))?;
     let install = state.services.agent_install(&actor, &base, request).await?;
     Ok((StatusCode::CREATED, Json(install)))
 }

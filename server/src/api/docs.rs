@@ -22,6 +22,8 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         super::setup::init,
         super::auth::login,
         super::auth::me,
+        crate::web::sso::login,
+        crate::web::sso::callback,
         super::users::list,
         super::users::create,
         super::users::me,

@@ -172,14 +172,35 @@ impl<S: Send + Sync> FromRequestParts<S> for Pagination {
     }
 }
 
-/// The host a request was sent to: HTTP/1.1's `Host` header, or HTTP/2's
-/// authority in the request line.
-pub fn request_host<'a>(
+/// What a request says about the address it was sent to: HTTP/1.1's
+/// `Host` header or HTTP/2's authority, and what a proxy in front may have
+/// added (`X-Forwarded-Proto`, `X-Forwarded-Host`; first values only).
+/// Whether the forwarded values count is the services' decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestAddress<'a> {
+    pub host: Option<&'a str>,
+    pub forwarded_proto: Option<&'a str>,
+    pub forwarded_host: Option<&'a str>,
+}
+
+/// The [`RequestAddress`] of a request.
+pub fn request_address<'a>(
     headers: &'a axum::http::HeaderMap,
     uri: &'a axum::http::Uri,
-) -> Option<&'a str> {
-    headers
-        .get(axum::http::header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .or_else(|| uri.authority().map(|authority| authority.as_str()))
+) -> RequestAddress<'a> {
+    let first = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(',').next())
+            .map(str::trim)
+    };
+    RequestAddress {
+        host: headers
+            .get(axum::http::header::HOST)
+            .and_then(|value| value.to_str().ok())
+            .or_else(|| uri.authority().map(|authority| authority.as_str())),
+        forwarded_proto: first("x-forwarded-proto"),
+        forwarded_host: first("x-forwarded-host"),
+    }
 }

@@ -56,6 +56,33 @@ impl Username {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A valid username made from what an identity provider calls someone
+    /// (`preferred_username`, an email's local part…): characters a
+    /// username may not hold become `-`; `user` when nothing is left. The
+    /// `n`th candidate (from 2) ends in `-n`, for when the name is taken.
+    pub fn suggest(claim: &str, n: u32) -> Self {
+        let cleaned: String = claim
+            .trim()
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let cleaned = cleaned.trim_matches('-');
+        let base = if cleaned.is_empty() { "user" } else { cleaned };
+        let suffix = if n >= 2 {
+            format!("-{n}")
+        } else {
+            String::new()
+        };
+        let room = Self::MAX_LEN - suffix.chars().count();
+        Self(base.chars().take(room).collect::<String>() + &suffix)
+    }
 }
 
 /// An email address of plausible shape (`local@domain.tld`, at most 254 characters).
@@ -227,6 +254,21 @@ pub fn non_blank(input: Option<&str>) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn usernames_suggested_from_claims_are_valid() {
+        assert_eq!(Username::suggest("alice", 1).as_str(), "alice");
+        assert_eq!(Username::suggest("alice", 2).as_str(), "alice-2");
+        assert_eq!(Username::suggest("Jo Smith!", 1).as_str(), "Jo-Smith");
+        assert_eq!(Username::suggest("  ", 1).as_str(), "user");
+        let long = Username::suggest(&"x".repeat(100), 12);
+        assert_eq!(long.as_str().chars().count(), Username::MAX_LEN);
+        assert!(long.as_str().ends_with("-12"));
+        for claim in ["a/b", "ümlaut", "x@y.z", "--"] {
+            let name = Username::suggest(claim, 3);
+            assert!(Username::parse(name.as_str()).is_ok(), "{claim} → {name:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -8,12 +8,27 @@ use crate::domain::Invalid;
 use crate::storage::{UserRecord, keys};
 
 /// The stored OIDC settings, secret included (never sent to clients).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OidcConfig {
     pub enabled: bool,
     pub server_metadata_url: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    /// The role of accounts a first single sign-on creates.
+    #[serde(default = "Role::sso_default")]
+    pub default_role: Role,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            server_metadata_url: None,
+            client_id: None,
+            client_secret: None,
+            default_role: Role::sso_default(),
+        }
+    }
 }
 
 impl OidcConfig {
@@ -24,6 +39,7 @@ impl OidcConfig {
             server_metadata_url: self.server_metadata_url.clone(),
             client_id: self.client_id.clone(),
             client_secret_set: self.client_secret.is_some(),
+            default_role: self.default_role,
         }
     }
 
@@ -53,11 +69,20 @@ impl OidcConfig {
                 )));
             }
         }
+        let default_role = update.default_role.unwrap_or(self.default_role);
+        if default_role == Role::Superuser {
+            return Err(Invalid::new(
+                "default_role",
+                "Accounts created by single sign-on cannot be superusers.",
+            )
+            .into());
+        }
         Ok(Self {
             enabled: update.enabled,
             server_metadata_url: url,
             client_id,
             client_secret,
+            default_role,
         })
     }
 }
@@ -137,6 +162,7 @@ mod tests {
             server_metadata_url: url.map(str::to_string),
             client_id: id.map(str::to_string),
             client_secret: secret.map(str::to_string),
+            default_role: None,
         }
     }
 

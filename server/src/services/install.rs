@@ -7,6 +7,7 @@ use app::types::{AgentInstall, AgentPlatform, EnrollmentKeyCreate};
 use sha2::{Digest, Sha256};
 
 use super::{ServiceError, Services};
+use crate::api::extract::RequestAddress;
 use crate::storage::UserRecord;
 
 /// The install script served at `/install-agent.sh`. It is static: every
@@ -129,19 +130,29 @@ impl Services {
     }
 
     /// The server's public base address: the configured one, else what the
-    /// request came to (`http://` + Host).
-    pub fn public_base_url(&self, request_host: Option<&str>) -> Result<String, ServiceError> {
+    /// request came to (`http://` + Host; behind a trusted proxy, its
+    /// `X-Forwarded-Proto` and `X-Forwarded-Host`).
+    pub fn public_base_url(&self, request: RequestAddress<'_>) -> Result<String, ServiceError> {
         if let Some(url) = &self.settings.public_url {
             return Ok(url.clone());
         }
-        let host = request_host.filter(|host| is_host(host)).ok_or_else(|| {
-            ServiceError::BadRequest(
-                "The request has no usable Host header; set the server's public \
+        let trusted = self.settings.trust_forwarded_headers;
+        let forwarded_host = request.forwarded_host.filter(|_| trusted);
+        let host = forwarded_host
+            .or(request.host)
+            .filter(|host| is_host(host))
+            .ok_or_else(|| {
+                ServiceError::BadRequest(
+                    "The request has no usable Host header; set the server's public \
                      address with --public-url."
-                    .into(),
-            )
-        })?;
-        Ok(format!("http://{host}"))
+                        .into(),
+                )
+            })?;
+        let scheme = match request.forwarded_proto.filter(|_| trusted) {
+            Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
+            _ => "http",
+        };
+        Ok(format!("{scheme}://{host}"))
     }
 
     /// A fresh enrollment key and the command that installs an agent with it

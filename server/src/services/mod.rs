@@ -11,6 +11,7 @@ pub mod enrollment;
 mod error;
 pub mod install;
 mod setup;
+pub mod sso;
 pub mod throttle;
 mod users;
 mod wake;
@@ -34,6 +35,7 @@ pub struct Services {
     tokens: TokenKeys,
     throttle: Arc<LoginThrottle>,
     dispatcher: WakeDispatcher,
+    sso: Arc<sso::SsoState>,
     settings: ServiceSettings,
 }
 
@@ -52,6 +54,9 @@ pub struct ServiceSettings {
     pub agent_dir: std::path::PathBuf,
     /// The server's public base address, when configured.
     pub public_url: Option<String>,
+    /// Whether `X-Forwarded-Proto`/`X-Forwarded-Host` tell this server's
+    /// address (only behind a proxy that sets them).
+    pub trust_forwarded_headers: bool,
 }
 
 impl Default for ServiceSettings {
@@ -63,6 +68,7 @@ impl Default for ServiceSettings {
             allow_loopback_agents: false,
             agent_dir: std::path::PathBuf::from("target/agents"),
             public_url: None,
+            trust_forwarded_headers: false,
         }
     }
 }
@@ -79,6 +85,7 @@ impl Services {
             tokens: TokenKeys::new(jwt_secret, settings.token_lifetime),
             throttle: Arc::new(LoginThrottle::new(ThrottleLimits::default())),
             dispatcher: WakeDispatcher::new(AgentClient::new(settings.agent_timeout)),
+            sso: Arc::default(),
             settings,
         }
     }

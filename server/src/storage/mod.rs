@@ -99,6 +99,22 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a user; a taken username or email is a [`StorageError::Conflict`].
     async fn insert_user(&self, user: NewUser) -> Result<UserRecord, StorageError>;
 
+    /// The user a single sign-on provider (`issuer`) knows as `subject`.
+    async fn user_by_identity(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<UserRecord>, StorageError>;
+
+    /// Inserts a user linked to a provider's (`issuer`, `subject`); a taken
+    /// username, email or identity is a [`StorageError::Conflict`].
+    async fn insert_sso_user(
+        &self,
+        user: NewUser,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<UserRecord, StorageError>;
+
     /// One page of users, oldest first, and the total count.
     async fn list_users(&self, page: Page) -> Result<(Vec<UserRecord>, u64), StorageError>;
 

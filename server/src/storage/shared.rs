@@ -421,6 +421,45 @@ macro_rules! impl_store {
                 Ok(record)
             }
 
+            async fn user_by_identity(
+                &self,
+                issuer: &str,
+                subject: &str,
+            ) -> Result<Option<$crate::storage::UserRecord>, $crate::storage::StorageError> {
+                sqlx::query(sql::SELECT_USER_BY_IDENTITY)
+                    .bind(issuer)
+                    .bind(subject)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(user_from_row)
+                    .transpose()
+            }
+
+            async fn insert_sso_user(
+                &self,
+                user: $crate::storage::NewUser,
+                issuer: &str,
+                subject: &str,
+            ) -> Result<$crate::storage::UserRecord, $crate::storage::StorageError> {
+                let record = user.into_record($crate::storage::now());
+                sqlx::query(sql::INSERT_SSO_USER)
+                    .bind(db_id(record.id))
+                    .bind(&record.username)
+                    .bind(&record.email)
+                    .bind(&record.full_name)
+                    .bind(&record.password_hash)
+                    .bind(record.role.as_str())
+                    .bind(record.is_active)
+                    .bind(record.created_at)
+                    .bind(record.updated_at)
+                    .bind(issuer)
+                    .bind(subject)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(record)
+            }
+
             async fn list_users(
                 &self,
                 page: $crate::storage::Page,

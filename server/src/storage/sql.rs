@@ -17,6 +17,20 @@ pub const INSERT_USER: &str = concat!(
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 );
 
+/// A user who signs in through single sign-on, with the (issuer, subject)
+/// pair the provider knows them by.
+pub const INSERT_SSO_USER: &str = concat!(
+    "INSERT INTO users (",
+    user_columns!(),
+    ", oidc_issuer, oidc_subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+);
+
+pub const SELECT_USER_BY_IDENTITY: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2"
+);
+
 pub const SELECT_SETTING: &str = "SELECT value FROM settings WHERE key = $1";
 
 /// Inserts a setting unless the key exists; affects 0 rows when it does.

@@ -17,8 +17,8 @@ use leptos::prelude::use_context;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::sessions::USER_ID;
-use crate::api::extract::request_host;
+use super::sessions::{USER_ID, sign_in_session};
+use crate::api::extract::request_address;
 use crate::services::{ServiceError, Services};
 use crate::storage::UserRecord;
 
@@ -80,24 +80,19 @@ impl BrowserBackend {
     /// The server's public address, as for the REST API's install command.
     fn base_url(&self) -> Result<String, ErrorBody> {
         let parts = use_context::<Parts>();
-        let host = parts
+        let address = parts
             .as_ref()
-            .and_then(|parts| request_host(&parts.headers, &parts.uri));
-        self.services
-            .public_base_url(host)
-            .map_err(|e| self.refuse(e))
+            .map(|parts| request_address(&parts.headers, &parts.uri))
+            .unwrap_or_default();
+        self.answer(self.services.public_base_url(address))
     }
 
-    /// Makes this browser session `user`'s, under a new session id (so an id
-    /// planted before sign-in is worthless).
+    /// Makes this browser session `user`'s.
     async fn start_session(&self, user: &UserRecord) -> Result<(), ErrorBody> {
         let session = self.session().await?;
-        let fail = |error: tower_sessions::session::Error| {
-            self.refuse(ServiceError::Internal(error.to_string()))
-        };
-        session.cycle_id().await.map_err(fail)?;
-        session.insert(USER_ID, user.id).await.map_err(fail)?;
-        Ok(())
+        sign_in_session(&session, user.id)
+            .await
+            .map_err(|error| self.refuse(ServiceError::Internal(error.to_string())))
     }
 }
 
@@ -278,5 +273,19 @@ impl Backend for BrowserBackend {
     ) -> Result<OidcConfigPublic, ErrorBody> {
         let actor = self.actor().await?;
         self.answer(self.services.update_oidc_config(&actor, request).await)
+    }
+
+    async fn test_sso_discovery(&self, metadata_url: String) -> Result<Message, ErrorBody> {
+        let actor = self.actor().await?;
+        self.answer(
+            self.services
+                .test_sso_discovery(&actor, &metadata_url)
+                .await,
+        )
+    }
+
+    async fn sso_enabled(&self) -> Result<bool, ErrorBody> {
+        let config = self.answer(self.services.oidc_config().await)?;
+        Ok(config.enabled)
     }
 }

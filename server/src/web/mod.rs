@@ -5,6 +5,7 @@
 mod backend;
 mod origin;
 pub mod sessions;
+pub mod sso;
 mod status;
 
 use std::sync::Arc;
@@ -58,6 +59,8 @@ pub fn router(state: &AppState, public_url: Option<&str>) -> Router<AppState> {
     let shell = move |options: leptos::prelude::LeptosOptions| app::shell(options);
     Router::new()
         .route("/", get(start_page))
+        .route("/api/auth/login/oauth", get(sso::login))
+        .route("/api/auth/callback", get(sso::callback))
         .leptos_routes_with_context(
             state,
             generate_route_list(app::App),

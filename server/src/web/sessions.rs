@@ -132,6 +132,16 @@ impl ExpiredDeletion for DatabaseSessions {
     }
 }
 
+/// Makes `session` the signed-in session of `user_id`, under a new session
+/// id (so an id planted before sign-in is worthless).
+pub async fn sign_in_session(
+    session: &tower_sessions::Session,
+    user_id: uuid::Uuid,
+) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.insert(USER_ID, user_id).await
+}
+
 /// Removes expired sessions every `period`, for as long as the server runs.
 pub async fn sweep_expired(store: Arc<dyn Store>, period: std::time::Duration) {
     let sessions = DatabaseSessions::new(store);

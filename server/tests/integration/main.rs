@@ -5,6 +5,7 @@
 //! `PB_TEST_POSTGRES_URL` is set; CI sets it and `PB_REQUIRE_POSTGRES=1`).
 
 mod fake_agent;
+mod fake_issuer;
 mod helpers;
 
 mod api_agents;
@@ -20,6 +21,7 @@ mod api_install;
 mod api_setup;
 mod api_users;
 mod api_wake;
+mod sso;
 mod startup;
 mod storage;
 mod web;

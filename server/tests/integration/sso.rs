@@ -1,0 +1,319 @@
+//! Single sign-on through the real router against an in-process identity
+//! provider: the whole round trip, every ID-token check, and whose account
+//! a sign-in lands in.
+
+use serde_json::{Value, json};
+
+use crate::fake_issuer::{CLIENT_ID, CLIENT_SECRET, FakeIssuer, Flaw, Person};
+use crate::helpers::{TEST_PASSWORD, TestApp, on_both_engines};
+use crate::web::{call, call_fields, sign_in};
+
+on_both_engines!(
+    a_first_sign_in_creates_the_account_and_the_next_reuses_it,
+    flawed_tokens_and_callbacks_are_refused_without_a_session,
+    sso_that_is_off_sends_people_back_to_sign_in,
+    a_local_account_with_the_same_name_is_never_taken_over,
+    deactivated_sso_accounts_are_refused,
+    discovery_can_be_tested_from_the_settings,
+);
+
+/// Turns single sign-on on with `issuer` (as root) and returns root's token.
+async fn configure(app: &TestApp, issuer: &FakeIssuer) -> String {
+    let root = app.root_token().await;
+    let response = app
+        .send(
+            app.client.put(app.url("/api/config/oidc")).json(&json!({
+                "enabled": true,
+                "server_metadata_url": issuer.metadata_url(),
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            })),
+            &root,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    root
+}
+
+/// The `pb_session=…` cookie a response sets, if any.
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("pb_session="))
+        .map(|value| value.split(';').next().unwrap().to_string())
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// How a round trip ended: where the callback sent the browser, and the
+/// session cookie it holds afterwards.
+struct Landing {
+    location: String,
+    cookie: Option<String>,
+}
+
+/// Starts a sign-in, lets the provider answer, and follows its redirect
+/// back to the callback, changed by `tamper` on the way.
+async fn round_trip(app: &TestApp, tamper: impl FnOnce(String) -> String) -> Landing {
+    let start = app
+        .client
+        .get(app.url("/api/auth/login/oauth?next=/clusters"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 303);
+    let to_provider = location(&start);
+    let cookie = session_cookie(&start).expect("the pending sign-in is kept in a session");
+    assert!(
+        to_provider.contains("code_challenge_method=S256"),
+        "{to_provider}"
+    );
+    assert!(to_provider.contains("nonce="), "{to_provider}");
+    let back = app.client.get(&to_provider).send().await.unwrap();
+    assert_eq!(back.status(), 303, "the provider signs in");
+    let callback = tamper(location(&back));
+    assert!(
+        callback.starts_with(&app.url("/api/auth/callback")),
+        "{callback}"
+    );
+    let landed = app
+        .client
+        .get(&callback)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(landed.status(), 303);
+    Landing {
+        location: location(&landed),
+        cookie: session_cookie(&landed).or(Some(cookie)),
+    }
+}
+
+async fn signed_in_user(app: &TestApp, landing: &Landing) -> Value {
+    let (status, user) = call(app, landing.cookie.as_deref(), "current_user", json!({})).await;
+    assert_eq!(status, 200);
+    user
+}
+
+async fn a_first_sign_in_creates_the_account_and_the_next_reuses_it(app: &TestApp) {
+    let issuer = FakeIssuer::start().await;
+    let root = configure(app, &issuer).await;
+    let landing = round_trip(app, |url| url).await;
+    assert_eq!(
+        landing.location, "/clusters",
+        "back where the sign-in started"
+    );
+    let user = signed_in_user(app, &landing).await;
+    assert_eq!(user["username"], "alice");
+    assert_eq!(user["email"], "alice@idp.example");
+    assert_eq!(user["full_name"], "alice from the IdP");
+    assert_eq!(user["role"], "viewer", "the configured default role");
+    // No usable local password.
+    let (_, settings) = call(app, landing.cookie.as_deref(), "settings", json!({})).await;
+    assert_eq!(settings["has_password"], false);
+    let password_login = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .form(&[("username", "alice"), ("password", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(password_login.status(), 401);
+
+    // The next sign-in lands in the same account, even with a new name.
+    let mut renamed = Person::new("subject-1", "alice.renamed");
+    renamed.email = None;
+    issuer.set_person(renamed);
+    let again = round_trip(app, |url| url).await;
+    assert_ne!(again.cookie, landing.cookie, "a new session");
+    let same = signed_in_user(app, &again).await;
+    assert_eq!(same["id"], user["id"]);
+    let users: Value = app
+        .send(app.client.get(app.url("/api/users")), &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users["count"], 2, "root and alice, nobody else");
+}
+
+async fn flawed_tokens_and_callbacks_are_refused_without_a_session(app: &TestApp) {
+    let issuer = FakeIssuer::start().await;
+    configure(app, &issuer).await;
+    for flaw in [
+        Flaw::WrongNonce,
+        Flaw::WrongAudience,
+        Flaw::WrongIssuer,
+        Flaw::Expired,
+        Flaw::BadSignature,
+        Flaw::UnknownKid,
+    ] {
+        issuer.set_flaw(flaw);
+        let landing = round_trip(app, |url| url).await;
+        assert_eq!(landing.location, "/login?error=sso_failed", "{flaw:?}");
+        assert_eq!(signed_in_user(app, &landing).await, Value::Null, "{flaw:?}");
+    }
+    issuer.set_flaw(Flaw::None);
+
+    // A state that is not the one sent.
+    let landing = round_trip(app, |url| {
+        let mut url = url::Url::parse(&url).unwrap();
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "state" {
+                    "forged".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        url.to_string()
+    })
+    .await;
+    assert_eq!(landing.location, "/login?error=sso_stale");
+    assert_eq!(signed_in_user(app, &landing).await, Value::Null);
+
+    // A callback without a sign-in started in this browser (no cookie).
+    let stray = app
+        .client
+        .get(app.url("/api/auth/callback?code=x&state=y"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&stray), "/login?error=sso_stale");
+    // The provider's own refusal.
+    let denied = app
+        .client
+        .get(app.url("/api/auth/callback?error=access_denied&state=y"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&denied), "/login?error=sso_denied");
+
+    // After all that, a clean sign-in still works, and nothing was created before it.
+    let landing = round_trip(app, |url| url).await;
+    assert_eq!(signed_in_user(app, &landing).await["username"], "alice");
+}
+
+async fn sso_that_is_off_sends_people_back_to_sign_in(app: &TestApp) {
+    app.root_token().await;
+    let response = app
+        .client
+        .get(app.url("/api/auth/login/oauth"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/login?error=sso_disabled");
+    // The sign-in page says so, and offers no SSO button.
+    let page = app
+        .get("/login?error=sso_disabled")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Single sign-on is not enabled on this server."));
+    assert!(!page.contains("Sign in with SSO"));
+}
+
+async fn a_local_account_with_the_same_name_is_never_taken_over(app: &TestApp) {
+    let issuer = FakeIssuer::start().await;
+    let root = configure(app, &issuer).await;
+    let (local, _) = app.user_with_role(&root, "alice", "admin").await;
+    // The sign-in page now offers SSO.
+    let page = app.get("/login").await.text().await.unwrap();
+    assert!(page.contains("Sign in with SSO"));
+
+    let landing = round_trip(app, |url| url).await;
+    let user = signed_in_user(app, &landing).await;
+    assert_ne!(user["id"], local["id"], "a distinct account");
+    assert_eq!(user["username"], "alice-2");
+    assert_eq!(user["role"], "viewer");
+    // The local account is untouched: same role, its password still works.
+    sign_in(app, "alice", TEST_PASSWORD).await;
+    let (_, me) = {
+        let cookie = sign_in(app, "alice", TEST_PASSWORD).await;
+        call(app, Some(&cookie), "current_user", json!({})).await
+    };
+    assert_eq!(
+        (me["id"].clone(), me["role"].as_str()),
+        (local["id"].clone(), Some("admin"))
+    );
+}
+
+async fn deactivated_sso_accounts_are_refused(app: &TestApp) {
+    let issuer = FakeIssuer::start().await;
+    let root = configure(app, &issuer).await;
+    let landing = round_trip(app, |url| url).await;
+    let user = signed_in_user(app, &landing).await;
+    let response = app
+        .send(
+            app.client
+                .patch(app.url(&format!("/api/users/{}", user["id"].as_str().unwrap())))
+                .json(&json!({"is_active": false})),
+            &root,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let again = round_trip(app, |url| url).await;
+    assert_eq!(again.location, "/login?error=inactive");
+    assert_eq!(signed_in_user(app, &again).await, Value::Null);
+}
+
+async fn discovery_can_be_tested_from_the_settings(app: &TestApp) {
+    let issuer = FakeIssuer::start().await;
+    let root_token = app.root_token().await;
+    app.user_with_role(&root_token, "adam", "admin").await;
+    let root = sign_in(app, "root", TEST_PASSWORD).await;
+    let adam = sign_in(app, "adam", TEST_PASSWORD).await;
+    let url = issuer.metadata_url();
+    let (status, body) = call_fields(
+        app,
+        &root,
+        "test_oidc_discovery",
+        &[("server_metadata_url", &url)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains(&issuer.issuer) && message.contains("1 signing key"),
+        "{message}"
+    );
+    let (status, _) = call_fields(
+        app,
+        &adam,
+        "test_oidc_discovery",
+        &[("server_metadata_url", &url)],
+    )
+    .await;
+    assert_eq!(status, 403, "superusers only");
+    let closed = format!(
+        "http://127.0.0.1:{}/.well-known/openid-configuration",
+        crate::fake_agent::closed_port()
+    );
+    let (status, body) = call_fields(
+        app,
+        &root,
+        "test_oidc_discovery",
+        &[("server_metadata_url", &closed)],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Discovery failed"),
+        "{body}"
+    );
+}
