@@ -256,6 +256,12 @@ test('settings: profile, password, single sign-on and about', async () => {
   await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
   assert.equal(await page.getByRole('heading', { name: 'Single sign-on' }).count(), 0, 'superusers only');
   assert.match(await page.locator('#about-version').textContent(), /^\d+\.\d+\.\d+/);
+  // Links out of the app load the page (the app's router does not take them).
+  await page.locator('.panel').getByRole('link', { name: 'API documentation' }).click();
+  await page.locator('.swagger-ui .info .title').waitFor();
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+  await waitForHydration(page);
 
   // Profile: a bad email is named, then a good one is saved.
   await page.locator('#profile-email').fill('not-an-email');

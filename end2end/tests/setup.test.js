@@ -94,6 +94,7 @@ test('a fresh instance sends the first visitor to the setup page, which hydrates
     server_metadata_url: 'https://id.example.com/.well-known/openid-configuration',
     client_id: 'powerbeacon',
     client_secret_set: true,
+    default_role: 'viewer',
   });
   assert.deepEqual(errors, []);
   await page.close();

@@ -50,7 +50,7 @@ fn Footer() -> impl IntoView {
     view! {
         <footer class="site-footer">
             <span>"PowerBeacon " {env!("CARGO_PKG_VERSION")}</span>
-            <a href="/api/docs">"API documentation"</a>
+            <a href="/api/docs" rel="external">"API documentation"</a>
         </footer>
     }
 }

@@ -94,7 +94,8 @@ fn LoginForm(next: String, sso: bool) -> impl IntoView {
                     view! {
                         <div class="sso">
                             <span class="divider">"or"</span>
-                            <a class="button sso-button" href=sso_href>
+                            // External: a full page load, not the app's router.
+                            <a class="button sso-button" href=sso_href rel="external">
                                 "Sign in with SSO"
                             </a>
                         </div>

@@ -378,7 +378,7 @@ fn AboutSection(about: About) -> impl IntoView {
                 <dt>"Updates"</dt>
                 <dd>"Not checked: PowerBeacon makes no calls to the internet."</dd>
                 <dt>"API"</dt>
-                <dd><a href="/api/docs">"API documentation"</a></dd>
+                <dd><a href="/api/docs" rel="external">"API documentation"</a></dd>
             </dl>
         </section>
     }
