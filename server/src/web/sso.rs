@@ -6,8 +6,8 @@
 //! (details go to the log, never to the page or a URL).
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Uri};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -29,7 +29,7 @@ pub struct LoginQuery {
 #[utoipa::path(
     get, path = "/api/auth/login/oauth", tag = "auth", params(LoginQuery),
     responses(
-        (status = 303, description = "To the identity provider's authorization page (code flow with PKCE, `state` and `nonce` kept in the browser session); to `/login?error=…` when single sign-on is off or the provider cannot be reached"),
+        (status = 302, description = "To the identity provider's authorization page (code flow with PKCE, `state` and `nonce` kept in the browser session); to `/login?error=…` when single sign-on is off or the provider cannot be reached"),
     )
 )]
 pub async fn login(
@@ -49,7 +49,7 @@ pub async fn login(
     };
     match started {
         Ok((authorize_url, pending)) => match session.insert(PENDING, pending).await {
-            Ok(()) => Redirect::to(&authorize_url).into_response(),
+            Ok(()) => found(&authorize_url),
             Err(error) => refused(SsoError::Failed(format!("session: {error}"))),
         },
         Err(error) => refused(error),
@@ -68,7 +68,7 @@ pub struct CallbackQuery {
 #[utoipa::path(
     get, path = "/api/auth/callback", tag = "auth", params(CallbackQuery),
     responses(
-        (status = 303, description = "Signed in (a new browser session): to the page the sign-in started from, `/dashboard` by default. Refused (wrong `state`, a failed code exchange, an ID token whose signature, issuer, audience, expiry or nonce does not check out, a deactivated account, single sign-on off): to `/login?error=…`, no session"),
+        (status = 302, description = "Signed in (a new browser session): to the page the sign-in started from, `/dashboard` by default. Refused (wrong `state`, a failed code exchange, an ID token whose signature, issuer, audience, expiry or nonce does not check out, a deactivated account, single sign-on off): to `/login?error=…`, no session"),
     )
 )]
 pub async fn callback(
@@ -93,7 +93,7 @@ pub async fn callback(
         Ok(user) => match sign_in_session(&session, user.id).await {
             Ok(()) => {
                 tracing::info!(user_id = %user.id, "signed in through single sign-on");
-                Redirect::to(app::routing::safe_next(next.as_deref())).into_response()
+                found(app::routing::safe_next(next.as_deref()))
             }
             Err(error) => refused(SsoError::Failed(format!("session: {error}"))),
         },
@@ -109,5 +109,11 @@ fn refused(error: SsoError) -> Response {
         }
         _ => tracing::info!(%error, "single sign-on refused"),
     }
-    Redirect::to(&format!("/login?error={}", error.code())).into_response()
+    found(&format!("/login?error={}", error.code()))
+}
+
+/// A `302 Found` to `location`, the status the original API answers these
+/// redirects with.
+fn found(location: &str) -> Response {
+    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }

@@ -66,7 +66,7 @@ async fn round_trip(app: &TestApp, tamper: impl FnOnce(String) -> String) -> Lan
         .send()
         .await
         .unwrap();
-    assert_eq!(start.status(), 303);
+    assert_eq!(start.status(), 302);
     let to_provider = location(&start);
     let cookie = session_cookie(&start).expect("the pending sign-in is kept in a session");
     assert!(
@@ -88,7 +88,7 @@ async fn round_trip(app: &TestApp, tamper: impl FnOnce(String) -> String) -> Lan
         .send()
         .await
         .unwrap();
-    assert_eq!(landed.status(), 303);
+    assert_eq!(landed.status(), 302);
     Landing {
         location: location(&landed),
         cookie: session_cookie(&landed).or(Some(cookie)),
@@ -212,7 +212,7 @@ async fn sso_that_is_off_sends_people_back_to_sign_in(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 303);
+    assert_eq!(response.status(), 302);
     assert_eq!(location(&response), "/login?error=sso_disabled");
     // The sign-in page says so, and offers no SSO button.
     let page = app
