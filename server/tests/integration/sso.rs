@@ -317,3 +317,38 @@ async fn discovery_can_be_tested_from_the_settings(app: &TestApp) {
         "{body}"
     );
 }
+
+/// The redirect URI the provider is given: the request's address, or a
+/// proxy's forwarded one only when the server is told to trust it.
+#[tokio::test]
+async fn the_redirect_uri_follows_forwarded_headers_only_when_trusted() {
+    for trusted in [false, true] {
+        let app = crate::helpers::TestApp::spawn_with(crate::helpers::TestDb::sqlite(), |config| {
+            config.trust_forwarded_headers = trusted;
+        })
+        .await;
+        let issuer = FakeIssuer::start().await;
+        configure(&app, &issuer).await;
+        let start = app
+            .client
+            .get(app.url("/api/auth/login/oauth"))
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "wol.example.org, proxy.internal")
+            .send()
+            .await
+            .unwrap();
+        let to_provider = url::Url::parse(&location(&start)).unwrap();
+        let redirect_uri = to_provider
+            .query_pairs()
+            .find(|(key, _)| key == "redirect_uri")
+            .map(|(_, value)| value.into_owned())
+            .unwrap();
+        let expected = if trusted {
+            "https://wol.example.org/api/auth/callback".to_string()
+        } else {
+            app.url("/api/auth/callback")
+        };
+        assert_eq!(redirect_uri, expected, "trusted: {trusted}");
+        app.finish().await;
+    }
+}
