@@ -3,7 +3,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshot, waitForHydration } from '../support/harness.js';
+import {
+  startServer, launchBrowser, screenshot, screenshotAllWays, waitForHydration,
+} from '../support/harness.js';
 
 let server;
 let browser;
@@ -36,7 +38,7 @@ test('a fresh instance sends the first visitor to the setup page, which hydrates
   assert.equal(favicon.status(), 200);
 
   await waitForHydration(page);
-  await screenshot(page, 'setup-desktop-light');
+  await screenshotAllWays(browser, `${server.url}/setup`, 'setup');
 
   // Hydration made the page interactive: the reveal button toggles the fields.
   const password = page.locator('#password');
