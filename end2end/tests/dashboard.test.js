@@ -321,6 +321,7 @@ test('the agents page: state, install command, keys, approval and deletion', asy
   await page.reload();
   const pending = page.locator('.agent-card').filter({ hasText: 'walk-in' });
   await pending.getByText('Awaiting approval').waitFor();
+  await waitForHydration(page);
   await page.locator('#agent-status').selectOption('pending');
   assert.equal(await page.locator('.agent-card').count(), 1);
   await page.locator('#agent-status').selectOption('all');

@@ -160,6 +160,7 @@ test('a cluster is made of devices and an agent in the browser, then woken throu
 test('a viewer sees clusters without controls, and its direct wake call is refused', async () => {
   const { context, page } = await signedIn('vic');
   await page.goto(`${server.url}/clusters`);
+  await waitForHydration(page);
   await clusterCard(page, 'Garage').waitFor();
   assert.equal(await page.getByRole('button', { name: 'New cluster' }).count(), 0);
   assert.equal(await page.getByRole('button', { name: /Wake|Edit|Delete/ }).count(), 0);
@@ -235,6 +236,7 @@ test('users: a superuser adds, finds, edits and deletes; an admin gets only role
   // edit dialog offers role and state only.
   const admin = await signedIn('adam');
   await admin.page.goto(`${server.url}/users`);
+  await waitForHydration(admin.page);
   await admin.page.locator('tbody tr').first().waitFor();
   assert.equal(await admin.page.getByRole('button', { name: 'Add user' }).count(), 0);
   assert.equal(await admin.page.getByRole('button', { name: 'Delete' }).count(), 0);
@@ -322,3 +324,27 @@ async function waitUntil(check) {
   }
   assert.ok(check(), 'condition met in time');
 }
+
+test('a large fleet shows a page of cards at a time', async () => {
+  const root = await api(server, 'root', PASSWORD);
+  for (let i = 0; i < 70; i += 1) {
+    const n = String(i).padStart(2, '0');
+    await root.post('/api/devices', { name: `bulk-${n}`, mac_address: `02:00:00:00:0b:${n}` });
+  }
+  const { context, page, errors } = await signedIn('root');
+  const cards = page.locator('.device-card');
+  await page.getByText('73 of 73 devices').waitFor();
+  assert.equal(await cards.count(), 60, 'one page rendered by the server');
+  await page.getByRole('button', { name: 'Show 13 more' }).click();
+  await page.getByRole('button', { name: /Show \d+ more/ }).waitFor({ state: 'detached' });
+  assert.equal(await cards.count(), 73);
+  // A search starts again from one page, and counts what matches.
+  await page.locator('#device-search').fill('bulk-6');
+  await page.getByText('10 of 73 devices').waitFor();
+  assert.equal(await cards.count(), 10);
+  await page.locator('#device-search').fill('bulk');
+  await page.getByText('70 of 73 devices').waitFor();
+  assert.equal(await cards.count(), 60);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -19,6 +19,9 @@ use crate::format::{os_label, status_class, status_label};
 use crate::server_fns::{delete_device, load_dashboard};
 use crate::types::{Dashboard, DashboardDevice, DevicePublic, OsType};
 
+/// How many device cards the grid shows at first, and adds per "Show more".
+const PAGE_SIZE: usize = 60;
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     view! {
@@ -85,7 +88,7 @@ fn DashboardView(
     let clusters = dashboard.clusters.clone();
     let agents = dashboard.agents.clone();
     let total = dashboard.devices.len();
-    let visible = Memo::new(move |_| {
+    let matching = Memo::new(move |_| {
         let filter = filter.get();
         devices.with_value(|devices| {
             devices
@@ -95,6 +98,18 @@ fn DashboardView(
                 .collect::<Vec<_>>()
         })
     });
+    // The grid shows a page of cards and grows on request, so a large fleet
+    // renders and hydrates fast; a new search starts from one page again.
+    let limit = RwSignal::new(PAGE_SIZE);
+    Effect::new(move |_| {
+        filter.track();
+        limit.set(PAGE_SIZE);
+    });
+    let visible = Memo::new(move |_| {
+        matching.with(|all| all.iter().take(limit.get()).cloned().collect::<Vec<_>>())
+    });
+    let none_match = Memo::new(move |_| matching.with(Vec::is_empty));
+    let hidden = move || matching.with(Vec::len).saturating_sub(limit.get());
     let close = Callback::new(move |()| dialog.set(None));
     let saved = Callback::new(move |device: DevicePublic| {
         dialog.set(None);
@@ -152,8 +167,7 @@ fn DashboardView(
         <Toolbar filter clusters=clusters.clone() tags />
         {more}
         {move || {
-            let shown = visible.get();
-            if shown.is_empty() {
+            if none_match.get() {
                 return if total == 0 {
                     view! {
                         <div class="empty">
@@ -182,13 +196,30 @@ fn DashboardView(
             }
             view! {
                 <p class="result-count muted" aria-live="polite">
-                    {format!("{} of {} devices", shown.len(), total)}
+                    {move || format!("{} of {} devices", matching.with(Vec::len), total)}
                 </p>
                 <ul class="device-grid">
                     <For each=move || visible.get() key=|d| (d.device.id, d.device.updated_at) let:device>
                         <DeviceCard device dialog />
                     </For>
                 </ul>
+                {move || {
+                    (hidden() > 0)
+                        .then(|| {
+                            view! {
+                                <p class="show-more">
+                                    <button
+                                        type="button"
+                                        class="button"
+                                        on:click=move |_| limit.update(|limit| *limit += PAGE_SIZE)
+                                    >
+                                        {format!("Show {} more", hidden().min(PAGE_SIZE))}
+                                    </button>
+                                    <span class="muted">{format!(" {} not shown", hidden())}</span>
+                                </p>
+                            }
+                        })
+                }}
             }
                 .into_any()
         }}
