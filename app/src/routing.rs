@@ -42,7 +42,9 @@ pub fn error_message(code: &str) -> Option<&'static str> {
         "signed_out" => Some("You are signed out."),
         "inactive" => Some("This account is deactivated. Ask an administrator."),
         "sso_disabled" => Some("Single sign-on is not enabled on this server."),
-        "sso_stale" => Some("That sign-in was not started here or took too long. Try again."),
+        "sso_stale" => Some(
+            "That sign-in was not started in this browser, was already used or took too long. Try again.",
+        ),
         "sso_denied" => Some("The identity provider did not sign you in."),
         "sso_failed" => Some(
             "Single sign-on failed. Try again, or ask an administrator to check the provider settings.",

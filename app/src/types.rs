@@ -223,7 +223,7 @@ pub struct OidcConfigPublic {
     /// Whether a client secret is stored (the secret itself is write-only).
     pub client_secret_set: bool,
     /// The role of accounts created by a first single sign-on.
-    #[serde(default = "Role::sso_default")]
+    #[serde(default)]
     pub default_role: Role,
 }
 
@@ -670,11 +670,9 @@ pub enum Role {
 }
 
 impl Role {
-    /// The spelling used in JSON and in the database.
-    /// The role of accounts a first single sign-on creates, unless configured.
-    pub fn sso_default() -> Self {
-        Role::Viewer
-    }
+    /// The roles accounts made by a first single sign-on may get: any but
+    /// superuser. The default is [`Role::default`], the least.
+    pub const SSO_CHOICES: [Role; 3] = [Role::Admin, Role::User, Role::Viewer];
 
     /// How a role reads on screen.
     pub fn label(self) -> &'static str {
@@ -686,6 +684,7 @@ impl Role {
         }
     }
 
+    /// The spelling used in JSON and in the database.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Superuser => "superuser",

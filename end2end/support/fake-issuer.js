@@ -77,7 +77,7 @@ export async function startFakeIssuer({ clientId, clientSecret, person }) {
           expires_in: 3600,
           id_token: idToken({
             iss: issuer, aud: clientId, sub: person.subject, iat: now, exp: now + 300, nonce: grant.nonce,
-            preferred_username: person.username, email: person.email, name: person.name,
+            preferred_username: person.username, email: person.email, email_verified: true, name: person.name,
           }),
         });
       } else {

@@ -110,6 +110,17 @@ test('a cluster is made of devices and an agent in the browser, then woken throu
   await page.getByRole('button', { name: 'Clear search' }).click();
   assert.deepEqual(await names(), ['Garage', 'Office']);
 
+  // Edit from the list: the dialog loads the cluster's members, ticked.
+  await clusterCard(page, 'Garage').getByRole('button', { name: 'Edit' }).click();
+  const listEdit = page.getByRole('dialog', { name: 'Edit cluster' });
+  await listEdit.locator('#cluster-devices').waitFor();
+  assert.equal(await listEdit.locator('#cluster-devices').getByLabel('gamma').isChecked(), true);
+  assert.equal(await listEdit.locator('#cluster-devices').getByLabel('alpha').isChecked(), false);
+  await page.locator('#cluster-description').fill('Cars and tools');
+  await listEdit.getByRole('button', { name: 'Save cluster' }).click();
+  await clusterCard(page, 'Garage').getByText('Cars and tools').waitFor();
+  await clusterCard(page, 'Garage').getByText('1 device', { exact: true }).waitFor();
+
   // The cluster's page: its devices and agent, a device woken from there.
   await clusterCard(page, 'Office').getByRole('link', { name: 'Office' }).click();
   await page.getByRole('heading', { name: 'Office', level: 1 }).waitFor();

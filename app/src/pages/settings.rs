@@ -325,7 +325,7 @@ pub fn OidcForm(
                     }
                 }
             >
-                {[Role::Admin, Role::User, Role::Viewer]
+                {Role::SSO_CHOICES
                     .into_iter()
                     .map(|choice| {
                         view! {

@@ -41,10 +41,7 @@ impl Username {
                 format!("Username must be at most {} characters.", Self::MAX_LEN),
             ));
         }
-        if !name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-        {
+        if !name.chars().all(Self::allows) {
             return Err(Invalid::new(
                 "username",
                 "Username may contain only letters, digits, '.', '_', '-' and '@'.",
@@ -57,6 +54,11 @@ impl Username {
         &self.0
     }
 
+    /// Whether a username may hold `c`.
+    fn allows(c: char) -> bool {
+        c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')
+    }
+
     /// A valid username made from what an identity provider calls someone
     /// (`preferred_username`, an email's local part…): characters a
     /// username may not hold become `-`; `user` when nothing is left. The
@@ -65,13 +67,7 @@ impl Username {
         let cleaned: String = claim
             .trim()
             .chars()
-            .map(|c| {
-                if c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@') {
-                    c
-                } else {
-                    '-'
-                }
-            })
+            .map(|c| if Self::allows(c) { c } else { '-' })
             .collect();
         let cleaned = cleaned.trim_matches('-');
         let base = if cleaned.is_empty() { "user" } else { cleaned };

@@ -150,7 +150,7 @@ impl Services {
             clusters,
             count,
             members: if can_create {
-                self.cluster_members(actor).await?
+                self.cluster_members(actor, None).await?
             } else {
                 ClusterMembers::default()
             },
@@ -160,71 +160,114 @@ impl Services {
 
     /// What `/clusters/{id}` shows `actor`: the cluster, its devices with
     /// whether the actor may wake each, its agents (viewers: without
-    /// interfaces) and, for its managers, the edit form's choices.
+    /// interfaces) and, for its managers, the edit form's choices (which
+    /// always hold the cluster's own members).
     pub async fn cluster_page(
         &self,
         actor: &UserRecord,
         id: Uuid,
     ) -> Result<ClusterPage, ServiceError> {
-        let view = self
-            .store
-            .cluster_view(id)
-            .await?
-            .ok_or_else(cluster_not_found)?;
-        let can_manage_cluster = can_manage(actor, view.cluster.owner_id);
         let detail = self.get_cluster(actor, id).await?;
-        let devices = self.store.cluster_device_views(id).await?;
+        let can_manage_cluster = can_manage(actor, detail.cluster.owner_id);
+        let members = if can_manage_cluster {
+            self.cluster_members(actor, Some(&detail)).await?
+        } else {
+            ClusterMembers::default()
+        };
+        let ClusterDetailPublic {
+            cluster,
+            devices,
+            agents,
+        } = detail;
         Ok(ClusterPage {
-            cluster: detail.cluster,
+            cluster,
             can_manage: can_manage_cluster,
             devices: devices
-                .iter()
-                .map(|view| DashboardDevice {
-                    device: self.device_public(view),
-                    can_manage: can_manage(actor, view.device.owner_id),
+                .into_iter()
+                .map(|device| DashboardDevice {
+                    can_manage: can_manage(actor, device.owner_id),
+                    device,
                 })
                 .collect(),
-            agents: detail.agents,
-            members: if can_manage_cluster {
-                self.cluster_members(actor).await?
-            } else {
-                ClusterMembers::default()
-            },
+            agents,
+            members,
         })
     }
 
     /// Every device and agent as a choice in the cluster form, by name,
-    /// marked with whether `actor` may move it into a cluster (the rules of
-    /// [`Self::check_members`]).
-    async fn cluster_members(&self, actor: &UserRecord) -> Result<ClusterMembers, ServiceError> {
+    /// marked with whether `actor` may put it into the cluster (`existing`,
+    /// when editing one, whose members are always among the choices): the
+    /// rules of [`Self::check_members`].
+    async fn cluster_members(
+        &self,
+        actor: &UserRecord,
+        existing: Option<&ClusterDetailPublic>,
+    ) -> Result<ClusterMembers, ServiceError> {
         let page = Page {
             skip: 0,
             limit: CHOICE_LIMIT,
         };
-        let (devices, _) = self.store.list_device_views(page).await?;
-        let (agents, _) = self.store.list_agent_views(page).await?;
-        let mut devices: Vec<MemberChoice> = devices
+        let cluster = existing.map(|detail| detail.cluster.id);
+        let (device_views, _) = self.store.list_device_views(page).await?;
+        let (agent_views, _) = self.store.list_agent_views(page).await?;
+        let mut devices: Vec<MemberChoice> = device_views
             .iter()
             .map(|view| MemberChoice {
                 id: view.device.id,
                 name: view.device.name.clone(),
                 cluster_id: view.device.cluster_id,
                 status: None,
-                can_move: can_manage(actor, view.device.owner_id),
+                can_move: device_may_join(
+                    actor,
+                    view.device.owner_id,
+                    view.device.cluster_id,
+                    cluster,
+                ),
             })
             .collect();
-        devices.sort_by(|a, b| name_order(&a.name, &b.name));
-        let agents = agents
+        let mut agents: Vec<MemberChoice> = agent_views
             .iter()
             .map(|view| MemberChoice {
                 id: view.agent.id,
                 name: view.agent.hostname.clone(),
                 cluster_id: view.agent.cluster_id,
                 status: Some(self.status_of(view.agent.approved, view.agent.last_seen)),
-                can_move: view.agent.cluster_id.is_none()
-                    || can_manage(actor, view.cluster_owner_id),
+                can_move: agent_may_join(
+                    actor,
+                    view.agent.cluster_id,
+                    view.cluster_owner_id,
+                    cluster,
+                ),
             })
             .collect();
+        // Members beyond the first page of choices still show up ticked, so
+        // saving the form never drops them.
+        if let Some(detail) = existing {
+            for device in &detail.devices {
+                if !devices.iter().any(|choice| choice.id == device.id) {
+                    devices.push(MemberChoice {
+                        id: device.id,
+                        name: device.name.clone(),
+                        cluster_id: device.cluster_id,
+                        status: None,
+                        can_move: true,
+                    });
+                }
+            }
+            for agent in &detail.agents {
+                if !agents.iter().any(|choice| choice.id == agent.id) {
+                    agents.push(MemberChoice {
+                        id: agent.id,
+                        name: agent.hostname.clone(),
+                        cluster_id: agent.cluster_id,
+                        status: Some(agent.status),
+                        can_move: true,
+                    });
+                }
+            }
+        }
+        devices.sort_by(|a, b| name_order(&a.name, &b.name));
+        agents.sort_by(|a, b| name_order(&a.name, &b.name));
         Ok(ClusterMembers { devices, agents })
     }
 
@@ -265,8 +308,12 @@ impl Services {
                 self.store.device_view(device_id).await?.ok_or_else(|| {
                     ServiceError::NotFound(format!("Device {device_id} not found."))
                 })?;
-            let already_member = cluster_id.is_some() && device.device.cluster_id == cluster_id;
-            if !already_member && !can_manage(actor, device.device.owner_id) {
+            if !device_may_join(
+                actor,
+                device.device.owner_id,
+                device.device.cluster_id,
+                cluster_id,
+            ) {
                 return Err(ServiceError::Forbidden(format!(
                     "You cannot move device {:?} into a cluster.",
                     device.device.name
@@ -278,21 +325,19 @@ impl Services {
                 self.store.agent_ref(agent_id).await?.ok_or_else(|| {
                     ServiceError::NotFound(format!("Agent {agent_id} not found."))
                 })?;
-            if let Some(current) = agent
-                .cluster_id
-                .filter(|current| Some(*current) != cluster_id)
-            {
-                let owner = self
+            let owner = match agent.cluster_id {
+                Some(current) => self
                     .store
                     .cluster_ref(current)
                     .await?
-                    .and_then(|c| c.owner_id);
-                if !can_manage(actor, owner) {
-                    return Err(ServiceError::Forbidden(format!(
-                        "Agent {:?} belongs to a cluster you do not manage.",
-                        agent.hostname
-                    )));
-                }
+                    .and_then(|c| c.owner_id),
+                None => None,
+            };
+            if !agent_may_join(actor, agent.cluster_id, owner, cluster_id) {
+                return Err(ServiceError::Forbidden(format!(
+                    "Agent {:?} belongs to a cluster you do not manage.",
+                    agent.hostname
+                )));
             }
         }
         Ok(Membership {
@@ -308,6 +353,34 @@ impl Services {
             .await?
             .ok_or_else(cluster_not_found)?;
         Ok(cluster_public(&view))
+    }
+}
+
+/// Whether `actor` may put a device (owned by `owner`, now in
+/// `device_cluster`) into `cluster` (`None`: a new one): their own devices,
+/// and those already in it.
+fn device_may_join(
+    actor: &UserRecord,
+    owner: Option<Uuid>,
+    device_cluster: Option<Uuid>,
+    cluster: Option<Uuid>,
+) -> bool {
+    (cluster.is_some() && device_cluster == cluster) || can_manage(actor, owner)
+}
+
+/// Whether `actor` may put an agent (now in `agent_cluster`, owned by
+/// `agent_cluster_owner`) into `cluster`: free agents, agents already in
+/// it, and agents of clusters the actor manages.
+fn agent_may_join(
+    actor: &UserRecord,
+    agent_cluster: Option<Uuid>,
+    agent_cluster_owner: Option<Uuid>,
+    cluster: Option<Uuid>,
+) -> bool {
+    match agent_cluster {
+        None => true,
+        Some(current) if Some(current) == cluster => true,
+        Some(_) => can_manage(actor, agent_cluster_owner),
     }
 }
 

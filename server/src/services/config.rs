@@ -8,26 +8,27 @@ use crate::domain::Invalid;
 use crate::storage::{UserRecord, keys};
 
 /// The stored OIDC settings, secret included (never sent to clients).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OidcConfig {
     pub enabled: bool,
     pub server_metadata_url: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
     /// The role of accounts a first single sign-on creates.
-    #[serde(default = "Role::sso_default")]
+    #[serde(default)]
     pub default_role: Role,
 }
 
-impl Default for OidcConfig {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            server_metadata_url: None,
-            client_id: None,
-            client_secret: None,
-            default_role: Role::sso_default(),
-        }
+/// Never shows the client secret.
+impl std::fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("enabled", &self.enabled)
+            .field("server_metadata_url", &self.server_metadata_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret_set", &self.client_secret.is_some())
+            .field("default_role", &self.default_role)
+            .finish()
     }
 }
 
@@ -70,7 +71,7 @@ impl OidcConfig {
             }
         }
         let default_role = update.default_role.unwrap_or(self.default_role);
-        if default_role == Role::Superuser {
+        if !Role::SSO_CHOICES.contains(&default_role) {
             return Err(Invalid::new(
                 "default_role",
                 "Accounts created by single sign-on cannot be superusers.",

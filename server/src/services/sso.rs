@@ -9,14 +9,15 @@
 
 use std::time::{Duration, Instant};
 
-use app::types::Message;
+use app::types::{Message, Role};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata,
 };
 use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, DiscoveryError,
     EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
+    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, SignatureVerificationError,
+    TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -28,6 +29,9 @@ use crate::storage::{NewUser, StorageError, UserRecord};
 
 /// How long discovered metadata (and the provider's keys) is trusted.
 const METADATA_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// How long a started sign-in waits for the provider's callback.
+const PENDING_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 /// How long one call to the provider may take.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,14 +80,27 @@ struct Discovered {
 
 /// What the browser session keeps between the redirect to the provider and
 /// the callback.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSso {
     state: String,
     nonce: String,
     pkce_verifier: String,
     redirect_uri: String,
+    /// When the sign-in started (Unix seconds).
+    started: i64,
     /// Where to land afterwards (a local path).
     pub next: String,
+}
+
+/// Never shows the state, nonce or verifier.
+impl std::fmt::Debug for PendingSso {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingSso")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("started", &self.started)
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a single sign-on did not sign anyone in. The details go to the log;
@@ -145,10 +162,10 @@ impl Services {
         }
     }
 
-    /// The provider's metadata for `config`: cached, else discovered.
+    /// The provider's metadata for `config`: cached, else discovered (the
+    /// cache is not locked while the provider is asked).
     async fn provider(&self, config: &OidcConfig) -> Result<CoreProviderMetadata, SsoError> {
-        let mut cache = self.sso.cache.lock().await;
-        if let Some(found) = cache.as_ref()
+        if let Some(found) = self.sso.cache.lock().await.as_ref()
             && found.config == *config
             && found.at.elapsed() < METADATA_LIFETIME
         {
@@ -156,7 +173,7 @@ impl Services {
         }
         let url = config.server_metadata_url.as_deref().unwrap_or_default();
         let metadata = discover(&self.sso.http, url).await?;
-        *cache = Some(Discovered {
+        *self.sso.cache.lock().await = Some(Discovered {
             config: config.clone(),
             metadata: metadata.clone(),
             at: Instant::now(),
@@ -212,6 +229,7 @@ impl Services {
             nonce: nonce.secret().clone(),
             pkce_verifier: verifier.secret().clone(),
             redirect_uri,
+            started: chrono::Utc::now().timestamp(),
             next: next.to_string(),
         };
         Ok((url.to_string(), pending))
@@ -228,6 +246,10 @@ impl Services {
         code: &str,
     ) -> Result<UserRecord, SsoError> {
         let pending = pending.ok_or(SsoError::Stale)?;
+        let age = chrono::Utc::now().timestamp() - pending.started;
+        if !(0..=PENDING_LIFETIME.as_secs() as i64).contains(&age) {
+            return Err(SsoError::Stale);
+        }
         let same_state: bool =
             subtle::ConstantTimeEq::ct_eq(pending.state.as_bytes(), state.as_bytes()).into();
         if !same_state {
@@ -243,7 +265,10 @@ impl Services {
         let tokens = match exchange.request_async(&self.sso.http).await {
             Ok(tokens) => tokens,
             Err(error) => {
-                self.forget_provider().await;
+                if matches!(error, RequestTokenError::Request(_)) {
+                    // The token endpoint is unreachable: it may have moved.
+                    self.forget_provider().await;
+                }
                 return Err(SsoError::Failed(format!(
                     "code exchange failed: {}",
                     describe(&error)
@@ -293,8 +318,10 @@ impl Services {
                 Err(SsoError::Inactive)
             };
         }
+        // Only an address the provider vouches for is taken.
         let email = claims
             .email()
+            .filter(|_| claims.email_verified() == Some(true))
             .and_then(|email| Email::parse(email.as_str()).ok())
             .map(|email| email.as_str().to_string());
         let claimed_name = claims
@@ -364,7 +391,7 @@ impl Services {
         actor: &UserRecord,
         metadata_url: &str,
     ) -> Result<Message, ServiceError> {
-        if actor.role != app::types::Role::Superuser {
+        if actor.role != Role::Superuser {
             return Err(ServiceError::Forbidden(
                 "Only a superuser can configure single sign-on.".into(),
             ));
@@ -388,21 +415,34 @@ impl Services {
     }
 }
 
-/// Fetches the provider's metadata and signing keys.
+/// Fetches the provider's metadata and signing keys. The issuer is the
+/// metadata URL without its well-known suffix, as written or with a
+/// trailing `/` (some providers' issuers end in one; both forms lead to the
+/// same document), since the document's issuer must match it exactly.
 async fn discover(
     http: &reqwest::Client,
     metadata_url: &str,
 ) -> Result<CoreProviderMetadata, SsoError> {
-    let issuer = IssuerUrl::new(issuer_of(metadata_url).to_string())
-        .map_err(|error| SsoError::Failed(format!("metadata URL {metadata_url}: {error}")))?;
-    CoreProviderMetadata::discover_async(issuer, http)
-        .await
-        .map_err(|error| {
-            SsoError::Failed(format!(
-                "discovery from {metadata_url} failed: {}",
-                describe(&error)
-            ))
-        })
+    let issuer = issuer_of(metadata_url);
+    let mut last_error = None;
+    for candidate in [issuer.to_string(), format!("{issuer}/")] {
+        let issuer_url = IssuerUrl::new(candidate)
+            .map_err(|error| SsoError::Failed(format!("metadata URL {metadata_url}: {error}")))?;
+        match CoreProviderMetadata::discover_async(issuer_url, http).await {
+            Ok(metadata) => return Ok(metadata),
+            // The document was read but names the other form of the issuer.
+            Err(error @ DiscoveryError::Validation(_)) => last_error = Some(error),
+            Err(error) => {
+                last_error = Some(error);
+                break;
+            }
+        }
+    }
+    let error = last_error.expect("at least one attempt was made");
+    Err(SsoError::Failed(format!(
+        "discovery from {metadata_url} failed: {}",
+        describe(&error)
+    )))
 }
 
 /// An error with its causes, for the log.

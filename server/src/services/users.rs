@@ -51,8 +51,8 @@ impl Services {
         let users = data
             .into_iter()
             .map(|user| UserRow {
-                edit: edit_scope(actor, &user),
-                can_delete: actor.role == Role::Superuser && actor.id != user.id,
+                edit: edit_scope(actor, user.role),
+                can_delete: may_delete(actor, user.id),
                 user,
             })
             .collect();
@@ -153,9 +153,13 @@ impl Services {
         id: Uuid,
         request: UserUpdate,
     ) -> Result<UserPublic, ServiceError> {
-        match actor.role {
-            Role::Superuser => {}
-            Role::Admin => {
+        if actor.role < Role::Admin {
+            return Err(forbidden());
+        }
+        let mut user = self.store.user_by_id(id).await?.ok_or_else(not_found)?;
+        match edit_scope(actor, user.role) {
+            UserEditScope::Full => {}
+            UserEditScope::RoleAndActive => {
                 let touches_profile = request.username.is_some()
                     || request.email.is_some()
                     || request.full_name.is_some()
@@ -171,13 +175,11 @@ impl Services {
                     ));
                 }
             }
-            _ => return Err(forbidden()),
-        }
-        let mut user = self.store.user_by_id(id).await?.ok_or_else(not_found)?;
-        if actor.role == Role::Admin && user.role == Role::Superuser {
-            return Err(ServiceError::Forbidden(
-                "Only a superuser can change a superuser.".into(),
-            ));
+            UserEditScope::None => {
+                return Err(ServiceError::Forbidden(
+                    "Only a superuser can change a superuser.".into(),
+                ));
+            }
         }
         if let Some(username) = &request.username {
             user.username = Username::parse(username)?.as_str().to_string();
@@ -211,13 +213,12 @@ impl Services {
 
     /// Deletes a user; superusers only, never themselves.
     pub async fn delete_user(&self, actor: &UserRecord, id: Uuid) -> Result<Message, ServiceError> {
-        if actor.role != Role::Superuser {
-            return Err(forbidden());
-        }
-        if actor.id == id {
-            return Err(ServiceError::Forbidden(
-                "You cannot delete your own account.".into(),
-            ));
+        if !may_delete(actor, id) {
+            return Err(if actor.role == Role::Superuser {
+                ServiceError::Forbidden("You cannot delete your own account.".into())
+            } else {
+                forbidden()
+            });
         }
         if !self.store.delete_user(id).await.map_err(last_superuser)? {
             return Err(not_found());
@@ -296,13 +297,19 @@ impl Services {
     }
 }
 
-/// Which of `user`'s fields `actor` may change.
-fn edit_scope(actor: &UserRecord, user: &UserPublic) -> UserEditScope {
+/// Which fields of a user with `role` `actor` may change: superusers every
+/// field of anyone; admins the role and active state of non-superusers.
+fn edit_scope(actor: &UserRecord, role: Role) -> UserEditScope {
     match actor.role {
         Role::Superuser => UserEditScope::Full,
-        Role::Admin if user.role != Role::Superuser => UserEditScope::RoleAndActive,
+        Role::Admin if role != Role::Superuser => UserEditScope::RoleAndActive,
         _ => UserEditScope::None,
     }
+}
+
+/// Whether `actor` may delete user `id`: superusers, never themselves.
+fn may_delete(actor: &UserRecord, id: Uuid) -> bool {
+    actor.role == Role::Superuser && actor.id != id
 }
 
 /// Parses an optional text field; blank means absent.

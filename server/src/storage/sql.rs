@@ -25,6 +25,7 @@ pub const INSERT_SSO_USER: &str = concat!(
     ", oidc_issuer, oidc_subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 );
 
+/// The user a single sign-on provider knows by (issuer, subject).
 pub const SELECT_USER_BY_IDENTITY: &str = concat!(
     "SELECT ",
     user_columns!(),

@@ -79,7 +79,9 @@ pub async fn callback(
     // A pending sign-in is used once, whatever happens next.
     let pending: Option<PendingSso> = session.remove(PENDING).await.ok().flatten();
     if let Some(error) = query.error {
-        return refused(SsoError::Denied(error));
+        // The provider's words, but anyone can write them: kept short and quoted.
+        let error: String = error.chars().take(64).collect();
+        return refused(SsoError::Denied(format!("{error:?}")));
     }
     let (Some(code), Some(returned_state)) = (query.code, query.state) else {
         return refused(SsoError::Stale);

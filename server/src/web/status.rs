@@ -31,6 +31,11 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, ERROR_BODY_LIMIT).await else {
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("text/plain"),
+        );
         return Response::from_parts(parts, Body::from("server function error too large"));
     };
     if let Ok(error) = serde_json::from_slice::<ErrorBody>(&bytes)

@@ -47,6 +47,8 @@ pub struct Person {
     pub subject: String,
     pub preferred_username: String,
     pub email: Option<String>,
+    /// Whether the provider vouches for the email.
+    pub email_verified: bool,
     pub name: Option<String>,
 }
 
@@ -56,6 +58,7 @@ impl Person {
             subject: subject.into(),
             preferred_username: preferred_username.into(),
             email: Some(format!("{preferred_username}@idp.example")),
+            email_verified: true,
             name: Some(format!("{preferred_username} from the IdP")),
         }
     }
@@ -68,6 +71,9 @@ struct Grant {
 }
 
 struct Shared {
+    /// The address, without a trailing slash.
+    base: String,
+    /// What the provider calls itself: the base, with a `/` if told so.
     issuer: String,
     key: EncodingKey,
     other_key: EncodingKey,
@@ -80,20 +86,32 @@ struct Shared {
 /// The provider; stops when dropped.
 pub struct FakeIssuer {
     pub issuer: String,
+    base: String,
     shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl FakeIssuer {
     pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// A provider whose issuer ends in `/` (as some do), when `trailing_slash`.
+    pub async fn start_with(trailing_slash: bool) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        let issuer = format!("http://{addr}");
+        let base = format!("http://{addr}");
+        let issuer = if trailing_slash {
+            format!("{base}/")
+        } else {
+            base.clone()
+        };
         let key = EncodingKey::from_rsa_der(KEY_DER);
         let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
         jwk.common.key_id = Some(KID.into());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         let shared = Arc::new(Shared {
+            base: base.clone(),
             issuer: issuer.clone(),
             key,
             other_key: EncodingKey::from_rsa_der(OTHER_KEY_DER),
@@ -116,6 +134,7 @@ impl FakeIssuer {
         });
         Self {
             issuer,
+            base,
             shared,
             task,
         }
@@ -123,7 +142,7 @@ impl FakeIssuer {
 
     /// The discovery document's URL, as an administrator configures it.
     pub fn metadata_url(&self) -> String {
-        format!("{}/.well-known/openid-configuration", self.issuer)
+        format!("{}/.well-known/openid-configuration", self.base)
     }
 
     pub fn set_flaw(&self, flaw: Flaw) {
@@ -142,12 +161,12 @@ impl Drop for FakeIssuer {
 }
 
 async fn discovery(State(shared): State<Arc<Shared>>) -> Json<Value> {
-    let issuer = &shared.issuer;
+    let base = &shared.base;
     Json(json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/authorize"),
-        "token_endpoint": format!("{issuer}/token"),
-        "jwks_uri": format!("{issuer}/jwks"),
+        "issuer": shared.issuer,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "jwks_uri": format!("{base}/jwks"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
@@ -253,6 +272,7 @@ async fn token(
     });
     if let Some(email) = person.email {
         claims["email"] = json!(email);
+        claims["email_verified"] = json!(person.email_verified);
     }
     if let Some(name) = person.name {
         claims["name"] = json!(name);

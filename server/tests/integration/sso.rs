@@ -15,6 +15,7 @@ on_both_engines!(
     a_local_account_with_the_same_name_is_never_taken_over,
     deactivated_sso_accounts_are_refused,
     discovery_can_be_tested_from_the_settings,
+    an_issuer_ending_in_a_slash_works,
 );
 
 /// Turns single sign-on on with `issuer` (as root) and returns root's token.
@@ -141,6 +142,16 @@ async fn a_first_sign_in_creates_the_account_and_the_next_reuses_it(app: &TestAp
         .await
         .unwrap();
     assert_eq!(users["count"], 2, "root and alice, nobody else");
+
+    // An email the provider does not vouch for is not taken.
+    let mut unverified = Person::new("subject-2", "bob");
+    unverified.email_verified = false;
+    issuer.set_person(unverified);
+    let bob = signed_in_user(app, &round_trip(app, |url| url).await).await;
+    assert_eq!(
+        (bob["username"].as_str(), &bob["email"]),
+        (Some("bob"), &Value::Null)
+    );
 }
 
 async fn flawed_tokens_and_callbacks_are_refused_without_a_session(app: &TestApp) {
@@ -351,4 +362,12 @@ async fn the_redirect_uri_follows_forwarded_headers_only_when_trusted() {
         assert_eq!(redirect_uri, expected, "trusted: {trusted}");
         app.finish().await;
     }
+}
+
+async fn an_issuer_ending_in_a_slash_works(app: &TestApp) {
+    let issuer = FakeIssuer::start_with(true).await;
+    assert!(issuer.issuer.ends_with('/'));
+    configure(app, &issuer).await;
+    let landing = round_trip(app, |url| url).await;
+    assert_eq!(signed_in_user(app, &landing).await["username"], "alice");
 }

@@ -10,6 +10,7 @@ use crate::web::{call, call_fields, call_form, sign_in};
 on_both_engines!(
     cluster_functions_follow_the_roles,
     a_cluster_keeps_members_its_manager_does_not_own,
+    members_beyond_the_first_thousand_choices_are_kept,
     users_page_shows_each_role_its_controls,
     settings_change_the_profile_password_and_single_sign_on,
 );
@@ -233,21 +234,30 @@ async fn a_cluster_keeps_members_its_manager_does_not_own(app: &TestApp) {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["device_count"], 2);
-    // Her edit form shows it ticked although she may not move it elsewhere.
+    // Her edit form offers it (ticked: it is a member), but the form for a
+    // new cluster does not.
+    let nas_choice = |members: &Value| {
+        members["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == "nas")
+            .map(|d| {
+                (
+                    d["can_move"].as_bool(),
+                    d["cluster_id"].as_str().map(str::to_string),
+                )
+            })
+    };
     let (_, page) = call_fields(app, &alice, "cluster_page", &[("id", &desk)]).await;
-    let nas_choice = page["members"]["devices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == "nas")
-        .unwrap()
-        .clone();
     assert_eq!(
-        (
-            nas_choice["can_move"].as_bool(),
-            nas_choice["cluster_id"].as_str()
-        ),
-        (Some(false), Some(desk.as_str()))
+        nas_choice(&page["members"]),
+        Some((Some(true), Some(desk.clone())))
+    );
+    let (_, overview) = call(app, Some(&alice), "clusters_overview", json!({})).await;
+    assert_eq!(
+        nas_choice(&overview["members"]),
+        Some((Some(false), Some(desk.clone())))
     );
     // But she cannot pull it into another cluster of hers.
     let (status, body) = call(
@@ -543,5 +553,58 @@ async fn settings_change_the_profile_password_and_single_sign_on(app: &TestApp) 
     assert!(
         settings["oidc"].get("client_secret").is_none(),
         "the secret is never sent back"
+    );
+}
+
+async fn members_beyond_the_first_thousand_choices_are_kept(app: &TestApp) {
+    app.root_token().await;
+    let root = sign_in(app, "root", TEST_PASSWORD).await;
+    let old = create_device(app, &root, "old-timer", "02:10:00:00:ff:ff").await;
+    let (status, cluster) = call(
+        app,
+        Some(&root),
+        "create_cluster",
+        json!({"request": {"name": "vintage", "device_ids": [old["id"]]}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{cluster}");
+    // A thousand newer devices push it out of the first page of choices.
+    let rows: Vec<String> = (0..1000)
+        .map(|i| {
+            format!(
+                "('{}', 'bulk-{i}', '02:10:00:00:{:02X}:{:02X}', {{now}}, {{now}})",
+                uuid::Uuid::new_v4(),
+                i / 256,
+                i % 256
+            )
+        })
+        .collect();
+    app.raw_sql(&format!(
+        "INSERT INTO devices (id, name, mac_address, created_at, updated_at) VALUES {}",
+        rows.join(", ")
+    ))
+    .await;
+    let id = cluster["id"].as_str().unwrap();
+    let (_, page) = call_fields(app, &root, "cluster_page", &[("id", id)]).await;
+    let devices = page["members"]["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 1001, "the first thousand and the member");
+    assert!(
+        devices
+            .iter()
+            .any(|d| d["id"] == old["id"] && d["cluster_id"] == cluster["id"]),
+        "the member is offered, ticked"
+    );
+    // Renaming without touching the members keeps them.
+    let (status, renamed) = call(
+        app,
+        Some(&root),
+        "update_cluster",
+        json!({"id": id, "request": {"name": "vintage-2"}}),
+    )
+    .await;
+    assert_eq!(
+        (status, renamed["device_count"].as_u64()),
+        (200, Some(1)),
+        "{renamed}"
     );
 }

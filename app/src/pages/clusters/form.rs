@@ -45,6 +45,8 @@ pub fn ClusterForm(
     let ClusterMembers { devices, agents } = members;
     let (device_options, chosen_devices) = choices(devices, id);
     let (agent_options, chosen_agents) = choices(agents, id);
+    let initial_devices = StoredValue::new(chosen_devices.get_untracked());
+    let initial_agents = StoredValue::new(chosen_agents.get_untracked());
     let error = FormError::new();
     let saving = RwSignal::new(false);
 
@@ -67,8 +69,9 @@ pub fn ClusterForm(
                         name: Some(name),
                         description: Some(description),
                         tags: Some(tags),
-                        device_ids: Some(device_ids),
-                        agent_ids: Some(agent_ids),
+                        device_ids: initial_devices
+                            .with_value(|initial| changed(device_ids, initial)),
+                        agent_ids: initial_agents.with_value(|initial| changed(agent_ids, initial)),
                     };
                     update_cluster(id, update).await
                 }
@@ -155,23 +158,27 @@ pub fn ClusterForm(
     }
 }
 
-/// The choices the person may tick (what they may move, plus what is in
-/// the cluster already) and the ids ticked at first (the cluster's members).
+/// The choices the person may tick (the service marks what they may put
+/// into this cluster, its members included) and the ids ticked at first
+/// (the cluster's members).
 fn choices(
     all: Vec<MemberChoice>,
     cluster: Option<Uuid>,
 ) -> (Vec<MemberChoice>, RwSignal<Vec<Uuid>>) {
-    let is_member = |choice: &MemberChoice| cluster.is_some() && choice.cluster_id == cluster;
     let chosen = all
         .iter()
-        .filter(|choice| is_member(choice))
+        .filter(|choice| cluster.is_some() && choice.cluster_id == cluster)
         .map(|choice| choice.id)
         .collect();
-    let options = all
-        .into_iter()
-        .filter(|choice| choice.can_move || is_member(choice))
-        .collect();
+    let options = all.into_iter().filter(|choice| choice.can_move).collect();
     (options, RwSignal::new(chosen))
+}
+
+/// The ticked ids, or `None` when they are the ones ticked at first (so an
+/// edit that does not touch the members leaves them as they are).
+fn changed(chosen: Vec<Uuid>, initial: &[Uuid]) -> Option<Vec<Uuid>> {
+    let same = chosen.len() == initial.len() && chosen.iter().all(|id| initial.contains(id));
+    (!same).then_some(chosen)
 }
 
 /// Ticks for devices or agents, with a filter once the list is long.
@@ -253,5 +260,19 @@ fn MemberPicker(
                     .into_any()
             }}
         </fieldset>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untouched_members_are_not_sent() {
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        assert_eq!(changed(vec![b, a], &[a, b]), None);
+        assert_eq!(changed(vec![a], &[a, b]), Some(vec![a]));
+        assert_eq!(changed(vec![a, b], &[a]), Some(vec![a, b]));
+        assert_eq!(changed(vec![], &[]), None);
     }
 }

@@ -11,9 +11,10 @@ use leptos_router::hooks::use_query_map;
 use self::form::ClusterForm;
 use crate::components::confirm::ConfirmDelete;
 use crate::components::layout::SignedIn;
+use crate::components::modal::Modal;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::components::wake::WakeClusterButton;
-use crate::server_fns::{delete_cluster, load_clusters};
+use crate::server_fns::{delete_cluster, load_cluster, load_clusters};
 use crate::types::{ClusterMembers, ClusterPublic, ClusterRow, ClustersOverview};
 
 #[component]
@@ -177,7 +178,9 @@ fn ClustersView(
                 .get()
                 .map(|open| match open {
                     Dialog::Add => cluster_form(None, members.get_value(), saved, close),
-                    Dialog::Edit(cluster) => cluster_form(Some(cluster), members.get_value(), saved, close),
+                    Dialog::Edit(cluster) => {
+                        view! { <EditCluster id=cluster.id on_saved=saved on_close=close /> }.into_any()
+                    }
                     Dialog::Delete(cluster) => {
                         view! { <ConfirmDeleteCluster cluster on_close=close on_deleted=reload /> }.into_any()
                     }
@@ -193,6 +196,35 @@ fn cluster_form(
     on_close: Callback<()>,
 ) -> AnyView {
     view! { <ClusterForm existing members on_saved on_close /> }.into_any()
+}
+
+/// The edit dialog of a cluster on the list: it first loads the cluster's
+/// own choices, which hold all its members.
+#[component]
+fn EditCluster(
+    id: uuid::Uuid,
+    on_saved: Callback<ClusterPublic>,
+    on_close: Callback<()>,
+) -> impl IntoView {
+    let page = LocalResource::new(move || load_cluster(id));
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                page.get()
+                    .map(|result| match result {
+                        Ok(page) => cluster_form(Some(page.cluster), page.members, on_saved, on_close),
+                        Err(error) => {
+                            view! {
+                                <Modal title="Edit cluster" on_close=on_close>
+                                    <p class="alert error" role="alert">{error.message}</p>
+                                </Modal>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
 }
 
 #[component]
