@@ -9,7 +9,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startServer, launchBrowser, api, createSuperuser, root } from '../support/harness.js';
+import {
+  startServer, launchBrowser, api, createSuperuser, root, signIn,
+} from '../support/harness.js';
 
 const DEVICES = 1000;
 const RUNS = 5;
@@ -41,12 +43,7 @@ try {
   }
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  await page.goto(`${server.url}/login`);
-  await page.waitForSelector('body[data-hydrated="true"]');
-  await page.fill('#username', 'root');
-  await page.fill('#password', PASSWORD);
-  await page.click('#login-form button[type=submit]');
-  await page.waitForURL(`${server.url}/dashboard`);
+  await signIn(page, server, 'root', PASSWORD);
   const times = [];
   for (let run = 0; run < RUNS; run += 1) {
     const started = Date.now();

@@ -92,6 +92,17 @@ export async function launchBrowser() {
   });
 }
 
+/** Signs `page` in through the sign-in form and waits for the dashboard. */
+export async function signIn(page, server, username, password) {
+  await page.goto(`${server.url}/login`);
+  await waitForHydration(page);
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(password);
+  await page.locator('#login-form button[type="submit"]').click();
+  await page.waitForURL(`${server.url}/dashboard`);
+  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+}
+
 /** Saves a full-page screenshot as end2end/screenshots/NAME.png. */
 export async function screenshot(page, name) {
   mkdirSync(screenshotDir, { recursive: true });

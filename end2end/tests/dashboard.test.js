@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, screenshot, screenshotAllWays, waitForHydration, api, createSuperuser,
+  signIn as signInAs,
 } from '../support/harness.js';
 import { startFakeAgent } from '../support/fake-agent.js';
 
@@ -33,14 +34,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function signIn(page, username, password = PASSWORD) {
-  await page.goto(`${server.url}/login`);
-  await waitForHydration(page);
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${server.url}/dashboard`);
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+function signIn(page, username, password = PASSWORD) {
+  return signInAs(page, server, username, password);
 }
 
 function card(page, name) {

@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, screenshot, screenshotAllWays, waitForHydration, api, createSuperuser,
+  signIn,
 } from '../support/harness.js';
 import { startFakeAgent } from '../support/fake-agent.js';
 
@@ -43,12 +44,7 @@ async function signedIn(username, password = PASSWORD) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${server.url}/login`);
-  await waitForHydration(page);
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(password);
-  await page.locator('#login-form button[type="submit"]').click();
-  await page.waitForURL(`${server.url}/dashboard`);
+  await signIn(page, server, username, password);
   return { context, page, errors };
 }
 

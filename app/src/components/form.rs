@@ -69,6 +69,61 @@ impl FormError {
     }
 }
 
+/// A person's username, email and full name, with the server's limits and
+/// its errors under each field. `prefix` makes the ids (`{prefix}-username`,
+/// …); `own` is for one's own profile (the browser may fill it in);
+/// `readonly` shows them without letting them change.
+#[component]
+pub fn ProfileFields(
+    prefix: &'static str,
+    username: RwSignal<String>,
+    email: RwSignal<String>,
+    full_name: RwSignal<String>,
+    error: FormError,
+    #[prop(optional)] own: bool,
+    #[prop(optional)] readonly: bool,
+) -> impl IntoView {
+    let id = |field: &str| format!("{prefix}-{field}");
+    let autocomplete = move |what: &'static str| if own { what } else { "off" };
+    view! {
+        <label for=id("username")>"Username"</label>
+        <input
+            id=id("username")
+            required
+            maxlength="64"
+            autocomplete=autocomplete("username")
+            readonly=readonly
+            bind:value=username
+            aria-invalid=error.invalid("username")
+            aria-describedby="username-error"
+        />
+        {error.under("username")}
+        <label for=id("email")>"Email " <span class="muted">"(optional)"</span></label>
+        <input
+            id=id("email")
+            type="email"
+            maxlength="254"
+            autocomplete=autocomplete("email")
+            readonly=readonly
+            bind:value=email
+            aria-invalid=error.invalid("email")
+            aria-describedby="email-error"
+        />
+        {error.under("email")}
+        <label for=id("full-name")>"Full name " <span class="muted">"(optional)"</span></label>
+        <input
+            id=id("full-name")
+            maxlength="128"
+            autocomplete=autocomplete("name")
+            readonly=readonly
+            bind:value=full_name
+            aria-invalid=error.invalid("full_name")
+            aria-describedby="full_name-error"
+        />
+        {error.under("full_name")}
+    }
+}
+
 /// Tags as typed: comma-separated, blanks dropped.
 pub fn parse_tags(text: &str) -> Vec<String> {
     text.split(',')

@@ -12,58 +12,41 @@ use crate::types::{ClusterWakeResult, DeviceWakeResult, ErrorBody, WakeAgentResu
 #[component]
 pub fn WakeDeviceButton(id: Uuid, name: String) -> impl IntoView {
     let toasts = use_toasts();
-    let waking = RwSignal::new(false);
-    let wake = move |_| {
-        if waking.get_untracked() {
-            return;
-        }
-        waking.set(true);
+    let wake = Action::new_local(move |_: &()| {
         let name = name.clone();
-        leptos::task::spawn_local(async move {
-            let result = wake_device(id).await;
-            waking.set(false);
-            report_device_wake(toasts, &name, result);
-        });
-    };
-    view! {
-        <button
-            type="button"
-            class="button accent wake"
-            disabled=move || waking.get()
-            aria-busy=move || waking.get().to_string()
-            on:click=wake
-        >
-            {move || if waking.get() { "Waking…" } else { "Wake" }}
-        </button>
-    }
+        async move { report_device_wake(toasts, &name, wake_device(id).await) }
+    });
+    view! { <WakeButton label="Wake" wake /> }
 }
 
 /// Wakes every device of a cluster and reports the outcome device by device.
 #[component]
 pub fn WakeClusterButton(id: Uuid, name: String) -> impl IntoView {
     let toasts = use_toasts();
-    let waking = RwSignal::new(false);
-    let wake = move |_| {
-        if waking.get_untracked() {
-            return;
-        }
-        waking.set(true);
+    let wake = Action::new_local(move |_: &()| {
         let name = name.clone();
-        leptos::task::spawn_local(async move {
-            let result = wake_cluster(id).await;
-            waking.set(false);
-            report_cluster_wake(toasts, &name, result);
-        });
-    };
+        async move { report_cluster_wake(toasts, &name, wake_cluster(id).await) }
+    });
+    view! { <WakeButton label="Wake cluster" wake /> }
+}
+
+/// The button of a wake: busy (and deaf to more clicks) while it runs.
+#[component]
+fn WakeButton(label: &'static str, wake: Action<(), ()>) -> impl IntoView {
+    let waking = wake.pending();
     view! {
         <button
             type="button"
             class="button accent wake"
             disabled=move || waking.get()
             aria-busy=move || waking.get().to_string()
-            on:click=wake
+            on:click=move |_| {
+                if !waking.get_untracked() {
+                    wake.dispatch(());
+                }
+            }
         >
-            {move || if waking.get() { "Waking…" } else { "Wake cluster" }}
+            {move || if waking.get() { "Waking…" } else { label }}
         </button>
     }
 }

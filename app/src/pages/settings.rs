@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::form::FormError;
+use crate::components::form::{FormError, ProfileFields};
 use crate::components::layout::SignedIn;
 use crate::components::password::{NewPasswordInput, mismatched};
 use crate::components::toast::{ToastKind, use_toasts};
@@ -104,38 +104,7 @@ fn ProfileSection(user: UserPublic) -> impl IntoView {
             <p class="muted">"Signed in as " {user.role.as_str()} "."</p>
             <form class="form" id="profile-form" on:submit=on_submit novalidate>
                 {error.above(&["username", "email", "full_name"])}
-                <label for="profile-username">"Username"</label>
-                <input
-                    id="profile-username"
-                    required
-                    maxlength="64"
-                    autocomplete="username"
-                    bind:value=username
-                    aria-invalid=error.invalid("username")
-                    aria-describedby="username-error"
-                />
-                {error.under("username")}
-                <label for="profile-email">"Email " <span class="muted">"(optional)"</span></label>
-                <input
-                    id="profile-email"
-                    type="email"
-                    maxlength="254"
-                    autocomplete="email"
-                    bind:value=email
-                    aria-invalid=error.invalid("email")
-                    aria-describedby="email-error"
-                />
-                {error.under("email")}
-                <label for="profile-full-name">"Full name " <span class="muted">"(optional)"</span></label>
-                <input
-                    id="profile-full-name"
-                    maxlength="128"
-                    autocomplete="name"
-                    bind:value=full_name
-                    aria-invalid=error.invalid("full_name")
-                    aria-describedby="full_name-error"
-                />
-                {error.under("full_name")}
+                <ProfileFields prefix="profile" username email full_name error own=true />
                 <div class="form-actions">
                     <button type="submit" class="button primary" disabled=move || saving.get()>
                         {move || if saving.get() { "Saving…" } else { "Save profile" }}

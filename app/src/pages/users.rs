@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::confirm::ConfirmDelete;
-use crate::components::form::{FormError, blank_to_none};
+use crate::components::form::{FormError, ProfileFields, blank_to_none};
 use crate::components::layout::{SignedIn, use_current_user};
 use crate::components::modal::Modal;
 use crate::components::password::NewPasswordInput;
@@ -108,6 +108,9 @@ fn UsersView(
                 .collect::<Vec<_>>()
         })
     });
+    // The table stays in place while the search changes; only an empty
+    // result swaps it for a message.
+    let none_match = Memo::new(move |_| visible.with(Vec::is_empty));
     let close = Callback::new(move |()| dialog.set(None));
     let saved = Callback::new(move |user: UserPublic| {
         dialog.set(None);
@@ -172,8 +175,7 @@ fn UsersView(
         </form>
         {more}
         {move || {
-            let shown = visible.get();
-            if shown.is_empty() {
+            if none_match.get() {
                 return view! {
                     <div class="empty">
                         <h2>"No user matches"</h2>
@@ -185,7 +187,7 @@ fn UsersView(
                     .into_any();
             }
             view! {
-                <p class="result-count muted" aria-live="polite">{format!("{} of {} users", shown.len(), total)}</p>
+                <p class="result-count muted" aria-live="polite">{move || format!("{} of {} users", visible.with(Vec::len), total)}</p>
                 <div class="table-wrap">
                     <table class="table users-table">
                         <thead>
@@ -399,41 +401,7 @@ fn UserForm(
         <Modal title=title on_close=on_close>
             <form class="form user-form" on:submit=on_submit novalidate>
                 {error.above(&["username", "email", "full_name", "password"])}
-                <label for="user-username">"Username"</label>
-                <input
-                    id="user-username"
-                    required
-                    maxlength="64"
-                    autocomplete="off"
-                    readonly=!full
-                    bind:value=username
-                    aria-invalid=error.invalid("username")
-                    aria-describedby="username-error"
-                />
-                {error.under("username")}
-                <label for="user-email">"Email " <span class="muted">"(optional)"</span></label>
-                <input
-                    id="user-email"
-                    type="email"
-                    maxlength="254"
-                    autocomplete="off"
-                    readonly=!full
-                    bind:value=email
-                    aria-invalid=error.invalid("email")
-                    aria-describedby="email-error"
-                />
-                {error.under("email")}
-                <label for="user-full-name">"Full name " <span class="muted">"(optional)"</span></label>
-                <input
-                    id="user-full-name"
-                    maxlength="128"
-                    autocomplete="off"
-                    readonly=!full
-                    bind:value=full_name
-                    aria-invalid=error.invalid("full_name")
-                    aria-describedby="full_name-error"
-                />
-                {error.under("full_name")}
+                <ProfileFields prefix="user" username email full_name error readonly=!full />
                 {full
                     .then(|| {
                         view! {

@@ -191,6 +191,33 @@ macro_rules! impl_store {
             Ok((items, count))
         }
 
+        /// Inserts `record`, linked to a single sign-on `identity` (issuer,
+        /// subject) if given.
+        async fn insert_user_row<'c, E>(
+            executor: E,
+            record: &$crate::storage::UserRecord,
+            identity: Option<(&str, &str)>,
+        ) -> Result<(), $crate::storage::StorageError>
+        where
+            E: sqlx::Executor<'c, Database = <$row as sqlx::Row>::Database>,
+        {
+            sqlx::query(sql::INSERT_USER)
+                .bind(db_id(record.id))
+                .bind(&record.username)
+                .bind(&record.email)
+                .bind(&record.full_name)
+                .bind(&record.password_hash)
+                .bind(record.role.as_str())
+                .bind(record.is_active)
+                .bind(record.created_at)
+                .bind(record.updated_at)
+                .bind(identity.map(|(issuer, _)| issuer))
+                .bind(identity.map(|(_, subject)| subject))
+                .execute(executor)
+                .await?;
+            Ok(())
+        }
+
         /// Writes a device's agent links inside `tx`.
         async fn link_agents(
             tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
@@ -359,18 +386,7 @@ macro_rules! impl_store {
                     tx.rollback().await?;
                     return Ok(None);
                 }
-                sqlx::query(sql::INSERT_USER)
-                    .bind(db_id(record.id))
-                    .bind(&record.username)
-                    .bind(&record.email)
-                    .bind(&record.full_name)
-                    .bind(&record.password_hash)
-                    .bind(record.role.as_str())
-                    .bind(record.is_active)
-                    .bind(record.created_at)
-                    .bind(record.updated_at)
-                    .execute(&mut *tx)
-                    .await?;
+                insert_user_row(&mut *tx, &record, None).await?;
                 tx.commit().await?;
                 Ok(Some(record))
             }
@@ -406,18 +422,7 @@ macro_rules! impl_store {
                 user: $crate::storage::NewUser,
             ) -> Result<$crate::storage::UserRecord, $crate::storage::StorageError> {
                 let record = user.into_record($crate::storage::now());
-                sqlx::query(sql::INSERT_USER)
-                    .bind(db_id(record.id))
-                    .bind(&record.username)
-                    .bind(&record.email)
-                    .bind(&record.full_name)
-                    .bind(&record.password_hash)
-                    .bind(record.role.as_str())
-                    .bind(record.is_active)
-                    .bind(record.created_at)
-                    .bind(record.updated_at)
-                    .execute(&self.pool)
-                    .await?;
+                insert_user_row(&self.pool, &record, None).await?;
                 Ok(record)
             }
 
@@ -443,20 +448,7 @@ macro_rules! impl_store {
                 subject: &str,
             ) -> Result<$crate::storage::UserRecord, $crate::storage::StorageError> {
                 let record = user.into_record($crate::storage::now());
-                sqlx::query(sql::INSERT_SSO_USER)
-                    .bind(db_id(record.id))
-                    .bind(&record.username)
-                    .bind(&record.email)
-                    .bind(&record.full_name)
-                    .bind(&record.password_hash)
-                    .bind(record.role.as_str())
-                    .bind(record.is_active)
-                    .bind(record.created_at)
-                    .bind(record.updated_at)
-                    .bind(issuer)
-                    .bind(subject)
-                    .execute(&self.pool)
-                    .await?;
+                insert_user_row(&self.pool, &record, Some((issuer, subject))).await?;
                 Ok(record)
             }
 

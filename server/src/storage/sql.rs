@@ -11,15 +11,9 @@ macro_rules! user_columns {
     };
 }
 
+/// A user, with the (issuer, subject) pair a single sign-on provider knows
+/// them by (both NULL for local accounts).
 pub const INSERT_USER: &str = concat!(
-    "INSERT INTO users (",
-    user_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-);
-
-/// A user who signs in through single sign-on, with the (issuer, subject)
-/// pair the provider knows them by.
-pub const INSERT_SSO_USER: &str = concat!(
     "INSERT INTO users (",
     user_columns!(),
     ", oidc_issuer, oidc_subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"

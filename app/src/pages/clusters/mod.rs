@@ -96,6 +96,9 @@ fn ClustersView(
                 .collect::<Vec<_>>()
         })
     });
+    // The list stays in place while the search changes; only an empty
+    // result swaps it for a message.
+    let none_match = Memo::new(move |_| visible.with(Vec::is_empty));
     let close = Callback::new(move |()| dialog.set(None));
     let saved = Callback::new(move |cluster: ClusterPublic| {
         dialog.set(None);
@@ -137,8 +140,7 @@ fn ClustersView(
         </form>
         {more}
         {move || {
-            let shown = visible.get();
-            if shown.is_empty() {
+            if none_match.get() {
                 return if total == 0 {
                     view! {
                         <div class="empty">
@@ -163,7 +165,7 @@ fn ClustersView(
             }
             view! {
                 <p class="result-count muted" aria-live="polite">
-                    {format!("{} of {} clusters", shown.len(), total)}
+                    {move || format!("{} of {} clusters", visible.with(Vec::len), total)}
                 </p>
                 <ul class="cluster-grid">
                     <For each=move || visible.get() key=|row| (row.cluster.id, row.cluster.updated_at) let:row>
