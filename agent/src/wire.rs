@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const FEATURE_WOL_BATCH: &str = "wol-batch";
 
 /// `POST /api/agents/register`, agent → server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterRequest {
     pub hostname: String,
@@ -47,7 +47,7 @@ pub struct InterfaceInfo {
 }
 
 /// The server's answer to a registration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterResponse {
     pub agent_id: String,
@@ -110,8 +110,53 @@ pub struct WolBatchResponse {
     pub results: Vec<WolResponse>,
 }
 
+/// What secrets show as in `Debug` output (logs, panics).
+const REDACTED: &str = "[redacted]";
+
+impl std::fmt::Debug for RegisterRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterRequest")
+            .field("hostname", &self.hostname)
+            .field("ip", &self.ip)
+            .field("port", &self.port)
+            .field("os", &self.os)
+            .field("version", &self.version)
+            .field(
+                "enrollment_key",
+                &self.enrollment_key.as_ref().map(|_| REDACTED),
+            )
+            .field("interfaces", &self.interfaces)
+            .field("features", &self.features)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RegisterResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterResponse")
+            .field("agent_id", &self.agent_id)
+            .field("token", &REDACTED)
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let request: RegisterRequest = serde_json::from_str(
+            r#"{"hostname":"h","ip":"192.0.2.1","port":1,"os":"linux","version":"1","enrollment_key":"pbek_hunter2"}"#,
+        )
+        .unwrap();
+        let response = RegisterResponse {
+            agent_id: "a".into(),
+            token: "hunter2-token".into(),
+        };
+        for text in [format!("{request:?}"), format!("{response:?}")] {
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
     use super::*;
 
     #[test]

@@ -250,8 +250,26 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
                 "{:?}",
                 agent.interfaces
             );
-            // Through the public API, as an operator would.
+            // The server knows the agent before the agent has read the
+            // server's answer: wait until the agent says it is registered
+            // (before that it answers a wake with 503).
             let http = reqwest::Client::new();
+            loop {
+                let info: Option<serde_json::Value> =
+                    match http.get("http://198.51.100.2:18080/info").send().await {
+                        Ok(response) => response.json().await.ok(),
+                        Err(_) => None,
+                    };
+                if info.is_some_and(|info| info["registered"] == true) {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the agent never learnt its registration"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            // Through the public API, as an operator would.
             let base = "http://198.51.100.1:3000";
             let login: serde_json::Value = http
                 .post(format!("{base}/api/auth/login"))

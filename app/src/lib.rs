@@ -36,6 +36,8 @@ use crate::pages::{
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en" data-theme=current_theme().map(|theme| theme.as_str())>
@@ -52,6 +54,44 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The Content-Security-Policy of a page: scripts only from this server
+/// and Leptos' own inline scripts (which carry this render's nonce), the
+/// wasm, styles and images from this server, no plugins, no framing, forms
+/// only to this server. Nothing the app writes needs more.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// The document title of a page ("Lab · PowerBeacon").
+///
+/// On the server leptos_meta writes the title into the HTML as it is, so the
+/// text (a cluster's name, say) is escaped here; in the browser it becomes
+/// `document.title`, which is plain text and needs no escaping.
+pub fn document_title(page: String) -> String {
+    let title = if page.is_empty() {
+        "PowerBeacon".to_string()
+    } else {
+        format!("{page} · PowerBeacon")
+    };
+    #[cfg(feature = "ssr")]
+    let title = html_escape::encode_text(&title).into_owned();
+    title
+}
+
 /// The root component: metadata, stylesheet and the routes.
 #[component]
 pub fn App() -> impl IntoView {
@@ -61,9 +101,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/powerbeacon.css" />
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
         <Meta name="description" content="PowerBeacon: wake machines on any of your networks." />
-        <Title formatter=|page: String| {
-            if page.is_empty() { "PowerBeacon".to_string() } else { format!("{page} · PowerBeacon") }
-        } />
+        <Title formatter=document_title />
         <Router>
             <Routes fallback=NotFound>
                 // Async: the page may answer with a redirect, which needs its
@@ -78,5 +116,19 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::document_title;
+
+    #[test]
+    fn titles_from_user_text_cannot_close_the_title_element() {
+        assert_eq!(
+            document_title("</title><script>alert(1)</script>".into()),
+            "&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; · PowerBeacon"
+        );
+        assert_eq!(document_title(String::new()), "PowerBeacon");
     }
 }

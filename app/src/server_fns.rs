@@ -47,6 +47,7 @@ pub async fn init_setup(
     full_name: String,
     password: String,
     password_confirm: String,
+    #[server(default)] setup_code: Option<String>,
 ) -> Result<UserPublic, ErrorBody> {
     confirmed(&password, &password_confirm, "password_confirm")?;
     let blank_to_none = |text: String| {
@@ -59,6 +60,7 @@ pub async fn init_setup(
         email: blank_to_none(email),
         full_name: blank_to_none(full_name),
         oidc: None,
+        setup_code: setup_code.and_then(blank_to_none),
     };
     crate::backend::backend()?.init_setup(request).await
 }

@@ -38,7 +38,7 @@ pub struct SetupStatus {
 }
 
 /// `POST /api/setup/init`: the first account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetupInitRequest {
     pub username: String,
@@ -50,6 +50,11 @@ pub struct SetupInitRequest {
     /// Optional single sign-on settings, validated like `PUT /api/config/oidc`.
     #[serde(default)]
     pub oidc: Option<OidcConfigUpdate>,
+    /// The one-time code the server prints in its log while it is not set
+    /// up: needed when the request does not come from the server's own
+    /// machine (loopback).
+    #[serde(default)]
+    pub setup_code: Option<String>,
 }
 
 /// A user as the API shows it (never the password hash).
@@ -99,7 +104,9 @@ impl leptos::server_fn::error::FromServerFnError for ErrorBody {
     fn from_server_fn_error(error: leptos::server_fn::error::ServerFnErrorErr) -> Self {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         let status_code = match error {
-            E::Args(_) | E::MissingArg(_) => 400,
+            // On the server, a request body that does not decode.
+            E::Args(_) | E::MissingArg(_) | E::Deserialization(_) => 400,
+            E::UnsupportedRequestMethod(_) => 405,
             E::Request(_) => 0,
             _ => 500,
         };
@@ -114,7 +121,7 @@ impl leptos::server_fn::error::FromServerFnError for ErrorBody {
 }
 
 /// `POST /api/auth/login`: an OAuth2 bearer token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Token {
     pub access_token: String,
@@ -142,7 +149,7 @@ pub struct UsersPublic {
 }
 
 /// `POST /api/users`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserCreate {
     pub username: String,
@@ -151,7 +158,7 @@ pub struct UserCreate {
     pub email: Option<String>,
     #[serde(default)]
     pub full_name: Option<String>,
-    /// Defaults to `user`.
+    /// Defaults to `viewer` (least privilege, as the original API).
     #[serde(default)]
     pub role: Option<Role>,
     /// Defaults to `true`.
@@ -161,7 +168,7 @@ pub struct UserCreate {
 
 /// `PATCH /api/users/{id}`: only the fields given change. An empty `email`
 /// or `full_name` clears it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserUpdate {
     #[serde(default)]
@@ -191,7 +198,7 @@ pub struct UserUpdateMe {
 }
 
 /// `PATCH /api/users/me/password`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UpdatePassword {
     pub current_password: String,
@@ -229,7 +236,7 @@ pub struct OidcConfigPublic {
 
 /// `PUT /api/config/oidc` and the `oidc` part of setup. An omitted
 /// `client_secret` keeps the stored one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OidcConfigUpdate {
     pub enabled: bool,
@@ -488,7 +495,7 @@ pub struct EnrollmentKeyPublic {
 }
 
 /// The answer to creating a key: the only time the whole key is shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EnrollmentKeyCreated {
     #[serde(flatten)]
@@ -706,8 +713,164 @@ impl Role {
     }
 }
 
+/// What secrets show as in `Debug` output (logs, panics).
+const REDACTED: &str = "[redacted]";
+
+impl std::fmt::Debug for SetupInitRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetupInitRequest")
+            .field("username", &self.username)
+            .field("password", &REDACTED)
+            .field("email", &self.email)
+            .field("full_name", &self.full_name)
+            .field("oidc", &self.oidc)
+            .field("setup_code", &self.setup_code.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token")
+            .field("access_token", &REDACTED)
+            .field("token_type", &self.token_type)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for UserCreate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserCreate")
+            .field("username", &self.username)
+            .field("password", &REDACTED)
+            .field("email", &self.email)
+            .field("full_name", &self.full_name)
+            .field("role", &self.role)
+            .field("is_active", &self.is_active)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for UserUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserUpdate")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("full_name", &self.full_name)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .field("role", &self.role)
+            .field("is_active", &self.is_active)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for UpdatePassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdatePassword")
+            .field("current_password", &REDACTED)
+            .field("new_password", &REDACTED)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for OidcConfigUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfigUpdate")
+            .field("enabled", &self.enabled)
+            .field("server_metadata_url", &self.server_metadata_url)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("default_role", &self.default_role)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for EnrollmentKeyCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollmentKeyCreated")
+            .field("info", &self.info)
+            .field("key", &REDACTED)
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        const SECRET: &str = "hunter2-secret";
+        let key = EnrollmentKeyCreated {
+            info: EnrollmentKeyPublic {
+                id: uuid::Uuid::new_v4(),
+                name: "k".into(),
+                key_prefix: "pbek_".into(),
+                cluster_id: None,
+                created_at: chrono::Utc::now(),
+                expires_at: None,
+                revoked_at: None,
+                last_used_at: None,
+            },
+            key: SECRET.into(),
+        };
+        let printed = [
+            format!(
+                "{:?}",
+                SetupInitRequest {
+                    username: "a".into(),
+                    password: SECRET.into(),
+                    email: None,
+                    full_name: None,
+                    oidc: None,
+                    setup_code: Some(SECRET.into())
+                }
+            ),
+            format!("{:?}", Token::bearer(SECRET.into())),
+            format!(
+                "{:?}",
+                UserCreate {
+                    username: "a".into(),
+                    password: SECRET.into(),
+                    email: None,
+                    full_name: None,
+                    role: None,
+                    is_active: None
+                }
+            ),
+            format!(
+                "{:?}",
+                UserUpdate {
+                    password: Some(SECRET.into()),
+                    ..UserUpdate::default()
+                }
+            ),
+            format!(
+                "{:?}",
+                UpdatePassword {
+                    current_password: SECRET.into(),
+                    new_password: SECRET.into()
+                }
+            ),
+            format!(
+                "{:?}",
+                OidcConfigUpdate {
+                    enabled: true,
+                    server_metadata_url: None,
+                    client_id: None,
+                    client_secret: Some(SECRET.into()),
+                    default_role: None
+                }
+            ),
+            format!("{key:?}"),
+        ];
+        for text in printed {
+            assert!(!text.contains(SECRET), "{text}");
+            assert!(text.contains("[redacted]"), "{text}");
+        }
+    }
     use super::*;
 
     #[test]
@@ -755,11 +918,11 @@ pub struct ClusterChoice {
 }
 
 /// Whether an agent in `agent_cluster` may serve a device in
-/// `device_cluster`: a device in a cluster only through that cluster's
-/// agents; a device in none through any. The server enforces it; the UI
-/// uses the same function to offer only what the server accepts.
+/// `device_cluster`: both in the same cluster, or both in none (the
+/// original PowerBeacon's rule; docs/API.md). The server enforces it; the
+/// UI uses the same function to offer only what the server accepts.
 pub fn agent_may_serve(agent_cluster: Option<Uuid>, device_cluster: Option<Uuid>) -> bool {
-    device_cluster.is_none() || agent_cluster == device_cluster
+    agent_cluster == device_cluster
 }
 
 /// An agent as a choice in a form: only agents of the device's cluster can

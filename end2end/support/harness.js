@@ -46,8 +46,20 @@ export async function startServer() {
       PB_LOG: 'warn',
       // The fake agents of the tests listen on 127.0.0.1.
       PB_ALLOW_LOOPBACK_AGENTS: 'true',
+      // The fake OpenID provider of the tests listens on 127.0.0.1.
+      PB_SSO_ALLOW_LOOPBACK: 'true',
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  // A panic anywhere in the server fails the test run, even when the
+  // page that caused it looked fine.
+  const panics = [];
+  let partialLine = '';
+  child.stderr.on('data', (chunk) => {
+    process.stderr.write(chunk);
+    const lines = (partialLine + chunk.toString()).split('\n');
+    partialLine = lines.pop();
+    panics.push(...lines.filter((line) => line.includes('panicked at')));
   });
   let exited = null;
   child.on('exit', (code) => { exited = code; });
@@ -63,6 +75,8 @@ export async function startServer() {
   }
   return {
     url,
+    /** The panics the server logged so far. */
+    panics,
     async stop() {
       if (exited === null) {
         const done = new Promise((r) => child.once('exit', r));
@@ -70,6 +84,9 @@ export async function startServer() {
         await done;
       }
       rmSync(dataDir, { recursive: true, force: true });
+      if (panics.length > 0) {
+        throw new Error(`the server panicked during the test:\n${panics.join('\n')}`);
+      }
     },
   };
 }

@@ -65,6 +65,16 @@ pub struct Config {
     #[arg(long, env = "PB_ALLOW_LOOPBACK_AGENTS")]
     pub allow_loopback_agents: bool,
 
+    /// Networks (comma-separated CIDRs) agents may advertise addresses in,
+    /// e.g. `192.168.0.0/16,10.0.0.0/8`; the server calls no agent outside
+    /// them. Empty (the default): any address but the always-refused ones.
+    #[arg(long, env = "PB_AGENT_NETWORKS", value_delimiter = ',', value_parser = parse_network)]
+    pub agent_networks: Vec<ipnet::IpNet>,
+
+    /// Ports agents may listen on, as `FIRST-LAST` (or one port).
+    #[arg(long, env = "PB_AGENT_PORTS", default_value = "1-65535", value_parser = parse_port_range)]
+    pub agent_ports: PortRange,
+
     /// Directory holding agent binaries named `powerbeacon-agent-{os}-{arch}`
     /// (e.g. `powerbeacon-agent-linux-x86_64`), served at `/agents/{os}-{arch}`
     /// for `/install-agent.sh`. `make run` puts the one it builds there.
@@ -79,12 +89,34 @@ pub struct Config {
     #[arg(long, env = "PB_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 
+    /// Let single sign-on use an identity provider on this machine's
+    /// loopback addresses (127.0.0.0/8, ::1). Off by default, so whoever
+    /// configures single sign-on cannot make the server fetch its own local
+    /// services. Link-local and cloud metadata addresses are refused always.
+    #[arg(long, env = "PB_SSO_ALLOW_LOOPBACK")]
+    pub sso_allow_loopback: bool,
+
+    /// Host names (comma-separated) under which browsers may change
+    /// things on this server, besides the host of `--public-url`, loopback
+    /// names and IP addresses, e.g. `wol.lan,wol.example.org`. A browser's
+    /// request to any other name is refused with 421: that is how a site
+    /// that rebinds its name to this server (DNS rebinding) is stopped.
+    #[arg(long, env = "PB_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
     /// Behind a reverse proxy that sets `X-Forwarded-Proto` and
     /// `X-Forwarded-Host`: take this server's address (for the single
     /// sign-on redirect URI and install commands) from them when
     /// `--public-url` is unset. Off by default: anyone can send those headers.
     #[arg(long, env = "PB_TRUST_FORWARDED_HEADERS")]
     pub trust_forwarded_headers: bool,
+
+    /// Reverse proxies (comma-separated addresses or CIDRs, e.g.
+    /// `10.0.0.0/8,::1`) whose `X-Forwarded-For` tells the client's address,
+    /// for the sign-in throttle and the logs. From any other peer the header
+    /// is ignored.
+    #[arg(long, env = "PB_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// Log filter, in `tracing` syntax (e.g. `info` or `info,powerbeacon=debug`).
     #[arg(long = "log", env = "PB_LOG", default_value = "info")]
@@ -93,6 +125,16 @@ pub struct Config {
     /// Log line format: `text` for people, `json` for log collectors.
     #[arg(long, env = "PB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Most client connections served at once; more wait to be accepted.
+    #[arg(long, env = "PB_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Seconds a client may take to send a request's headers, which is also
+    /// how long an idle keep-alive connection stays open: slow or silent
+    /// clients cannot hold connections.
+    #[arg(long, env = "PB_HEADER_TIMEOUT_SECONDS", default_value_t = 15)]
+    pub header_timeout_seconds: u64,
 
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "PB_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
@@ -119,15 +161,71 @@ impl Config {
             agent_timeout_ms: 3000,
             // Test agents (real and fake) listen on 127.0.0.1.
             allow_loopback_agents: true,
+            agent_networks: Vec::new(),
+            agent_ports: PortRange::ANY,
             agent_dir: PathBuf::from("target/agents"),
             public_url: None,
             trust_forwarded_headers: false,
+            trusted_proxies: Vec::new(),
+            allowed_hosts: Vec::new(),
+            // The tests' identity provider listens on 127.0.0.1.
+            sso_allow_loopback: true,
             log: "warn".into(),
             log_format: LogFormat::Text,
             max_body_bytes: 1024 * 1024,
+            max_connections: 256,
+            header_timeout_seconds: 15,
             site_root: PathBuf::from("target/site"),
         }
     }
+}
+
+/// Ports from `first` to `last`, both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortRange {
+    pub first: u16,
+    pub last: u16,
+}
+
+impl PortRange {
+    /// Every port.
+    pub const ANY: Self = Self {
+        first: 1,
+        last: u16::MAX,
+    };
+
+    pub fn contains(self, port: u16) -> bool {
+        (self.first..=self.last).contains(&port)
+    }
+}
+
+/// `FIRST-LAST` or a single port.
+fn parse_port_range(input: &str) -> Result<PortRange, String> {
+    let (first, last) = input
+        .trim()
+        .split_once('-')
+        .unwrap_or((input.trim(), input.trim()));
+    let port = |text: &str| {
+        text.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|&port| port > 0)
+            .ok_or_else(|| format!("{text:?} is not a port from 1 to 65535"))
+    };
+    let (first, last) = (port(first)?, port(last)?);
+    if first > last {
+        return Err(format!("{first}-{last} is an empty range"));
+    }
+    Ok(PortRange { first, last })
+}
+
+/// A network (`10.0.0.0/8`) or a single address (`192.0.2.1`, `::1`).
+fn parse_network(input: &str) -> Result<ipnet::IpNet, String> {
+    let input = input.trim();
+    input
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| input.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{input:?} is not an address or a network like 10.0.0.0/8"))
 }
 
 /// An `http(s)://host[:port][/path]` base address, without a trailing slash.

@@ -9,6 +9,7 @@ use powerbeacon::{Application, Config, telemetry};
 async fn main() -> ExitCode {
     let config = Config::parse();
     telemetry::init(&config.log, config.log_format);
+    telemetry::log_panics();
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(error) => {

@@ -8,12 +8,17 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
 use leptos::prelude::LeptosOptions;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use tower_sessions::session_store::ExpiredDeletion;
 
 use crate::config::Config;
+use crate::security::hosts::AllowedHosts;
 use crate::security::random_secret;
 use crate::services::{ServiceSettings, Services};
 use crate::state::AppState;
@@ -38,6 +43,15 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     services: Services,
+    limits: ConnectionLimits,
+}
+
+/// How many connections are served at once, and how long a client may
+/// take to send a request's headers (also the idle keep-alive time).
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    max_connections: usize,
+    header_timeout: Duration,
 }
 
 impl Application {
@@ -68,9 +82,14 @@ impl Application {
             agent_offline_after: Duration::from_secs(config.agent_offline_seconds),
             agent_timeout: Duration::from_millis(config.agent_timeout_ms.max(1)),
             allow_loopback_agents: config.allow_loopback_agents,
+            agent_networks: config.agent_networks.clone(),
+            agent_ports: config.agent_ports,
             agent_dir: config.agent_dir.clone(),
             public_url: config.public_url.clone(),
             trust_forwarded_headers: config.trust_forwarded_headers,
+            trusted_proxies: config.trusted_proxies.clone(),
+            sso_allow_loopback: config.sso_allow_loopback,
+            allowed_hosts: AllowedHosts::new(config.public_url.as_deref(), &config.allowed_hosts),
         };
         let services = Services::new(store, &jwt_secret, settings);
         let listener =
@@ -93,6 +112,10 @@ impl Application {
             listener,
             router,
             services,
+            limits: ConnectionLimits {
+                max_connections: config.max_connections.max(1),
+                header_timeout: Duration::from_secs(config.header_timeout_seconds.max(1)),
+            },
         })
     }
 
@@ -120,17 +143,20 @@ impl Application {
     ) -> io::Result<()> {
         let addr = self.local_addr();
         tracing::info!(%addr, "PowerBeacon is listening; open http://{addr}/");
+        match self.services.setup_code().await {
+            Ok(Some(code)) => tracing::warn!(
+                "PowerBeacon is not set up yet: open http://{addr}/setup on this machine, or \
+                 /setup?code={code} at this server's address from another one"
+            ),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "could not read the setup state"),
+        }
         let store = self.services.store().clone();
-        let sweeper = tokio::spawn(web::sessions::sweep_expired(
-            store.clone(),
+        let sweeper = tokio::spawn(housekeeping(
+            self.services.clone(),
             Duration::from_secs(3600),
         ));
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        serve(self.listener, self.router, shutdown, self.limits).await?;
         sweeper.abort();
         store.close().await;
         tracing::info!("stopped");
@@ -138,14 +164,141 @@ impl Application {
     }
 }
 
+/// Accepts connections until `shutdown`, then lets those open finish (for
+/// at most 30 s). At most `limits.max_connections` are served at once; a
+/// client that sends its headers too slowly, or keeps an idle connection,
+/// is cut off after `limits.header_timeout`, so a few hundred slow clients
+/// cannot stall the server.
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: ConnectionLimits,
+) -> io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(limits.header_timeout)
+        .keep_alive_timeout(limits.header_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            permit = permits.clone().acquire_owned() => permit.map_err(io::Error::other)?,
+        };
+        let (stream, peer) = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait, then go on.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                router.clone().oneshot(request)
+            },
+        );
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(error) = connection.await {
+                tracing::debug!(%peer, %error, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(30)) => {
+            tracing::warn!("connections still open 30 s after the shutdown signal; closing them");
+        }
+    }
+    Ok(())
+}
+
 /// The whole HTTP surface: `/api`, `/health`, the docs and the browser app.
 pub fn router(state: AppState, config: &Config) -> Router {
-    Router::new()
+    let router = Router::new()
         .nest("/api", api::router(config.max_body_bytes))
         .merge(api::root_router())
-        .merge(web::router(&state, config.public_url.as_deref()))
+        .merge(web::router(
+            &state,
+            config.public_url.as_deref(),
+            config.max_body_bytes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.services.allowed_hosts().clone(),
+            web::hosts::check,
+        ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(CatchPanicLayer::custom(api::error::panic_response))
+        .with_state(state);
+    with_security_headers(router)
+}
+
+/// Headers every response gets: no MIME sniffing, no framing (clickjacking),
+/// no referrer to other sites. Pages set their own, stricter
+/// Content-Security-Policy (with the render's nonce, in `app::shell`);
+/// everything else that has none gets one that forbids framing.
+fn with_security_headers(router: Router) -> Router {
+    router
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+}
+
+/// Every `period`, for as long as the server runs: forgets expired browser
+/// sessions and quiet sign-in throttle counters. Each replica does it; the
+/// deletes are idempotent.
+async fn housekeeping(services: Services, period: Duration) {
+    let sessions = web::sessions::DatabaseSessions::new(services.store().clone());
+    let mut ticker = tokio::time::interval(period);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = sessions.delete_expired().await {
+            tracing::warn!(%error, "could not remove expired browser sessions");
+        }
+        if let Err(error) = services.prune_login_attempts().await {
+            tracing::warn!(%error, "could not remove old sign-in throttle counters");
+        }
+    }
 }
 
 fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
@@ -164,7 +317,12 @@ fn prepare_data_dir(path: &Path) -> Result<(), StartupError> {
         path: path.to_path_buf(),
         source,
     };
-    std::fs::create_dir_all(path).map_err(fail)?;
+    // Created for this user only: it holds the database.
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path).map_err(fail)?;
     let probe = path.join(".powerbeacon-write-test");
     std::fs::write(&probe, b"ok").map_err(fail)?;
     std::fs::remove_file(&probe).map_err(fail)?;

@@ -25,3 +25,23 @@ pub fn init(filter: &str, format: LogFormat) {
         tracing::warn!(%error, filter, "ignoring the log filter; using `info`");
     }
 }
+
+/// Sends panics to the log as errors (with the thread and the place), so a
+/// bug that answered one request with 500 is seen in any log collector.
+/// Each line holds "panicked at", which the browser tests look for.
+pub fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or("unnamed");
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let location = info
+            .location()
+            .map_or_else(|| "an unknown place".to_string(), ToString::to_string);
+        tracing::error!(thread, "panicked at {location}: {message}");
+    }));
+}

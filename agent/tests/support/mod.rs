@@ -63,13 +63,17 @@ pub async fn restart_server(config: Config) -> Server {
 pub async fn start_server(config: Config) -> Server {
     let (url, services, stop, task) = serve(config).await;
     let admin = services
-        .init_setup(app::types::SetupInitRequest {
-            username: "root".into(),
-            password: PASSWORD.into(),
-            email: None,
-            full_name: None,
-            oidc: None,
-        })
+        .init_setup(
+            app::types::SetupInitRequest {
+                username: "root".into(),
+                password: PASSWORD.into(),
+                email: None,
+                full_name: None,
+                oidc: None,
+                setup_code: None,
+            },
+            std::net::Ipv4Addr::LOCALHOST.into(),
+        )
         .await
         .expect("setup");
     let admin = services

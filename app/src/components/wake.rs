@@ -12,7 +12,7 @@ use crate::types::{ClusterWakeResult, DeviceWakeResult, ErrorBody, WakeAgentResu
 #[component]
 pub fn WakeDeviceButton(id: Uuid, name: String) -> impl IntoView {
     let toasts = use_toasts();
-    let wake = Action::new_local(move |_: &()| {
+    let wake = Action::new(move |_: &()| {
         let name = name.clone();
         async move { report_device_wake(toasts, &name, wake_device(id).await) }
     });
@@ -23,7 +23,7 @@ pub fn WakeDeviceButton(id: Uuid, name: String) -> impl IntoView {
 #[component]
 pub fn WakeClusterButton(id: Uuid, name: String) -> impl IntoView {
     let toasts = use_toasts();
-    let wake = Action::new_local(move |_: &()| {
+    let wake = Action::new(move |_: &()| {
         let name = name.clone();
         async move { report_cluster_wake(toasts, &name, wake_cluster(id).await) }
     });

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
 
 use crate::components::copy::CopyField;
 use crate::components::layout::{Card, Layout};
@@ -48,6 +49,7 @@ pub fn SetupPage() -> impl IntoView {
 #[component]
 fn AccountStep() -> impl IntoView {
     let init = ServerAction::<InitSetup>::new();
+    let query = use_query_map();
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let mismatch = move || confirm.with(|c| password.with(|p| mismatched(p, c)));
@@ -123,6 +125,13 @@ fn AccountStep() -> impl IntoView {
             </Show>
             <Show when=move || !created()>
             <ActionForm action=init attr:class="form" attr:id="setup-account">
+                // From another machine the server asks for the code it printed
+                // in its log; the link it prints carries it as `?code=`.
+                <input
+                    type="hidden"
+                    name="setup_code"
+                    value=move || query.with(|query| query.get("code").unwrap_or_default())
+                />
                 <label for="username">"Username"</label>
                 <input
                     id="username"

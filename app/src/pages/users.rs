@@ -230,7 +230,7 @@ fn UsersView(
                     }
                     Dialog::Delete(user) => {
                         let id = user.id;
-                        let delete = Action::new_local(move |_: &()| delete_user(id));
+                        let delete = Action::new(move |_: &()| delete_user(id));
                         view! {
                             <ConfirmDelete
                                 title="Delete user"

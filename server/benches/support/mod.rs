@@ -28,13 +28,17 @@ impl Bench {
         let services = app.services().clone();
         tokio::spawn(app.run_until(std::future::pending()));
         let admin = services
-            .init_setup(SetupInitRequest {
-                username: "bench".into(),
-                password: "bench-password-1".into(),
-                email: None,
-                full_name: None,
-                oidc: None,
-            })
+            .init_setup(
+                SetupInitRequest {
+                    username: "bench".into(),
+                    password: "bench-password-1".into(),
+                    email: None,
+                    full_name: None,
+                    oidc: None,
+                    setup_code: None,
+                },
+                std::net::Ipv4Addr::LOCALHOST.into(),
+            )
             .await
             .expect("setup");
         assert_eq!(admin.role, Role::Superuser);
@@ -46,7 +50,12 @@ impl Bench {
             .expect("admin stored");
         Self {
             base,
-            token: services.tokens().issue(admin.id),
+            token: services
+                .tokens()
+                .issue(powerbeacon::security::tokens::TokenSubject {
+                    user_id: admin.id,
+                    version: admin.token_version,
+                }),
             services,
             actor,
             client: reqwest::Client::builder().no_proxy().build().unwrap(),

@@ -1,18 +1,16 @@
 //! `/api/auth`: password login and the current user.
 
-use std::net::SocketAddr;
-
 use app::types::{Token, UserPublic};
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use serde::Deserialize;
 
 use super::error::ApiResult;
-use super::extract::{ApiForm, AuthUser};
+use super::extract::{ApiForm, AuthUser, ClientIp};
 use crate::state::AppState;
 
 /// The OAuth2 password-grant form (`application/x-www-form-urlencoded`).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginForm {
     pub username: String,
     pub password: String,
@@ -41,13 +39,13 @@ pub struct LoginForm {
 )]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiForm(form): ApiForm<LoginForm>,
 ) -> ApiResult<Json<Token>> {
     Ok(Json(
         state
             .services
-            .login(&form.username, &form.password, client.ip())
+            .login(&form.username, &form.password, client)
             .await?,
     ))
 }
@@ -65,4 +63,40 @@ pub async fn login(
 )]
 pub async fn me(AuthUser(user): AuthUser) -> Json<UserPublic> {
     Json(user.to_public())
+}
+
+/// What secrets show as in `Debug` output (logs, panics).
+const REDACTED: &str = "[redacted]";
+
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("username", &self.username)
+            .field("password", &REDACTED)
+            .field("grant_type", &self.grant_type)
+            .field("scope", &self.scope)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_form_never_shows_the_password_in_debug_output() {
+        let form: LoginForm =
+            serde_json::from_str(r#"{"username":"a","password":"hunter2","client_secret":"s3"}"#)
+                .unwrap();
+        let text = format!("{form:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("s3\""),
+            "{text}"
+        );
+    }
 }

@@ -82,6 +82,13 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The answer to a request whose handler or page render panicked: the
+/// documented 500 body (the panic itself is logged by the panic hook that
+/// [`crate::telemetry::log_panics`] installs). The process keeps serving.
+pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::from(ServiceError::Internal("a request handler panicked".into())).into_response()
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         let (status, message, details) = match &rejection {

@@ -90,6 +90,27 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// The client's address: the peer, or behind a trusted reverse proxy the
+/// address it forwarded (see `--trusted-proxies`).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip())
+            .ok_or_else(|| ServiceError::Internal("the connection's address is unknown".into()))?;
+        Ok(Self(state.services.client_ip(peer, &parts.headers)))
+    }
+}
+
 /// The `Authorization: Bearer` token of a request, if it has one: how
 /// agents authenticate (their token is not a user's access token).
 #[derive(Debug, Clone, Default)]

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 
 use super::error::ApiResult;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ClientIp};
 use crate::state::AppState;
 
 /// Whether the instance has been set up, and how many users it has.
@@ -28,12 +28,14 @@ pub async fn status(State(state): State<AppState>) -> ApiResult<Json<SetupStatus
     responses(
         (status = 200, description = "The superuser was created", body = UserPublic),
         (status = 400, description = "Already set up", body = app::types::ErrorBody),
+        (status = 403, description = "From another machine without the setup code the server logged", body = app::types::ErrorBody),
         (status = 422, description = "A field is invalid; `details` names it", body = app::types::ErrorBody),
     )
 )]
 pub async fn init(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     ApiJson(request): ApiJson<SetupInitRequest>,
 ) -> ApiResult<Json<UserPublic>> {
-    Ok(Json(state.services.init_setup(request).await?))
+    Ok(Json(state.services.init_setup(request, client).await?))
 }

@@ -8,7 +8,7 @@ use axum::extract::State;
 use uuid::Uuid;
 
 use super::error::ApiResult;
-use super::extract::{ApiJson, ApiPath, AuthUser, Pagination};
+use super::extract::{ApiJson, ApiPath, AuthUser, ClientIp, Pagination};
 use crate::state::AppState;
 
 type ErrorBody = app::types::ErrorBody;
@@ -143,7 +143,13 @@ pub async fn update_me(
 pub async fn change_password(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
+    ClientIp(client): ClientIp,
     ApiJson(request): ApiJson<UpdatePassword>,
 ) -> ApiResult<Json<UserPublic>> {
-    Ok(Json(state.services.change_password(&actor, request).await?))
+    Ok(Json(
+        state
+            .services
+            .change_password(&actor, request, client)
+            .await?,
+    ))
 }

@@ -83,6 +83,7 @@ fn parse_agent_ip(input: &str) -> Result<String, Invalid> {
     let ip = ip.to_canonical();
     let unusable = ip.is_unspecified()
         || ip.is_multicast()
+        || is_metadata_address(ip)
         || match ip {
             IpAddr::V4(v4) => v4.is_broadcast() || v4.is_link_local(),
             IpAddr::V6(v6) => v6.is_unicast_link_local(),
@@ -94,6 +95,27 @@ fn parse_agent_ip(input: &str) -> Result<String, Invalid> {
         ));
     }
     Ok(ip.to_string())
+}
+
+/// Cloud metadata services, which hand out credentials to whoever asks
+/// from inside the machine: the server never calls them, whatever an agent
+/// advertises or an operator allows. Link-local 169.254.0.0/16 (AWS, GCP,
+/// Azure, OpenStack, ECS) is refused as link-local already.
+pub fn is_metadata_address(ip: IpAddr) -> bool {
+    const METADATA: [IpAddr; 3] = [
+        // Alibaba Cloud.
+        IpAddr::V4(std::net::Ipv4Addr::new(100, 100, 100, 200)),
+        // Oracle Cloud (classic).
+        IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 0, 192)),
+        // AWS over IPv6.
+        IpAddr::V6(std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
+    ];
+    let ip = ip.to_canonical();
+    METADATA.contains(&ip)
+        || match ip {
+            IpAddr::V4(v4) => v4.is_link_local(),
+            IpAddr::V6(v6) => v6.is_unicast_link_local(),
+        }
 }
 
 /// A short label such as the OS or version: at most 64 characters.
@@ -211,7 +233,7 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         type Spoil = fn(&mut RegisterRequest);
-        let cases: [(Spoil, &str); 12] = [
+        let cases: [(Spoil, &str); 15] = [
             (|r| r.hostname = "".into(), "hostname"),
             (|r| r.hostname = "two words".into(), "hostname"),
             (|r| r.ip = "192.0.2".into(), "ip"),
@@ -219,6 +241,9 @@ mod tests {
             (|r| r.ip = "169.254.169.254".into(), "ip"),
             (|r| r.ip = "fe80::1".into(), "ip"),
             (|r| r.ip = "::ffff:169.254.1.1".into(), "ip"),
+            (|r| r.ip = "100.100.100.200".into(), "ip"),
+            (|r| r.ip = "fd00:ec2::254".into(), "ip"),
+            (|r| r.ip = "192.0.0.192".into(), "ip"),
             (|r| r.ip = "224.0.0.1".into(), "ip"),
             (|r| r.ip = "255.255.255.255".into(), "ip"),
             (|r| r.port = 0, "port"),

@@ -4,7 +4,7 @@ use std::fmt;
 
 mod agent;
 
-pub use agent::{AgentRegistration, parse_interfaces};
+pub use agent::{AgentRegistration, is_metadata_address, parse_interfaces};
 
 /// A value that failed validation: which field, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -204,17 +204,24 @@ pub fn parse_description(input: Option<&str>) -> Result<Option<String>, Invalid>
 /// Tags: each 1–50 characters after trimming, at most 32, duplicates dropped
 /// (first spelling kept, order kept).
 pub fn parse_tags(input: &[String]) -> Result<Vec<String>, Invalid> {
+    const MAX_TAGS: usize = 32;
+    // Repeats are forgiven, but a list this long is refused before any
+    // work is spent on it.
+    if input.len() > MAX_TAGS * 8 {
+        return Err(Invalid::new("tags", "At most 32 tags."));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(input.len());
     let mut tags: Vec<String> = Vec::new();
     for tag in input {
         let tag = tag.trim();
         if tag.is_empty() || tag.chars().count() > 50 || tag.chars().any(char::is_control) {
             return Err(Invalid::new("tags", "Each tag has 1 to 50 characters."));
         }
-        if !tags.iter().any(|t| t == tag) {
+        if seen.insert(tag) {
             tags.push(tag.to_string());
         }
     }
-    if tags.len() > 32 {
+    if tags.len() > MAX_TAGS {
         return Err(Invalid::new("tags", "At most 32 tags."));
     }
     Ok(tags)
@@ -345,6 +352,10 @@ mod tests {
                 "{bad}"
             );
         }
+        let many: Vec<String> = (0..100_000).map(|i| format!("t{i}")).collect();
+        assert!(parse_tags(&many).is_err(), "refused before any work");
+        let repeated = vec!["x".to_string(); 200];
+        assert_eq!(parse_tags(&repeated).unwrap(), ["x"]);
         let tags = parse_tags(&[" lab ".into(), "lab".into(), "rack-2".into()]).unwrap();
         assert_eq!(tags, ["lab", "rack-2"]);
         assert!(parse_tags(&["".into()]).is_err());

@@ -1,5 +1,7 @@
-//! Passwords, access tokens and random secrets.
+//! Passwords, access tokens, random secrets, and who a client is.
 
+pub mod client;
+pub mod hosts;
 pub mod password;
 pub mod tokens;
 

@@ -16,6 +16,17 @@ struct Claims {
     iat: u64,
     /// Expires at, seconds since the epoch.
     exp: u64,
+    /// The user's token version when issued (absent in older tokens: 0).
+    #[serde(default)]
+    ver: i64,
+}
+
+/// Whose a valid token is, and under which of their token versions it was
+/// issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenSubject {
+    pub user_id: Uuid,
+    pub version: i64,
 }
 
 /// Why a token was refused. Deliberately vague towards clients.
@@ -51,20 +62,21 @@ impl TokenKeys {
         self.lifetime
     }
 
-    /// A new token for `user_id`.
-    pub fn issue(&self, user_id: Uuid) -> String {
+    /// A new token for `subject`.
+    pub fn issue(&self, subject: TokenSubject) -> String {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
-            sub: user_id.to_string(),
+            sub: subject.user_id.to_string(),
             iat: now,
             exp: now + self.lifetime.as_secs(),
+            ver: subject.version,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing with an in-memory key cannot fail")
     }
 
-    /// The user id in a valid, unexpired token signed with our secret.
-    pub fn verify(&self, token: &str) -> Result<Uuid, TokenError> {
+    /// The subject of a valid, unexpired token signed with our secret.
+    pub fn verify(&self, token: &str) -> Result<TokenSubject, TokenError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
@@ -75,7 +87,10 @@ impl TokenKeys {
                     _ => TokenError::Invalid,
                 }
             })?;
-        Uuid::parse_str(&data.claims.sub).map_err(|_| TokenError::Invalid)
+        Ok(TokenSubject {
+            user_id: Uuid::parse_str(&data.claims.sub).map_err(|_| TokenError::Invalid)?,
+            version: data.claims.ver,
+        })
     }
 }
 
@@ -87,18 +102,25 @@ mod tests {
         TokenKeys::new(&SecretString::from(secret.to_string()), lifetime)
     }
 
+    fn subject(version: i64) -> TokenSubject {
+        TokenSubject {
+            user_id: Uuid::new_v4(),
+            version,
+        }
+    }
+
     #[test]
-    fn issued_tokens_verify_to_their_user() {
+    fn issued_tokens_verify_to_their_user_and_version() {
         let keys = keys("s3cret", Duration::from_secs(60));
-        let id = Uuid::new_v4();
-        assert_eq!(keys.verify(&keys.issue(id)), Ok(id));
+        let subject = subject(7);
+        assert_eq!(keys.verify(&keys.issue(subject)), Ok(subject));
     }
 
     #[test]
     fn tampered_foreign_and_garbage_tokens_are_invalid() {
         let ours = keys("s3cret", Duration::from_secs(60));
         let theirs = keys("other", Duration::from_secs(60));
-        let token = ours.issue(Uuid::new_v4());
+        let token = ours.issue(subject(0));
         assert_eq!(theirs.verify(&token), Err(TokenError::Invalid));
         let mut tampered = token.clone();
         tampered.replace_range(tampered.len() - 3.., "abc");
@@ -115,6 +137,7 @@ mod tests {
             sub: Uuid::new_v4().to_string(),
             iat: now - 120,
             exp: now - 60,
+            ver: 0,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
         assert_eq!(keys.verify(&token), Err(TokenError::Expired));

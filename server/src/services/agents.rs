@@ -31,6 +31,9 @@ pub enum Registered {
     Renewed,
 }
 
+/// The most agents that may wait for approval under open registration.
+pub const MAX_PENDING_AGENTS: u64 = 100;
+
 impl Services {
     /// Registers an agent. `presented_token` is the bearer token of the
     /// request, which only a known agent re-registering has.
@@ -40,7 +43,7 @@ impl Services {
         presented_token: Option<&str>,
     ) -> Result<(RegisterResponse, Registered), ServiceError> {
         let registration = AgentRegistration::parse(request)?;
-        self.check_agent_address(&registration.ip)?;
+        self.check_agent_address(&registration.ip, registration.port)?;
         let now = crate::storage::now();
         if let Some(existing) = self.store.agent_by_hostname(&registration.hostname).await? {
             let Some(token) = presented_token else {
@@ -99,6 +102,13 @@ impl Services {
                 (true, record.cluster_id, record.created_by, Some(record.id))
             }
             None if self.agent_registration_config().await?.open_registration => {
+                // Open registration is not a way to fill the database.
+                if self.store.count_pending_agents().await? >= MAX_PENDING_AGENTS {
+                    return Err(ServiceError::Unavailable(format!(
+                        "{MAX_PENDING_AGENTS} agents already await approval; an admin must \
+                         approve or delete some before more can register."
+                    )));
+                }
                 (false, None, None, None)
             }
             None => {
@@ -269,13 +279,21 @@ impl Services {
             }))
     }
 
-    /// Refuses a loopback agent address unless the server allows them: the
-    /// server calls that address with the agent's token.
-    fn check_agent_address(&self, ip: &str) -> Result<(), ServiceError> {
-        let loopback = ip
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-        if loopback && !self.settings.allow_loopback_agents {
+    /// Refuses an agent address the server must not call: cloud metadata
+    /// services always, loopback unless the server allows it, and anything
+    /// outside the operator's agent networks and ports. Checked at
+    /// registration and again before every wake call.
+    pub(crate) fn check_agent_address(&self, ip: &str, port: u16) -> Result<(), Invalid> {
+        let Ok(address) = ip.parse::<std::net::IpAddr>() else {
+            return Err(Invalid::new("ip", format!("{ip:?} is not an address.")));
+        };
+        if crate::domain::is_metadata_address(address) {
+            return Err(Invalid::new(
+                "ip",
+                format!("{ip} belongs to a cloud metadata service and is never called."),
+            ));
+        }
+        if address.is_loopback() && !self.settings.allow_loopback_agents {
             return Err(Invalid::new(
                 "ip",
                 format!(
@@ -283,8 +301,26 @@ impl Services {
                      server reaches on the network, or start the server with \
                      --allow-loopback-agents for an agent on the server's own host."
                 ),
-            )
-            .into());
+            ));
+        }
+        let networks = &self.settings.agent_networks;
+        if !networks.is_empty() && !networks.iter().any(|net| net.contains(&address)) {
+            return Err(Invalid::new(
+                "ip",
+                format!(
+                    "{ip} is outside the networks this server calls agents in (--agent-networks)."
+                ),
+            ));
+        }
+        let ports = self.settings.agent_ports;
+        if !ports.contains(port) {
+            return Err(Invalid::new(
+                "port",
+                format!(
+                    "Agents listen on ports {}-{} here (--agent-ports).",
+                    ports.first, ports.last
+                ),
+            ));
         }
         Ok(())
     }

@@ -1,13 +1,12 @@
 //! Signing in with a password, and recognising a bearer token.
 
 use std::net::IpAddr;
-use std::time::Instant;
 
 use app::types::Token;
 use tokio::sync::OnceCell;
 
 use super::{ServiceError, Services};
-use crate::security::tokens::TokenError;
+use crate::security::tokens::{TokenError, TokenSubject};
 use crate::security::{hash_password, random_secret, verify_password};
 use crate::storage::UserRecord;
 
@@ -34,7 +33,10 @@ impl Services {
         client: IpAddr,
     ) -> Result<Token, ServiceError> {
         let user = self.verify_credentials(username, password, client).await?;
-        Ok(Token::bearer(self.tokens.issue(user.id)))
+        Ok(Token::bearer(self.tokens.issue(TokenSubject {
+            user_id: user.id,
+            version: user.token_version,
+        })))
     }
 
     /// Checks a username and password: the user they belong to. Used by the
@@ -48,9 +50,7 @@ impl Services {
         password: &str,
         client: IpAddr,
     ) -> Result<UserRecord, ServiceError> {
-        if let Err(wait) = self.throttle.check(username, client, Instant::now()) {
-            return Err(ServiceError::TooManyAttempts { retry_after: wait });
-        }
+        self.claim_login_attempt(username, client).await?;
         let user = self.store.user_by_username(username.trim()).await?;
         let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let hash = match &stored_hash {
@@ -61,23 +61,19 @@ impl Services {
             verify_password(password.to_string(), hash).await && stored_hash.is_some();
         match user {
             Some(user) if password_ok && user.is_active => {
-                self.throttle.record_success(username);
+                self.login_succeeded(username, client).await?;
                 tracing::info!(user_id = %user.id, "signed in");
                 Ok(user)
             }
-            _ => {
-                self.throttle
-                    .record_failure(username, client, Instant::now());
-                Err(ServiceError::Unauthorized(
-                    "Incorrect username or password.".into(),
-                ))
-            }
+            _ => Err(ServiceError::Unauthorized(
+                "Incorrect username or password.".into(),
+            )),
         }
     }
 
     /// The active user a bearer token belongs to.
     pub async fn authenticate(&self, token: &str) -> Result<UserRecord, ServiceError> {
-        let user_id = self.tokens.verify(token).map_err(|error| match error {
+        let subject = self.tokens.verify(token).map_err(|error| match error {
             TokenError::Expired => {
                 ServiceError::Unauthorized("The access token has expired; sign in again.".into())
             }
@@ -85,17 +81,21 @@ impl Services {
                 ServiceError::Unauthorized("Could not validate credentials.".into())
             }
         })?;
-        self.active_user(user_id).await
+        self.active_user(subject).await
     }
 
-    /// The user `user_id` (from a token or a browser session), if the
-    /// account still exists and is active.
-    pub async fn active_user(&self, user_id: uuid::Uuid) -> Result<UserRecord, ServiceError> {
-        match self.store.user_by_id(user_id).await? {
-            Some(user) if user.is_active => Ok(user),
-            Some(_) => Err(ServiceError::Unauthorized(
+    /// The user a token or a browser session belongs to, if the account
+    /// still exists, is active, and has not ended its sessions since (a new
+    /// password, a deactivation or a lower role move its token version on).
+    pub async fn active_user(&self, subject: TokenSubject) -> Result<UserRecord, ServiceError> {
+        match self.store.user_by_id(subject.user_id).await? {
+            Some(user) if !user.is_active => Err(ServiceError::Unauthorized(
                 "This account is deactivated.".into(),
             )),
+            Some(user) if user.token_version != subject.version => Err(ServiceError::Unauthorized(
+                "This session has ended; sign in again.".into(),
+            )),
+            Some(user) => Ok(user),
             None => Err(ServiceError::Unauthorized(
                 "Could not validate credentials.".into(),
             )),

@@ -1,8 +1,9 @@
 //! Clusters: groups of devices and the agents that reach them.
 
 use app::types::{
-    ClusterCreate, ClusterDetailPublic, ClusterMembers, ClusterPage, ClusterPublic, ClusterRow,
-    ClusterUpdate, ClustersOverview, ClustersPublic, DashboardDevice, MemberChoice, Message, Role,
+    AgentPublic, ClusterCreate, ClusterDetailPublic, ClusterMembers, ClusterPage, ClusterPublic,
+    ClusterRow, ClusterUpdate, ClustersOverview, ClustersPublic, DashboardDevice, MemberChoice,
+    Message, Role,
 };
 use uuid::Uuid;
 
@@ -27,8 +28,8 @@ impl Services {
     }
 
     /// One cluster with its devices (by name) and agents (by hostname).
-    /// Viewers, who may not list agents, see them without their network
-    /// details (interfaces).
+    /// Viewers, who may not list agents, see only each agent's hostname
+    /// and state.
     pub async fn get_cluster(
         &self,
         actor: &UserRecord,
@@ -47,11 +48,12 @@ impl Services {
             agents: agents
                 .iter()
                 .map(|a| {
-                    let mut agent = self.agent_public(a);
+                    let agent = self.agent_public(a);
                     if actor.role < Role::User {
-                        agent.interfaces.clear();
+                        hostname_and_state_only(agent)
+                    } else {
+                        agent
                     }
-                    agent
                 })
                 .collect(),
         })
@@ -243,8 +245,13 @@ impl Services {
         // Members beyond the first page of choices still show up ticked, so
         // saving the form never drops them.
         if let Some(detail) = existing {
+            let offered: std::collections::HashSet<Uuid> = devices
+                .iter()
+                .chain(&agents)
+                .map(|choice| choice.id)
+                .collect();
             for device in &detail.devices {
-                if !devices.iter().any(|choice| choice.id == device.id) {
+                if !offered.contains(&device.id) {
                     devices.push(MemberChoice {
                         id: device.id,
                         name: device.name.clone(),
@@ -255,7 +262,7 @@ impl Services {
                 }
             }
             for agent in &detail.agents {
-                if !agents.iter().any(|choice| choice.id == agent.id) {
+                if !offered.contains(&agent.id) {
                     agents.push(MemberChoice {
                         id: agent.id,
                         name: agent.hostname.clone(),
@@ -369,8 +376,10 @@ fn device_may_join(
 }
 
 /// Whether `actor` may put an agent (now in `agent_cluster`, owned by
-/// `agent_cluster_owner`) into `cluster`: free agents, agents already in
-/// it, and agents of clusters the actor manages.
+/// `agent_cluster_owner`) into `cluster`: agents already in it, agents of
+/// clusters the actor manages, and free agents for admins only (whoever
+/// puts an agent into a cluster makes its owner the agent's manager, and an
+/// agent in no cluster belongs to the whole instance).
 fn agent_may_join(
     actor: &UserRecord,
     agent_cluster: Option<Uuid>,
@@ -378,9 +387,24 @@ fn agent_may_join(
     cluster: Option<Uuid>,
 ) -> bool {
     match agent_cluster {
-        None => true,
+        None => actor.role >= Role::Admin,
         Some(current) if Some(current) == cluster => true,
         Some(_) => can_manage(actor, agent_cluster_owner),
+    }
+}
+
+/// An agent as viewers see it in a cluster: its name and whether it is
+/// online. Where it listens, what it runs and its networks are for those
+/// who may use agents (`GET /api/agents` refuses viewers); the fields stay,
+/// empty, so the shape is the documented one.
+fn hostname_and_state_only(agent: AgentPublic) -> AgentPublic {
+    AgentPublic {
+        ip: String::new(),
+        port: 0,
+        os: String::new(),
+        version: String::new(),
+        interfaces: Vec::new(),
+        ..agent
     }
 }
 

@@ -51,9 +51,12 @@ impl OidcConfig {
             .map(parse_metadata_url)
             .transpose()?;
         let client_id = crate::domain::non_blank(update.client_id.as_deref()).map(str::to_string);
+        // The stored secret is kept only for the same provider: it must
+        // never be sent to an issuer it was not made for.
+        let same_provider = url.is_some() && url == self.server_metadata_url;
         let client_secret = crate::domain::non_blank(update.client_secret.as_deref())
             .map(str::to_string)
-            .or_else(|| self.client_secret.clone());
+            .or_else(|| self.client_secret.clone().filter(|_| same_provider));
         if update.enabled {
             let missing: Vec<&str> = [
                 ("server_metadata_url", url.is_none()),
@@ -198,6 +201,26 @@ mod tests {
         assert_eq!(next.client_secret.as_deref(), Some("s3cret"));
         assert_eq!(next.client_id.as_deref(), Some("pb2"));
         assert!(next.to_public().client_secret_set);
+    }
+
+    #[test]
+    fn the_stored_secret_never_goes_to_another_provider() {
+        let stored = OidcConfig::default()
+            .updated(update(true, Some(URL), Some("pb"), Some("s3cret")))
+            .unwrap();
+        let elsewhere = "https://evil.example/.well-known/openid-configuration";
+        let error = stored
+            .updated(update(true, Some(elsewhere), Some("pb"), None))
+            .unwrap_err();
+        assert!(error.to_string().contains("client_secret"), "{error}");
+        let disabled = stored
+            .updated(update(false, Some(elsewhere), Some("pb"), None))
+            .unwrap();
+        assert_eq!(disabled.client_secret, None);
+        let with_new_secret = stored
+            .updated(update(true, Some(elsewhere), Some("pb"), Some("other")))
+            .unwrap();
+        assert_eq!(with_new_secret.client_secret.as_deref(), Some("other"));
     }
 
     #[test]

@@ -122,15 +122,27 @@ impl Services {
                 self.check_agents(device.cluster_id, &ids).await?;
                 Some(ids)
             }
-            // Moving to another cluster drops the links to agents outside it.
-            None if device.cluster_id != view.device.cluster_id => Some(
-                view.agents
+            None => {
+                // A move away from the cluster of the device's agents is
+                // refused, as the original API does; the caller moves the
+                // device with the agents it should keep (or none).
+                if let Some(agent) = view
+                    .agents
                     .iter()
-                    .filter(|agent| agent_may_serve(agent.cluster_id, device.cluster_id))
-                    .map(|agent| agent.id)
-                    .collect(),
-            ),
-            None => None,
+                    .find(|agent| !agent_may_serve(agent.cluster_id, device.cluster_id))
+                {
+                    return Err(Invalid::new(
+                        "cluster_id",
+                        format!(
+                            "Agent {:?} serves this device and is not in that cluster; \
+                             send agent_ids with the move.",
+                            agent.hostname
+                        ),
+                    )
+                    .into());
+                }
+                None
+            }
         };
         device.updated_at = crate::storage::now();
         let found = self
@@ -198,7 +210,8 @@ impl Services {
         Ok(())
     }
 
-    /// Agents a device may use: they exist and sit in the device's cluster.
+    /// Agents a device may use: they exist and sit in the device's cluster
+    /// (or, for a device in no cluster, in none).
     async fn check_agents(
         &self,
         cluster_id: Option<Uuid>,
@@ -213,7 +226,13 @@ impl Services {
             if !agent_may_serve(agent.cluster_id, cluster_id) {
                 return Err(Invalid::new(
                     "agent_ids",
-                    format!("Agent {:?} is not in the device's cluster.", agent.hostname),
+                    match cluster_id {
+                        Some(_) => format!("Agent {:?} is not in the device's cluster.", agent.hostname),
+                        None => format!(
+                            "Agent {:?} is in a cluster; a device in no cluster uses agents in none.",
+                            agent.hostname
+                        ),
+                    },
                 )
                 .into());
             }

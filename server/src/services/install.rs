@@ -131,7 +131,8 @@ impl Services {
 
     /// The server's public base address: the configured one, else what the
     /// request came to (`http://` + Host; behind a trusted proxy, its
-    /// `X-Forwarded-Proto` and `X-Forwarded-Host`).
+    /// `X-Forwarded-Proto` and `X-Forwarded-Host`), when that is a host name
+    /// the server acts under (see [`crate::security::hosts::AllowedHosts`]).
     pub fn public_base_url(&self, request: RequestAddress<'_>) -> Result<String, ServiceError> {
         if let Some(url) = &self.settings.public_url {
             return Ok(url.clone());
@@ -148,6 +149,15 @@ impl Services {
                         .into(),
                 )
             })?;
+        // Anyone can send any Host: only a name the operator configured (or
+        // an address, or localhost) may end up in install commands and
+        // redirect URIs.
+        if !self.settings.allowed_hosts.allows(host) {
+            return Err(ServiceError::BadRequest(format!(
+                "This server does not know itself as {host:?}; set its address with \
+                 --public-url, or add the name to --allowed-hosts."
+            )));
+        }
         let scheme = match request.forwarded_proto.filter(|_| trusted) {
             Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
             _ => "http",

@@ -10,6 +10,7 @@ pub mod devices;
 pub mod enrollment;
 mod error;
 pub mod install;
+mod provider_http;
 mod setup;
 pub mod sso;
 pub mod throttle;
@@ -21,19 +22,20 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+pub use agents::MAX_PENDING_AGENTS;
 pub use error::ServiceError;
 
 use crate::security::tokens::TokenKeys;
 use crate::storage::Store;
 use crate::wake::{AgentClient, WakeDispatcher};
-use throttle::{LoginThrottle, ThrottleLimits};
+use throttle::ThrottlePolicy;
 
 /// The services of one server process.
 #[derive(Clone)]
 pub struct Services {
     store: Arc<dyn Store>,
     tokens: TokenKeys,
-    throttle: Arc<LoginThrottle>,
+    throttle: ThrottlePolicy,
     dispatcher: WakeDispatcher,
     sso: Arc<sso::SsoState>,
     settings: ServiceSettings,
@@ -50,6 +52,10 @@ pub struct ServiceSettings {
     pub agent_timeout: Duration,
     /// Whether agents may advertise a loopback address.
     pub allow_loopback_agents: bool,
+    /// Networks agent addresses must lie in (empty: any).
+    pub agent_networks: Vec<ipnet::IpNet>,
+    /// Ports agents may listen on.
+    pub agent_ports: crate::config::PortRange,
     /// Where the agent binaries for download are.
     pub agent_dir: std::path::PathBuf,
     /// The server's public base address, when configured.
@@ -57,6 +63,12 @@ pub struct ServiceSettings {
     /// Whether `X-Forwarded-Proto`/`X-Forwarded-Host` tell this server's
     /// address (only behind a proxy that sets them).
     pub trust_forwarded_headers: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Whether identity providers on loopback addresses may be used.
+    pub sso_allow_loopback: bool,
+    /// The host names the server acts under.
+    pub allowed_hosts: crate::security::hosts::AllowedHosts,
 }
 
 impl Default for ServiceSettings {
@@ -66,9 +78,14 @@ impl Default for ServiceSettings {
             agent_offline_after: Duration::from_secs(90),
             agent_timeout: Duration::from_secs(3),
             allow_loopback_agents: false,
+            agent_networks: Vec::new(),
+            agent_ports: crate::config::PortRange::ANY,
             agent_dir: std::path::PathBuf::from("target/agents"),
             public_url: None,
             trust_forwarded_headers: false,
+            trusted_proxies: Vec::new(),
+            sso_allow_loopback: false,
+            allowed_hosts: crate::security::hosts::AllowedHosts::default(),
         }
     }
 }
@@ -83,11 +100,35 @@ impl Services {
         Self {
             store,
             tokens: TokenKeys::new(jwt_secret, settings.token_lifetime),
-            throttle: Arc::new(LoginThrottle::new(ThrottleLimits::default())),
+            throttle: ThrottlePolicy::default(),
             dispatcher: WakeDispatcher::new(AgentClient::new(settings.agent_timeout)),
-            sso: Arc::default(),
+            sso: Arc::new(sso::SsoState::new(settings.sso_allow_loopback, jwt_secret)),
             settings,
         }
+    }
+
+    /// The client a request comes from (`peer` is the connection's other
+    /// end); see [`crate::security::client::client_ip`].
+    pub fn client_ip(
+        &self,
+        peer: std::net::IpAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> std::net::IpAddr {
+        crate::security::client::client_ip(&self.settings.trusted_proxies, peer, headers)
+    }
+
+    /// Whether people reach this server over https (`--public-url`), so
+    /// cookies must be Secure.
+    pub fn https(&self) -> bool {
+        self.settings
+            .public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+
+    /// The host names the server acts under.
+    pub fn allowed_hosts(&self) -> &crate::security::hosts::AllowedHosts {
+        &self.settings.allowed_hosts
     }
 
     /// The access-token keys.

@@ -5,8 +5,8 @@ use app::types::{Role, SetupInitRequest, SetupStatus, UserPublic};
 use super::config::OidcConfig;
 use super::{ServiceError, Services};
 use crate::domain::{Email, FullName, NewPassword, Username, non_blank};
-use crate::security::hash_password;
-use crate::storage::NewUser;
+use crate::security::{hash_password, random_secret};
+use crate::storage::{NewUser, keys};
 
 impl Services {
     /// Whether any user exists yet.
@@ -18,9 +18,30 @@ impl Services {
         })
     }
 
+    /// The code first-run setup from another machine needs, while no user
+    /// exists (`None` afterwards). Made once and kept in the database, so
+    /// every replica asks for the same one.
+    pub async fn setup_code(&self) -> Result<Option<String>, ServiceError> {
+        if self.store.count_users().await? > 0 {
+            return Ok(None);
+        }
+        let fresh = random_secret()[..12].to_string();
+        Ok(Some(
+            self.store
+                .setting_or_insert(keys::SETUP_CODE, &fresh)
+                .await?,
+        ))
+    }
+
     /// Creates the first account, always a superuser. Refused with 400 once
-    /// any user exists; of two concurrent calls exactly one succeeds.
-    pub async fn init_setup(&self, request: SetupInitRequest) -> Result<UserPublic, ServiceError> {
+    /// any user exists; of two concurrent calls exactly one succeeds. A
+    /// `client` that is not on this machine must bring the setup code: until
+    /// then anyone who reaches the server could claim it.
+    pub async fn init_setup(
+        &self,
+        request: SetupInitRequest,
+        client: std::net::IpAddr,
+    ) -> Result<UserPublic, ServiceError> {
         let username = Username::parse(&request.username)?;
         let password = NewPassword::parse(&request.password)?;
         let email = non_blank(request.email.as_deref())
@@ -35,8 +56,21 @@ impl Services {
             .transpose()?;
 
         // Cheap early refusal, before spending ~50 ms on hashing.
-        if self.store.count_users().await? > 0 {
+        let Some(code) = self.setup_code().await? else {
             return Err(already_initialised());
+        };
+        if !client.to_canonical().is_loopback() {
+            let given = request.setup_code.as_deref().unwrap_or_default().trim();
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(
+                given.as_bytes(),
+                code.as_bytes(),
+            )) {
+                return Err(ServiceError::Forbidden(
+                    "Setting PowerBeacon up from another machine needs the setup code that the \
+                     server printed in its log: open the /setup?code=… address it shows."
+                        .into(),
+                ));
+            }
         }
         let password_hash = hash_password(password.expose().to_string())
             .await

@@ -7,6 +7,7 @@
 //! configuration changes, when a check fails in a way fresh keys could fix,
 //! and after an hour (so rotated keys are picked up).
 
+use super::provider_http::ProviderHttp;
 use std::time::{Duration, Instant};
 
 use app::types::{Message, Role};
@@ -51,22 +52,33 @@ type OidcClient = CoreClient<
     EndpointMaybeSet,
 >;
 
-/// The HTTP client for providers and the discovery cache.
+/// The cookie that carries a started sign-in to its callback, sealed, so
+/// that starting one stores nothing on the server.
+pub const PENDING_COOKIE: &str = "pb_sso";
+
+/// The HTTP client for providers, the discovery cache, and the key that
+/// seals started sign-ins.
 pub struct SsoState {
-    http: reqwest::Client,
+    http: ProviderHttp,
     cache: Mutex<Option<Discovered>>,
+    pending_key: cookie::Key,
 }
 
-impl Default for SsoState {
-    fn default() -> Self {
+impl SsoState {
+    /// `allow_loopback`: whether providers on the server's own loopback
+    /// addresses may be used (`--sso-allow-loopback`). The sealing key is
+    /// derived from the instance secret, so every replica opens what
+    /// another sealed.
+    pub fn new(allow_loopback: bool, secret: &secrecy::SecretString) -> Self {
+        use secrecy::ExposeSecret;
+        use sha2::Digest;
+        let mut hash = sha2::Sha512::new();
+        hash.update(b"powerbeacon: started single sign-on\0");
+        hash.update(secret.expose_secret().as_bytes());
         Self {
-            // No redirects: a provider must not steer the server elsewhere.
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(PROVIDER_TIMEOUT)
-                .build()
-                .expect("the HTTP client configuration is static and valid"),
+            http: ProviderHttp::new(allow_loopback, PROVIDER_TIMEOUT),
             cache: Mutex::new(None),
+            pending_key: cookie::Key::from(&hash.finalize()[..]),
         }
     }
 }
@@ -239,6 +251,27 @@ impl Services {
     /// exchanges the code, verifies the ID token (signature, issuer,
     /// audience, expiry, nonce) and returns the account it stands for,
     /// creating it on a first sign-in.
+    /// A started sign-in, sealed (encrypted and authenticated) for the
+    /// [`PENDING_COOKIE`].
+    pub fn seal_pending(&self, pending: &PendingSso) -> String {
+        let json = serde_json::to_string(pending).unwrap_or_default();
+        let mut jar = cookie::CookieJar::new();
+        jar.private_mut(&self.sso.pending_key)
+            .add(cookie::Cookie::new(PENDING_COOKIE, json));
+        jar.get(PENDING_COOKIE)
+            .map(|sealed| sealed.value().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The started sign-in in a [`PENDING_COOKIE`] value, if this instance
+    /// sealed it and nobody changed it.
+    pub fn open_pending(&self, sealed: &str) -> Option<PendingSso> {
+        let mut jar = cookie::CookieJar::new();
+        jar.add_original(cookie::Cookie::new(PENDING_COOKIE, sealed.to_string()));
+        let opened = jar.private(&self.sso.pending_key).get(PENDING_COOKIE)?;
+        serde_json::from_str(opened.value()).ok()
+    }
+
     pub async fn finish_sso(
         &self,
         pending: Option<PendingSso>,
@@ -420,7 +453,7 @@ impl Services {
 /// trailing `/` (some providers' issuers end in one; both forms lead to the
 /// same document), since the document's issuer must match it exactly.
 async fn discover(
-    http: &reqwest::Client,
+    http: &ProviderHttp,
     metadata_url: &str,
 ) -> Result<CoreProviderMetadata, SsoError> {
     let issuer = issuer_of(metadata_url);

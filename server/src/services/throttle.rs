@@ -1,116 +1,174 @@
-//! Login throttling: too many failures for one username or from one client
-//! address in a window, and further attempts wait.
+//! Password-guessing throttle, kept in the database so every replica counts
+//! the same attempts (docs/ARCHITECTURE.md, "Sign-in throttle").
 //!
-//! Failures are counted per process. With several replicas an attacker gets
-//! at most `replicas ×` the limit, which still bounds guessing.
+//! Two counters see each attempt, **before** its password is hashed (so
+//! concurrent guesses cannot slip past the limit):
+//!
+//! - one per (username, client): five free attempts, then each further one
+//!   waits twice as long as the last (1 s, 2 s, 4 s … at most 15 minutes).
+//!   Someone failing on your username from elsewhere never slows you down
+//!   at your own client;
+//! - one per client (across usernames): 30 free attempts, then the same
+//!   growing waits, against one client trying many accounts.
+//!
+//! A client is its IPv4 address or its IPv6 /64 (one host usually owns a
+//! whole /64). Counters are forgotten after 15 minutes without an attempt;
+//! a successful sign-in clears its (username, client) counter and gives
+//! the client's counter its attempt back.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// How many failures are allowed in how long.
-#[derive(Debug, Clone, Copy)]
-pub struct ThrottleLimits {
-    pub window: Duration,
-    pub per_username: usize,
-    pub per_client: usize,
+use super::{ServiceError, Services};
+use crate::storage::LoginAttempts;
+
+/// How many attempts pass before waits begin, and how waits grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottlePolicy {
+    /// Free attempts per (username, client).
+    pub per_account_client: i64,
+    /// Free attempts per client, over all usernames.
+    pub per_client: i64,
+    /// The longest wait, and how long a quiet counter is kept.
+    pub max_wait: Duration,
 }
 
-impl Default for ThrottleLimits {
-    /// Five wrong passwords for one account, or twenty from one address, in
-    /// five minutes; the real user is never locked out for longer than that.
+impl Default for ThrottlePolicy {
     fn default() -> Self {
         Self {
-            window: Duration::from_secs(300),
-            per_username: 5,
-            per_client: 20,
+            per_account_client: 5,
+            per_client: 30,
+            max_wait: Duration::from_secs(15 * 60),
         }
     }
 }
 
-/// Remembers recent login failures.
-#[derive(Debug, Default)]
-pub struct LoginThrottle {
-    limits: ThrottleLimits,
-    failures: Mutex<HashMap<Key, VecDeque<Instant>>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Username(String),
-    Client(IpAddr),
-}
-
-impl LoginThrottle {
-    pub fn new(limits: ThrottleLimits) -> Self {
-        Self {
-            limits,
-            failures: Mutex::default(),
-        }
-    }
-
-    fn keys(username: &str, client: IpAddr) -> [(Key, usize); 2] {
-        [
-            (Key::Username(username.trim().to_lowercase()), 0),
-            (Key::Client(client), 1),
-        ]
-    }
-
-    fn limit(&self, slot: usize) -> usize {
-        if slot == 0 {
-            self.limits.per_username
-        } else {
-            self.limits.per_client
-        }
-    }
-
-    /// `Err(wait)` when this username or client must wait before trying again.
-    pub fn check(&self, username: &str, client: IpAddr, now: Instant) -> Result<(), Duration> {
-        let mut failures = self.failures.lock().expect("throttle lock");
-        let mut wait = Duration::ZERO;
-        for (key, slot) in Self::keys(username, client) {
-            if let Some(times) = failures.get_mut(&key) {
-                prune(times, now, self.limits.window);
-                if times.len() >= self.limit(slot) {
-                    let oldest = times[times.len() - self.limit(slot)];
-                    wait = wait.max(self.limits.window.saturating_sub(now - oldest));
+impl ThrottlePolicy {
+    /// The counter after one more attempt at `now_ms` (Unix milliseconds),
+    /// or how long to wait when the attempt must not happen yet.
+    pub fn next(
+        &self,
+        free: i64,
+        seen: Option<LoginAttempts>,
+        now_ms: i64,
+    ) -> Result<LoginAttempts, Duration> {
+        let max_wait_ms = i64::try_from(self.max_wait.as_millis()).unwrap_or(i64::MAX);
+        let attempts = match seen {
+            // Quiet long enough: start again.
+            Some(seen) if now_ms - seen.last_at_ms >= max_wait_ms => 0,
+            Some(seen) => {
+                let wait_ms = self.wait_after(free, seen.attempts, max_wait_ms);
+                let waited = now_ms - seen.last_at_ms;
+                if waited < wait_ms {
+                    let left = u64::try_from(wait_ms - waited).unwrap_or(0);
+                    return Err(Duration::from_millis(left));
                 }
+                seen.attempts
+            }
+            None => 0,
+        };
+        Ok(LoginAttempts {
+            attempts: attempts + 1,
+            last_at_ms: now_ms,
+        })
+    }
+
+    /// The wait (ms) before the attempt after `attempts`: none while free,
+    /// then 1 s doubling up to the maximum.
+    fn wait_after(&self, free: i64, attempts: i64, max_wait_ms: i64) -> i64 {
+        let over = attempts - free;
+        if over < 0 {
+            return 0;
+        }
+        let doublings = u32::try_from(over).unwrap_or(u32::MAX).min(30);
+        1000i64.saturating_mul(1i64 << doublings).min(max_wait_ms)
+    }
+}
+
+/// The counters an attempt for `username` from `client` goes against.
+fn counter_keys(username: &str, client: IpAddr) -> [String; 2] {
+    let client = client_key(client);
+    [
+        format!("account:{}|{client}", username.trim().to_lowercase()),
+        format!("client:{client}"),
+    ]
+}
+
+/// A client as the throttle sees it: an IPv4 address, or an IPv6 /64.
+pub fn client_key(client: IpAddr) -> String {
+    match client {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// How often a claim is retried when another request changed the counter
+/// between our read and our write.
+const CLAIM_RETRIES: usize = 16;
+
+impl Services {
+    /// Counts a sign-in attempt (before any password is checked), or
+    /// answers 429 with the wait when it must not happen yet.
+    pub(crate) async fn claim_login_attempt(
+        &self,
+        username: &str,
+        client: IpAddr,
+    ) -> Result<(), ServiceError> {
+        let [account_key, client_key] = counter_keys(username, client);
+        let policy = self.throttle;
+        // The client's counter first: a refused attempt then costs nothing
+        // on the account's counter.
+        self.claim(&client_key, policy.per_client).await?;
+        if let Err(error) = self.claim(&account_key, policy.per_account_client).await {
+            self.store.give_back_login_attempt(&client_key).await?;
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// After a successful sign-in: the account's counter is cleared and the
+    /// client gets its attempt back.
+    pub(crate) async fn login_succeeded(
+        &self,
+        username: &str,
+        client: IpAddr,
+    ) -> Result<(), ServiceError> {
+        let [account_key, client_key] = counter_keys(username, client);
+        self.store.forget_login_attempts(&account_key).await?;
+        self.store.give_back_login_attempt(&client_key).await?;
+        Ok(())
+    }
+
+    async fn claim(&self, key: &str, free: i64) -> Result<(), ServiceError> {
+        for _ in 0..CLAIM_RETRIES {
+            let seen = self.store.login_attempts(key).await?;
+            let next = self
+                .throttle
+                .next(free, seen, chrono::Utc::now().timestamp_millis())
+                .map_err(|wait| ServiceError::TooManyAttempts {
+                    retry_after: wait.max(Duration::from_secs(1)),
+                })?;
+            if self.store.claim_login_attempt(key, seen, next).await? {
+                return Ok(());
             }
         }
-        if wait.is_zero() {
-            Ok(())
-        } else {
-            Err(wait.max(Duration::from_secs(1)))
-        }
+        // Heavy contention on one counter: treat it as a burst to slow down.
+        Err(ServiceError::TooManyAttempts {
+            retry_after: Duration::from_secs(1),
+        })
     }
 
-    /// Counts a failed attempt against both the username and the client.
-    pub fn record_failure(&self, username: &str, client: IpAddr, now: Instant) {
-        let mut failures = self.failures.lock().expect("throttle lock");
-        // Forget idle entries so the map cannot grow without bound.
-        failures.retain(|_, times| {
-            prune(times, now, self.limits.window);
-            !times.is_empty()
-        });
-        for (key, _) in Self::keys(username, client) {
-            failures.entry(key).or_default().push_back(now);
-        }
-    }
-
-    /// A successful login clears the username's failures (not the client's).
-    pub fn record_success(&self, username: &str) {
-        let mut failures = self.failures.lock().expect("throttle lock");
-        failures.remove(&Key::Username(username.trim().to_lowercase()));
-    }
-}
-
-fn prune(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
-    while times
-        .front()
-        .is_some_and(|&t| now.duration_since(t) >= window)
-    {
-        times.pop_front();
+    /// Drops counters that have been quiet for longer than they matter.
+    pub async fn prune_login_attempts(&self) -> Result<u64, ServiceError> {
+        let max_wait_ms = i64::try_from(self.throttle.max_wait.as_millis()).unwrap_or(i64::MAX);
+        let before = chrono::Utc::now().timestamp_millis() - max_wait_ms;
+        Ok(self.store.delete_stale_login_attempts(before).await?)
     }
 }
 
@@ -118,58 +176,66 @@ fn prune(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
 mod tests {
     use super::*;
 
-    const ALICE_IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    const FREE: i64 = 5;
 
-    fn throttle() -> LoginThrottle {
-        LoginThrottle::new(ThrottleLimits {
-            window: Duration::from_secs(300),
-            per_username: 3,
-            per_client: 5,
+    fn at(attempts: i64, last_at_ms: i64) -> Option<LoginAttempts> {
+        Some(LoginAttempts {
+            attempts,
+            last_at_ms,
         })
     }
 
     #[test]
-    fn blocks_a_username_after_its_limit_until_the_window_passes() {
-        let throttle = throttle();
-        let start = Instant::now();
-        for i in 0..3 {
-            assert!(
-                throttle.check("alice", ALICE_IP, start).is_ok(),
-                "attempt {i}"
-            );
-            throttle.record_failure("Alice", ALICE_IP, start + Duration::from_secs(i));
+    fn free_attempts_then_waits_that_double_up_to_the_maximum() {
+        let policy = ThrottlePolicy::default();
+        let mut seen = None;
+        for i in 0..FREE {
+            seen = Some(policy.next(FREE, seen, 1_000 + i).unwrap());
         }
-        let wait = throttle
-            .check("ALICE", ALICE_IP, start + Duration::from_secs(10))
-            .unwrap_err();
-        assert_eq!(wait, Duration::from_secs(290));
-        assert!(
-            throttle
-                .check("alice", ALICE_IP, start + Duration::from_secs(300))
-                .is_ok()
+        assert_eq!(seen.unwrap().attempts, 5);
+        // The sixth needs one second after the fifth.
+        assert_eq!(
+            policy.next(FREE, seen, 1_004 + 400),
+            Err(Duration::from_millis(600))
+        );
+        let sixth = policy.next(FREE, seen, 2_004).unwrap();
+        assert_eq!(
+            policy.next(FREE, Some(sixth), 3_004),
+            Err(Duration::from_secs(1))
+        );
+        assert!(policy.next(FREE, Some(sixth), 4_004).is_ok());
+        // Far along, the wait stays at the maximum.
+        assert_eq!(
+            policy.next(FREE, at(60, 0), 1),
+            Err(Duration::from_millis(15 * 60 * 1000 - 1))
         );
     }
 
     #[test]
-    fn blocks_a_client_across_usernames() {
-        let throttle = throttle();
-        let now = Instant::now();
-        for name in ["a", "b", "c", "d", "e"] {
-            throttle.record_failure(name, ALICE_IP, now);
-        }
-        assert!(throttle.check("fresh", ALICE_IP, now).is_err());
-        let other = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
-        assert!(throttle.check("fresh", other, now).is_ok());
+    fn a_quiet_counter_starts_again() {
+        let policy = ThrottlePolicy::default();
+        let quiet = 15 * 60 * 1000;
+        let next = policy.next(FREE, at(40, 0), quiet).unwrap();
+        assert_eq!(next.attempts, 1);
     }
 
     #[test]
-    fn success_clears_the_username() {
-        let throttle = throttle();
-        let now = Instant::now();
-        for _ in 0..3 {
-            throttle.record_failure("bob", ALICE_IP, now);
-        }
-        throttle.record_success("bob");
-        assert!(throttle.check("bob", ALICE_IP, now).is_ok());
+    fn the_account_counter_is_per_client_and_ipv6_counts_per_64() {
+        let home: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let same_net: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let other_net: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(
+            counter_keys("Alice", home),
+            counter_keys(" alice ", same_net)
+        );
+        assert_ne!(
+            counter_keys("alice", home),
+            counter_keys("alice", other_net)
+        );
+        assert_eq!(client_key(home), "2001:db8:1:2::/64");
+        assert_eq!(client_key("::ffff:192.0.2.7".parse().unwrap()), "192.0.2.7");
+        let [account, client] = counter_keys("alice", "192.0.2.7".parse().unwrap());
+        assert_eq!(account, "account:alice|192.0.2.7");
+        assert_eq!(client, "client:192.0.2.7");
     }
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{ServiceError, Services};
 use crate::domain::{Email, FullName, NewPassword, Username};
 use crate::security::{hash_password, verify_password};
-use crate::storage::{NewUser, Page, StorageError, UserRecord};
+use crate::storage::{NewUser, Page, StorageError, UserChanges, UserRecord};
 
 impl Services {
     /// Lists users for anyone from `user` up. Plain users see only names:
@@ -113,7 +113,7 @@ impl Services {
             email: email.map(|e| e.as_str().to_string()),
             full_name: full_name.map(|n| n.as_str().to_string()),
             password_hash: Some(password_hash),
-            role: request.role.unwrap_or(Role::User),
+            role: request.role.unwrap_or(Role::Viewer),
         };
         let mut record = self
             .store
@@ -121,10 +121,13 @@ impl Services {
             .await
             .map_err(|e| user_conflict(e, ServiceError::BadRequest))?;
         if request.is_active == Some(false) {
-            record.is_active = false;
+            let changes = UserChanges {
+                is_active: Some(false),
+                ..UserChanges::default()
+            };
             record = self
                 .store
-                .update_user(record)
+                .update_user(record.id, changes)
                 .await?
                 .ok_or_else(not_found)?;
         }
@@ -156,7 +159,7 @@ impl Services {
         if actor.role < Role::Admin {
             return Err(forbidden());
         }
-        let mut user = self.store.user_by_id(id).await?.ok_or_else(not_found)?;
+        let user = self.store.user_by_id(id).await?.ok_or_else(not_found)?;
         match edit_scope(actor, user.role) {
             UserEditScope::Full => {}
             UserEditScope::RoleAndActive => {
@@ -181,29 +184,25 @@ impl Services {
                 ));
             }
         }
-        if let Some(username) = &request.username {
-            user.username = Username::parse(username)?.as_str().to_string();
-        }
-        if let Some(email) = &request.email {
-            user.email = optional(Some(email), Email::parse)?.map(|e| e.as_str().to_string());
-        }
-        if let Some(full_name) = &request.full_name {
-            user.full_name =
-                optional(Some(full_name), FullName::parse)?.map(|n| n.as_str().to_string());
-        }
+        let mut changes = profile_changes(
+            request.username.as_deref(),
+            request.email.as_deref(),
+            request.full_name.as_deref(),
+        )?;
         if let Some(password) = &request.password {
             let password = NewPassword::parse(password)?;
-            user.password_hash = Some(self.hash(&password).await?);
+            changes.password_hash = Some(self.hash(&password).await?);
         }
-        if let Some(role) = request.role {
-            user.role = role;
-        }
-        if let Some(is_active) = request.is_active {
-            user.is_active = is_active;
-        }
+        changes.role = request.role;
+        changes.is_active = request.is_active;
+        // A new password, a deactivation or a lower role ends every session
+        // and access token the user has (docs/API.md).
+        changes.end_sessions = changes.password_hash.is_some()
+            || request.is_active == Some(false)
+            || request.role.is_some_and(|role| role < user.role);
         let user = self
             .store
-            .update_user(user)
+            .update_user(id, changes)
             .await
             .map_err(|e| user_conflict(e, ServiceError::Conflict))?
             .ok_or_else(not_found)?;
@@ -233,24 +232,14 @@ impl Services {
         actor: &UserRecord,
         request: UserUpdateMe,
     ) -> Result<UserPublic, ServiceError> {
-        let mut user = self
-            .store
-            .user_by_id(actor.id)
-            .await?
-            .ok_or_else(not_found)?;
-        if let Some(username) = &request.username {
-            user.username = Username::parse(username)?.as_str().to_string();
-        }
-        if let Some(email) = &request.email {
-            user.email = optional(Some(email), Email::parse)?.map(|e| e.as_str().to_string());
-        }
-        if let Some(full_name) = &request.full_name {
-            user.full_name =
-                optional(Some(full_name), FullName::parse)?.map(|n| n.as_str().to_string());
-        }
+        let changes = profile_changes(
+            request.username.as_deref(),
+            request.email.as_deref(),
+            request.full_name.as_deref(),
+        )?;
         let user = self
             .store
-            .update_user(user)
+            .update_user(actor.id, changes)
             .await
             .map_err(|e| user_conflict(e, ServiceError::Conflict))?
             .ok_or_else(not_found)?;
@@ -262,12 +251,15 @@ impl Services {
         &self,
         actor: &UserRecord,
         request: UpdatePassword,
+        client: std::net::IpAddr,
     ) -> Result<UserPublic, ServiceError> {
-        let mut user = self
+        let user = self
             .store
             .user_by_id(actor.id)
             .await?
             .ok_or_else(not_found)?;
+        // Guessing the current password is throttled like signing in.
+        self.claim_login_attempt(&user.username, client).await?;
         let current_ok = match &user.password_hash {
             Some(hash) => verify_password(request.current_password.clone(), hash.clone()).await,
             None => false,
@@ -277,6 +269,7 @@ impl Services {
                 "The current password is incorrect.".into(),
             ));
         }
+        self.login_succeeded(&user.username, client).await?;
         if request.current_password == request.new_password {
             return Err(ServiceError::BadRequest(
                 "The new password must differ from the current one.".into(),
@@ -284,8 +277,16 @@ impl Services {
         }
         let password = NewPassword::parse(&request.new_password)
             .map_err(|invalid| crate::domain::Invalid::new("new_password", invalid.message))?;
-        user.password_hash = Some(self.hash(&password).await?);
-        let user = self.store.update_user(user).await?.ok_or_else(not_found)?;
+        let changes = UserChanges {
+            password_hash: Some(self.hash(&password).await?),
+            end_sessions: true,
+            ..UserChanges::default()
+        };
+        let user = self
+            .store
+            .update_user(user.id, changes)
+            .await?
+            .ok_or_else(not_found)?;
         tracing::info!(user_id = %user.id, "password changed");
         Ok(user.to_public())
     }
@@ -295,6 +296,31 @@ impl Services {
             .await
             .map_err(|error| ServiceError::Internal(format!("password hashing failed: {error}")))
     }
+}
+
+/// The profile fields given (each parsed), as changes: an empty email or
+/// full name clears it.
+fn profile_changes(
+    username: Option<&str>,
+    email: Option<&str>,
+    full_name: Option<&str>,
+) -> Result<UserChanges, ServiceError> {
+    Ok(UserChanges {
+        username: username
+            .map(|name| Username::parse(name).map(|name| name.as_str().to_string()))
+            .transpose()?,
+        email: email
+            .map(|email| {
+                optional(Some(email), Email::parse).map(|e| e.map(|e| e.as_str().to_string()))
+            })
+            .transpose()?,
+        full_name: full_name
+            .map(|name| {
+                optional(Some(name), FullName::parse).map(|n| n.map(|n| n.as_str().to_string()))
+            })
+            .transpose()?,
+        ..UserChanges::default()
+    })
 }
 
 /// Which fields of a user with `role` `actor` may change: superusers every

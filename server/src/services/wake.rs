@@ -117,11 +117,18 @@ impl Services {
     async fn dispatch(&self, targets: Vec<WakeTarget>) -> Result<Vec<DeviceOutcome>, ServiceError> {
         let dispatcher = self.dispatcher.clone();
         let offline_after = self.settings.agent_offline_after;
+        let services = self.clone();
         tokio::spawn(async move {
             dispatcher
-                .dispatch(targets, |agent| {
-                    is_online(agent.approved, agent.last_seen, offline_after)
-                })
+                .dispatch(
+                    targets,
+                    |agent| is_online(agent.approved, agent.last_seen, offline_after),
+                    |agent| {
+                        services
+                            .check_agent_address(&agent.ip, agent.port)
+                            .map_err(|refused| refused.message)
+                    },
+                )
                 .await
         })
         .await

@@ -15,7 +15,8 @@ use std::time::Duration;
 pub use error::StorageError;
 pub use models::{
     AgentRecord, AgentRef, AgentRenewal, AgentView, ClusterRecord, ClusterRef, ClusterView,
-    DeviceRecord, DeviceView, EnrollmentKeyRecord, Membership, NewUser, UserRecord, WakeTarget,
+    DeviceRecord, DeviceView, EnrollmentKeyRecord, LoginAttempts, Membership, NewUser, UserChanges,
+    UserRecord, WakeTarget,
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -28,6 +29,8 @@ pub mod keys {
     pub const SETUP_COMPLETED_AT: &str = "setup.completed_at";
     /// The single sign-on configuration, as JSON.
     pub const OIDC_CONFIG: &str = "auth.oidc";
+    /// The one-time code that first-run setup from another machine needs.
+    pub const SETUP_CODE: &str = "setup.code";
     /// `true` when agents may register without an enrollment key (pending approval).
     pub const OPEN_REGISTRATION: &str = "agents.open_registration";
 }
@@ -118,11 +121,16 @@ pub trait Store: Send + Sync + 'static {
     /// One page of users, oldest first, and the total count.
     async fn list_users(&self, page: Page) -> Result<(Vec<UserRecord>, u64), StorageError>;
 
-    /// Writes every field of `user` (stamping `updated_at`) and returns the
-    /// stored record, or `None` when no such user exists. Refuses with
+    /// Writes the fields `changes` gives (stamping `updated_at`), and only
+    /// those, and returns the stored record, or `None` when no such user
+    /// exists. Refuses with
     /// [`StorageError::LastSuperuser`] a change that would leave no active
     /// superuser, also under concurrent changes.
-    async fn update_user(&self, user: UserRecord) -> Result<Option<UserRecord>, StorageError>;
+    async fn update_user(
+        &self,
+        id: uuid::Uuid,
+        changes: UserChanges,
+    ) -> Result<Option<UserRecord>, StorageError>;
 
     /// Deletes a user; `false` when none existed. Refuses the last active
     /// superuser like [`Store::update_user`].
@@ -297,6 +305,30 @@ pub trait Store: Send + Sync + 'static {
 
     /// Forgets the sessions that expired by `now`; how many there were.
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StorageError>;
+
+    /// How many agents await approval.
+    async fn count_pending_agents(&self) -> Result<u64, StorageError>;
+
+    /// A sign-in throttle counter.
+    async fn login_attempts(&self, key: &str) -> Result<Option<LoginAttempts>, StorageError>;
+
+    /// Sets a throttle counter to `next` if it still is `seen` (`None`: it
+    /// does not exist yet); `false` when another request changed it first.
+    async fn claim_login_attempt(
+        &self,
+        key: &str,
+        seen: Option<LoginAttempts>,
+        next: LoginAttempts,
+    ) -> Result<bool, StorageError>;
+
+    /// Takes one attempt off a throttle counter.
+    async fn give_back_login_attempt(&self, key: &str) -> Result<(), StorageError>;
+
+    /// Forgets a throttle counter.
+    async fn forget_login_attempts(&self, key: &str) -> Result<(), StorageError>;
+
+    /// Forgets the counters whose last attempt was before `before_ms`.
+    async fn delete_stale_login_attempts(&self, before_ms: i64) -> Result<u64, StorageError>;
 }
 
 /// How to reach the database.

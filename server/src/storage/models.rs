@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 /// A user row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct UserRecord {
     pub id: Uuid,
     pub username: String,
@@ -17,6 +17,8 @@ pub struct UserRecord {
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Sessions and access tokens issued under another version are over.
+    pub token_version: i64,
 }
 
 impl UserRecord {
@@ -35,7 +37,7 @@ impl UserRecord {
 }
 
 /// A user about to be inserted; the store fills in the id and timestamps.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewUser {
     pub username: String,
     pub email: Option<String>,
@@ -57,8 +59,26 @@ impl NewUser {
             is_active: true,
             created_at: now,
             updated_at: now,
+            token_version: 0,
         }
     }
+}
+
+/// What to change about a user; `None` leaves a field as it is. Only the
+/// fields given are written, so two changes at once never undo each other.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    /// `Some(None)` clears it.
+    pub email: Option<Option<String>>,
+    /// `Some(None)` clears it.
+    pub full_name: Option<Option<String>>,
+    pub password_hash: Option<String>,
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+    /// Ends the user's browser sessions and access tokens (their version
+    /// moves on).
+    pub end_sessions: bool,
 }
 
 /// Reads the role column.
@@ -141,7 +161,7 @@ pub struct Membership {
 }
 
 /// An enrollment key row; only a hash of the secret is stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct EnrollmentKeyRecord {
     pub id: Uuid,
     pub name: String,
@@ -158,7 +178,7 @@ pub struct EnrollmentKeyRecord {
 
 /// An agent row. The token is kept in clear because the server presents it
 /// to the agent on every wake call; it never leaves the server otherwise.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AgentRecord {
     pub id: Uuid,
     pub hostname: String,
@@ -225,4 +245,168 @@ pub struct WakeTarget {
     pub ip_address: Option<String>,
     pub owner_id: Option<Uuid>,
     pub agents: Vec<AgentRecord>,
+}
+
+/// A sign-in throttle counter: attempts so far and when the last one was
+/// made (Unix milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginAttempts {
+    pub attempts: i64,
+    pub last_at_ms: i64,
+}
+
+/// What secrets show as in `Debug` output (logs, panics).
+const REDACTED: &str = "[redacted]";
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("full_name", &self.full_name)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| REDACTED),
+            )
+            .field("role", &self.role)
+            .field("is_active", &self.is_active)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("token_version", &self.token_version)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("full_name", &self.full_name)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| REDACTED),
+            )
+            .field("role", &self.role)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for UserChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserChanges")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("full_name", &self.full_name)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| REDACTED),
+            )
+            .field("role", &self.role)
+            .field("is_active", &self.is_active)
+            .field("end_sessions", &self.end_sessions)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for EnrollmentKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollmentKeyRecord")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("key_hash", &REDACTED)
+            .field("key_prefix", &self.key_prefix)
+            .field("cluster_id", &self.cluster_id)
+            .field("created_by", &self.created_by)
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .field("revoked_at", &self.revoked_at)
+            .field("last_used_at", &self.last_used_at)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AgentRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentRecord")
+            .field("id", &self.id)
+            .field("hostname", &self.hostname)
+            .field("ip", &self.ip)
+            .field("port", &self.port)
+            .field("os", &self.os)
+            .field("version", &self.version)
+            .field("token", &REDACTED)
+            .field("approved", &self.approved)
+            .field("interfaces", &self.interfaces)
+            .field("features", &self.features)
+            .field("cluster_id", &self.cluster_id)
+            .field("owner_id", &self.owner_id)
+            .field("last_seen", &self.last_seen)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        const SECRET: &str = "$argon2id$secret-hash";
+        let now = chrono::Utc::now();
+        let user = NewUser {
+            username: "a".into(),
+            email: None,
+            full_name: None,
+            password_hash: Some(SECRET.into()),
+            role: Role::User,
+        };
+        let changes = UserChanges {
+            password_hash: Some(SECRET.into()),
+            ..UserChanges::default()
+        };
+        let key = EnrollmentKeyRecord {
+            id: Uuid::new_v4(),
+            name: "k".into(),
+            key_hash: SECRET.into(),
+            key_prefix: "pbek_".into(),
+            cluster_id: None,
+            created_by: None,
+            created_at: now,
+            expires_at: None,
+            revoked_at: None,
+            last_used_at: None,
+        };
+        let agent = AgentRecord {
+            id: Uuid::new_v4(),
+            hostname: "h".into(),
+            ip: "192.0.2.1".into(),
+            port: 1,
+            os: String::new(),
+            version: String::new(),
+            token: SECRET.into(),
+            approved: true,
+            interfaces: Vec::new(),
+            features: Vec::new(),
+            cluster_id: None,
+            owner_id: None,
+            last_seen: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let printed = [
+            format!("{user:?}"),
+            format!("{:?}", user.clone().into_record(now)),
+            format!("{changes:?}"),
+            format!("{key:?}"),
+            format!("{agent:?}"),
+        ];
+        for text in printed {
+            assert!(!text.contains(SECRET), "{text}");
+            assert!(text.contains("[redacted]"), "{text}");
+        }
+    }
 }

@@ -29,6 +29,7 @@ macro_rules! impl_store {
                 is_active: row.try_get("is_active")?,
                 created_at: row.try_get("created_at")?,
                 updated_at: row.try_get("updated_at")?,
+                token_version: row.try_get("token_version")?,
             })
         }
 
@@ -469,25 +470,28 @@ macro_rules! impl_store {
 
             async fn update_user(
                 &self,
-                mut user: $crate::storage::UserRecord,
+                id: uuid::Uuid,
+                changes: $crate::storage::UserChanges,
             ) -> Result<Option<$crate::storage::UserRecord>, $crate::storage::StorageError> {
-                user.updated_at = $crate::storage::now();
                 let mut tx = begin_serialized(&self.pool).await?;
-                let updated = sqlx::query(sql::UPDATE_USER)
-                    .bind(db_id(user.id))
-                    .bind(&user.username)
-                    .bind(&user.email)
-                    .bind(&user.full_name)
-                    .bind(&user.password_hash)
-                    .bind(user.role.as_str())
-                    .bind(user.is_active)
-                    .bind(user.updated_at)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if updated == 0 {
+                let row = sqlx::query(sql::UPDATE_USER)
+                    .bind(db_id(id))
+                    .bind(&changes.username)
+                    .bind(changes.email.is_some())
+                    .bind(changes.email.flatten())
+                    .bind(changes.full_name.is_some())
+                    .bind(changes.full_name.flatten())
+                    .bind(&changes.password_hash)
+                    .bind(changes.role.map(|role| role.as_str()))
+                    .bind(changes.is_active)
+                    .bind(i64::from(changes.end_sessions))
+                    .bind($crate::storage::now())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(row) = row else {
                     return Ok(None);
-                }
+                };
+                let user = user_from_row(&row)?;
                 let superusers: i64 = sqlx::query_scalar(sql::COUNT_ACTIVE_SUPERUSERS)
                     .fetch_one(&mut *tx)
                     .await?;
@@ -1107,6 +1111,91 @@ macro_rules! impl_store {
             ) -> Result<u64, $crate::storage::StorageError> {
                 Ok(sqlx::query(sql::DELETE_EXPIRED_SESSIONS)
                     .bind(now)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
+            }
+
+            async fn count_pending_agents(&self) -> Result<u64, $crate::storage::StorageError> {
+                let count: i64 = sqlx::query_scalar(sql::COUNT_PENDING_AGENTS)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(u64::try_from(count).unwrap_or_default())
+            }
+
+            async fn login_attempts(
+                &self,
+                key: &str,
+            ) -> Result<Option<$crate::storage::LoginAttempts>, $crate::storage::StorageError> {
+                let row: Option<(i64, i64)> = sqlx::query_as(sql::SELECT_LOGIN_ATTEMPTS)
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(
+                    row.map(|(attempts, last_at_ms)| $crate::storage::LoginAttempts {
+                        attempts,
+                        last_at_ms,
+                    }),
+                )
+            }
+
+            async fn claim_login_attempt(
+                &self,
+                key: &str,
+                seen: Option<$crate::storage::LoginAttempts>,
+                next: $crate::storage::LoginAttempts,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let done = match seen {
+                    None => {
+                        sqlx::query(sql::INSERT_LOGIN_ATTEMPTS)
+                            .bind(key)
+                            .bind(next.attempts)
+                            .bind(next.last_at_ms)
+                            .execute(&self.pool)
+                            .await?
+                    }
+                    Some(seen) => {
+                        sqlx::query(sql::UPDATE_LOGIN_ATTEMPTS)
+                            .bind(key)
+                            .bind(next.attempts)
+                            .bind(next.last_at_ms)
+                            .bind(seen.attempts)
+                            .bind(seen.last_at_ms)
+                            .execute(&self.pool)
+                            .await?
+                    }
+                };
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn give_back_login_attempt(
+                &self,
+                key: &str,
+            ) -> Result<(), $crate::storage::StorageError> {
+                sqlx::query(sql::GIVE_BACK_LOGIN_ATTEMPT)
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn forget_login_attempts(
+                &self,
+                key: &str,
+            ) -> Result<(), $crate::storage::StorageError> {
+                sqlx::query(sql::DELETE_LOGIN_ATTEMPTS)
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_stale_login_attempts(
+                &self,
+                before_ms: i64,
+            ) -> Result<u64, $crate::storage::StorageError> {
+                Ok(sqlx::query(sql::DELETE_STALE_LOGIN_ATTEMPTS)
+                    .bind(before_ms)
                     .execute(&self.pool)
                     .await?
                     .rows_affected())

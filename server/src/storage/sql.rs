@@ -7,17 +7,16 @@ pub const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
 
 macro_rules! user_columns {
     () => {
-        "id, username, email, full_name, password_hash, role, is_active, created_at, updated_at"
+        "id, username, email, full_name, password_hash, role, is_active, created_at, updated_at, \
+         token_version"
     };
 }
 
 /// A user, with the (issuer, subject) pair a single sign-on provider knows
 /// them by (both NULL for local accounts).
-pub const INSERT_USER: &str = concat!(
-    "INSERT INTO users (",
-    user_columns!(),
-    ", oidc_issuer, oidc_subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-);
+pub const INSERT_USER: &str = "INSERT INTO users (id, username, email, full_name, password_hash, \
+    role, is_active, created_at, updated_at, oidc_issuer, oidc_subject) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 /// The user a single sign-on provider knows by (issuer, subject).
 pub const SELECT_USER_BY_IDENTITY: &str = concat!(
@@ -47,8 +46,17 @@ pub const SELECT_USERS_PAGE: &str = concat!(
     " FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2"
 );
 
-pub const UPDATE_USER: &str = "UPDATE users SET username = $2, email = $3, full_name = $4, \
-    password_hash = $5, role = $6, is_active = $7, updated_at = $8 WHERE id = $1";
+/// Writes only the fields given (`$3`, `$5`: whether to set email, full
+/// name; NULL elsewhere: keep), so concurrent changes never undo each other.
+pub const UPDATE_USER: &str = concat!(
+    "UPDATE users SET username = COALESCE($2, username), \
+     email = CASE WHEN $3 THEN $4 ELSE email END, \
+     full_name = CASE WHEN $5 THEN $6 ELSE full_name END, \
+     password_hash = COALESCE($7, password_hash), role = COALESCE($8, role), \
+     is_active = COALESCE($9, is_active), token_version = token_version + $10, \
+     updated_at = $11 WHERE id = $1 RETURNING ",
+    user_columns!()
+);
 
 pub const DELETE_USER: &str = "DELETE FROM users WHERE id = $1";
 
@@ -62,7 +70,7 @@ macro_rules! device_columns {
     () => {
         "d.id, d.name, d.mac_address, d.ip_address, d.os_type, d.is_active, d.description, d.tags, \
          d.cluster_id, d.owner_id, d.created_at, d.updated_at, \
-         u.username AS owner_name, c.name AS cluster_name"
+         COALESCE(NULLIF(u.full_name, ''), u.username) AS owner_name, c.name AS cluster_name"
     };
 }
 
@@ -139,7 +147,7 @@ pub const DELETE_DEVICE_AGENTS: &str = "DELETE FROM device_agents WHERE device_i
 macro_rules! cluster_columns {
     () => {
         "c.id, c.name, c.description, c.tags, c.owner_id, c.created_at, c.updated_at, \
-         u.username AS owner_name, \
+         COALESCE(NULLIF(u.full_name, ''), u.username) AS owner_name, \
          (SELECT COUNT(*) FROM devices d WHERE d.cluster_id = c.id) AS device_count, \
          (SELECT COUNT(*) FROM agents a WHERE a.cluster_id = c.id) AS agent_count \
          FROM clusters c LEFT JOIN users u ON u.id = c.owner_id"
@@ -173,10 +181,11 @@ pub const ATTACH_DEVICE: &str = "UPDATE devices SET cluster_id = $1 WHERE id = $
 
 pub const ATTACH_AGENT: &str = "UPDATE agents SET cluster_id = $1 WHERE id = $2";
 
-/// Drops links between the cluster's devices and agents outside it.
+/// Drops the links that a membership change left with exactly one end in
+/// the cluster (a device serves only through agents of its own cluster).
 pub const PRUNE_CLUSTER_LINKS: &str = "DELETE FROM device_agents \
-    WHERE device_id IN (SELECT id FROM devices WHERE cluster_id = $1) \
-    AND agent_id NOT IN (SELECT id FROM agents WHERE cluster_id = $1)";
+    WHERE (device_id IN (SELECT id FROM devices WHERE cluster_id = $1)) \
+    <> (agent_id IN (SELECT id FROM agents WHERE cluster_id = $1))";
 
 pub const SELECT_DEVICE_VIEWS_OF_CLUSTER: &str = concat!(
     "SELECT ",
@@ -198,7 +207,7 @@ macro_rules! agent_view_columns {
         concat!(
             agent_columns!(),
             ", c.name AS cluster_name, c.owner_id AS cluster_owner_id, \
-             u.username AS cluster_owner_name, \
+             COALESCE(NULLIF(u.full_name, ''), u.username) AS cluster_owner_name, \
              (SELECT COUNT(*) FROM device_agents da WHERE da.agent_id = a.id) AS device_count \
              FROM agents a LEFT JOIN clusters c ON c.id = a.cluster_id \
              LEFT JOIN users u ON u.id = c.owner_id"
@@ -323,3 +332,22 @@ pub const SELECT_SESSION: &str =
 pub const DELETE_SESSION: &str = "DELETE FROM browser_sessions WHERE id = $1";
 
 pub const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM browser_sessions WHERE expires_at <= $1";
+
+pub const SELECT_LOGIN_ATTEMPTS: &str =
+    "SELECT attempts, last_at_ms FROM login_attempts WHERE key = $1";
+
+pub const INSERT_LOGIN_ATTEMPTS: &str = "INSERT INTO login_attempts (key, attempts, last_at_ms) \
+    VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING";
+
+/// Compare-and-set: changes the counter only if nobody changed it since it was read.
+pub const UPDATE_LOGIN_ATTEMPTS: &str = "UPDATE login_attempts SET attempts = $2, last_at_ms = $3 \
+    WHERE key = $1 AND attempts = $4 AND last_at_ms = $5";
+
+pub const GIVE_BACK_LOGIN_ATTEMPT: &str =
+    "UPDATE login_attempts SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0";
+
+pub const DELETE_LOGIN_ATTEMPTS: &str = "DELETE FROM login_attempts WHERE key = $1";
+
+pub const DELETE_STALE_LOGIN_ATTEMPTS: &str = "DELETE FROM login_attempts WHERE last_at_ms < $1";
+
+pub const COUNT_PENDING_AGENTS: &str = "SELECT COUNT(*) FROM agents WHERE approved = FALSE";

@@ -25,6 +25,7 @@ impl SqliteStore {
         path: &Path,
         options: &ConnectOptions<'_>,
     ) -> Result<Self, StorageError> {
+        keep_private(path);
         let connect = SqliteConnectOptions::new().filename(path);
         Self::connect_with(connect, &path.display().to_string(), options).await
     }
@@ -72,6 +73,33 @@ impl SqliteStore {
     /// The connection pool, for tests that inspect the schema.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+}
+
+/// Creates the database file readable by this user only (SQLite gives its
+/// `-wal` and `-shm` files the database file's mode), or warns when an
+/// existing one can be read by others: it holds password hashes and agent
+/// tokens.
+fn keep_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::metadata(path) {
+            Ok(metadata) if metadata.permissions().mode() & 0o077 != 0 => tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", metadata.permissions().mode() & 0o777),
+                "the database file can be read by other users; `chmod 600` it (and its -wal and -shm files)"
+            ),
+            Ok(_) => {}
+            Err(_) => {
+                // A failure here shows again, clearer, when SQLite opens it.
+                let _ = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path);
+            }
+        }
     }
 }
 

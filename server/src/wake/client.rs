@@ -171,8 +171,14 @@ const PER_TARGET_ANSWER_LIMIT: usize = 1024;
 /// The longest agent message passed on to people.
 const MESSAGE_CHARS: usize = 200;
 
-/// An agent's message, cut to a length fit for a result list.
+/// An agent's message, cut to a length fit for a result list, with control
+/// characters (line breaks, terminal escapes) made spaces: it is shown to
+/// people and logged, and it comes from a machine the server does not trust.
 fn shorten(message: String) -> String {
+    let message: String = message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if message.chars().count() <= MESSAGE_CHARS {
         message
     } else {

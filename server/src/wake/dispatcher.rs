@@ -63,11 +63,13 @@ impl WakeDispatcher {
     }
 
     /// Wakes every target through each of its agents for which `online`
-    /// holds; the others are reported offline without being called.
+    /// holds and whose address `callable` accepts; the others are reported
+    /// offline, or failed with `callable`'s reason, without being called.
     pub async fn dispatch(
         &self,
         targets: Vec<WakeTarget>,
         online: impl Fn(&AgentRecord) -> bool,
+        callable: impl Fn(&AgentRecord) -> Result<(), String>,
     ) -> Vec<DeviceOutcome> {
         let mut results: Vec<Vec<Option<WakeAgentResult>>> = targets
             .iter()
@@ -83,6 +85,10 @@ impl WakeDispatcher {
                         WakeOutcome::Offline,
                         Some(offline_reason(agent)),
                     ));
+                    continue;
+                }
+                if let Err(reason) = callable(agent) {
+                    results[t][a] = Some(agent_result(agent, WakeOutcome::Failed, Some(reason)));
                     continue;
                 }
                 let index = *queue_of.entry(agent.id).or_insert_with(|| {

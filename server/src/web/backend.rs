@@ -17,8 +17,9 @@ use leptos::prelude::use_context;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::sessions::{USER_ID, sign_in_session};
+use super::sessions::{TOKEN_VERSION, USER_ID, keep_session, sign_in_session};
 use crate::api::extract::request_address;
+use crate::security::tokens::TokenSubject;
 use crate::services::{ServiceError, Services};
 use crate::storage::UserRecord;
 
@@ -57,7 +58,15 @@ impl BrowserBackend {
             .await
             .map_err(|error| self.refuse(ServiceError::Internal(error.to_string())))?;
         let Some(id) = id else { return Ok(None) };
-        match self.services.active_user(id).await {
+        let version: Option<i64> = session
+            .get(TOKEN_VERSION)
+            .await
+            .map_err(|error| self.refuse(ServiceError::Internal(error.to_string())))?;
+        let subject = TokenSubject {
+            user_id: id,
+            version: version.unwrap_or_default(),
+        };
+        match self.services.active_user(subject).await {
             Ok(user) => Ok(Some(user)),
             Err(ServiceError::Unauthorized(_)) => {
                 // Deleted or deactivated since: the session is over.
@@ -87,10 +96,21 @@ impl BrowserBackend {
         self.answer(self.services.public_base_url(address))
     }
 
+    /// The client's address, as the REST API's [`crate::api::extract::ClientIp`] finds it.
+    async fn client_ip(&self) -> Result<std::net::IpAddr, ErrorBody> {
+        let ConnectInfo(peer) = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+            .await
+            .map_err(|error| self.refuse(ServiceError::Internal(error.to_string())))?;
+        let headers = use_context::<Parts>()
+            .map(|parts| parts.headers)
+            .unwrap_or_default();
+        Ok(self.services.client_ip(peer.ip(), &headers))
+    }
+
     /// Makes this browser session `user`'s.
     async fn start_session(&self, user: &UserRecord) -> Result<(), ErrorBody> {
         let session = self.session().await?;
-        sign_in_session(&session, user.id)
+        sign_in_session(&session, user)
             .await
             .map_err(|error| self.refuse(ServiceError::Internal(error.to_string())))
     }
@@ -103,8 +123,13 @@ impl Backend for BrowserBackend {
     }
 
     async fn init_setup(&self, request: SetupInitRequest) -> Result<UserPublic, ErrorBody> {
-        let created = self.answer(self.services.init_setup(request).await)?;
-        let user = self.answer(self.services.active_user(created.id).await)?;
+        let client = self.client_ip().await?;
+        let created = self.answer(self.services.init_setup(request, client).await)?;
+        let subject = TokenSubject {
+            user_id: created.id,
+            version: 0,
+        };
+        let user = self.answer(self.services.active_user(subject).await)?;
         self.start_session(&user).await?;
         Ok(created)
     }
@@ -114,10 +139,7 @@ impl Backend for BrowserBackend {
     }
 
     async fn sign_in(&self, username: String, password: String) -> Result<UserPublic, ErrorBody> {
-        let client = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-            .await
-            .map(|ConnectInfo(addr)| addr.ip())
-            .map_err(|error| self.refuse(ServiceError::Internal(error.to_string())))?;
+        let client = self.client_ip().await?;
         let user = self.answer(
             self.services
                 .verify_credentials(&username, &password, client)
@@ -264,7 +286,19 @@ impl Backend for BrowserBackend {
 
     async fn change_password(&self, request: UpdatePassword) -> Result<UserPublic, ErrorBody> {
         let actor = self.actor().await?;
-        self.answer(self.services.change_password(&actor, request).await)
+        let client = self.client_ip().await?;
+        let changed = self.answer(self.services.change_password(&actor, request, client).await)?;
+        // Every other session of the user has ended; this one goes on.
+        let subject = TokenSubject {
+            user_id: actor.id,
+            version: actor.token_version + 1,
+        };
+        let user = self.answer(self.services.active_user(subject).await)?;
+        let session = self.session().await?;
+        keep_session(&session, &user)
+            .await
+            .map_err(|error| self.refuse(ServiceError::Internal(error.to_string())))?;
+        Ok(changed)
     }
 
     async fn update_oidc_config(

@@ -3,7 +3,9 @@
 //! built site.
 
 mod backend;
+pub mod hosts;
 mod origin;
+mod server_fn_input;
 pub mod sessions;
 pub mod sso;
 mod status;
@@ -49,7 +51,11 @@ pub async fn start_page(State(state): State<AppState>, session: Session) -> Resp
 /// The Leptos routes, the server functions, `/`, and the static files
 /// (with the app's 404 page for anything else), with browser sessions and
 /// the same-origin check for everything that changes state.
-pub fn router(state: &AppState, public_url: Option<&str>) -> Router<AppState> {
+pub fn router(
+    state: &AppState,
+    public_url: Option<&str>,
+    max_body_bytes: usize,
+) -> Router<AppState> {
     let backend: Arc<dyn Backend> = Arc::new(BrowserBackend::new(state.services.clone()));
     let context = move || provide_context(backend.clone());
     let secure_cookie = public_url.is_some_and(|url| url.starts_with("https://"));
@@ -75,5 +81,9 @@ pub fn router(state: &AppState, public_url: Option<&str>) -> Router<AppState> {
             origin::same_origin,
         ))
         .layer(axum::middleware::from_fn(status::server_fn_status))
+        .layer(axum::middleware::from_fn_with_state(
+            server_fn_input::MaxBody(max_body_bytes),
+            server_fn_input::check,
+        ))
         .layer(sessions)
 }

@@ -32,8 +32,13 @@ impl TrustedOrigins {
         let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
         let source = text(header::ORIGIN.as_str()).or_else(|| text(header::REFERER.as_str()));
         let Some(source) = source else {
-            // No browser context at all, unless the browser says otherwise.
-            return text("sec-fetch-site").is_none_or(|site| site != "cross-site");
+            return match text("sec-fetch-site") {
+                Some(site) => matches!(site, "same-origin" | "none"),
+                // Nothing tells where it came from: only a client without
+                // our session cookie (a script, curl) is let through, since
+                // it acts for nobody.
+                None => !carries_session(headers),
+            };
         };
         let Some(source_host) = authority(source) else {
             return false; // "null" origins (sandboxed frames, files)
@@ -44,6 +49,21 @@ impl TrustedOrigins {
                 .as_deref()
                 .is_some_and(|host| host.eq_ignore_ascii_case(&source_host))
     }
+}
+
+/// Whether the request sends a browser session cookie.
+fn carries_session(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .any(|cookie| {
+            cookie
+                .trim()
+                .strip_prefix(super::sessions::COOKIE_NAME)
+                .is_some_and(|rest| rest.starts_with('='))
+        })
 }
 
 /// `name[:port]` of an absolute http(s) URL.
@@ -103,6 +123,14 @@ mod tests {
         assert!(trusted.allows(&headers(&[host, ("origin", "https://wol.example.org")])));
         assert!(trusted.allows(&headers(&[host])), "curl and friends");
         assert!(trusted.allows(&headers(&[host, ("sec-fetch-site", "same-origin")])));
+        assert!(trusted.allows(&headers(&[host, ("cookie", "pb_theme=dark")])));
+
+        // A session cookie with no sign of where the request came from.
+        assert!(!trusted.allows(&headers(&[
+            host,
+            ("cookie", "pb_theme=dark; pb_session=abc")
+        ])));
+        assert!(!trusted.allows(&headers(&[host, ("sec-fetch-site", "same-site")])));
 
         assert!(!trusted.allows(&headers(&[host, ("origin", "http://evil.example")])));
         assert!(!trusted.allows(&headers(&[host, ("origin", "http://127.0.0.1:3001")])));

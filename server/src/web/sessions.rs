@@ -18,6 +18,10 @@ pub const COOKIE_NAME: &str = "pb_session";
 /// The session key holding the signed-in user's id.
 pub const USER_ID: &str = "user_id";
 
+/// The session key holding the user's token version at sign-in (see
+/// [`crate::services::Services::active_user`]).
+pub const TOKEN_VERSION: &str = "token_version";
+
 /// A session lasts this long after its last change (sign-in, or any write).
 const IDLE_LIFETIME: Duration = Duration::days(7);
 
@@ -136,20 +140,18 @@ impl ExpiredDeletion for DatabaseSessions {
 /// id (so an id planted before sign-in is worthless).
 pub async fn sign_in_session(
     session: &tower_sessions::Session,
-    user_id: uuid::Uuid,
+    user: &crate::storage::UserRecord,
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
-    session.insert(USER_ID, user_id).await
+    session.insert(USER_ID, user.id).await?;
+    session.insert(TOKEN_VERSION, user.token_version).await
 }
 
-/// Removes expired sessions every `period`, for as long as the server runs.
-pub async fn sweep_expired(store: Arc<dyn Store>, period: std::time::Duration) {
-    let sessions = DatabaseSessions::new(store);
-    let mut ticker = tokio::time::interval(period);
-    loop {
-        ticker.tick().await;
-        if let Err(error) = sessions.delete_expired().await {
-            tracing::warn!(%error, "could not remove expired browser sessions");
-        }
-    }
+/// Keeps this session signed in as `user` after the user's token version
+/// moved on (their own password change), under the same id.
+pub async fn keep_session(
+    session: &tower_sessions::Session,
+    user: &crate::storage::UserRecord,
+) -> Result<(), tower_sessions::session::Error> {
+    session.insert(TOKEN_VERSION, user.token_version).await
 }

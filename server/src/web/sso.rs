@@ -1,9 +1,11 @@
 //! The browser's single sign-on round trip: `GET /api/auth/login/oauth`
 //! sends the browser to the identity provider, `GET /api/auth/callback`
 //! brings it back signed in. The flow's rules are the services'
-//! ([`crate::services::sso`]); these handlers keep its state in the browser
-//! session and turn every failure into the sign-in page with a message
-//! (details go to the log, never to the page or a URL).
+//! ([`crate::services::sso`]); these handlers carry its state in a sealed,
+//! HttpOnly cookie (so starting a sign-in stores nothing on the server),
+//! start the browser session once someone is signed in, and turn every
+//! failure into the sign-in page with a message (details go to the log,
+//! never to the page or a URL).
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
@@ -13,11 +15,8 @@ use tower_sessions::Session;
 
 use super::sessions::sign_in_session;
 use crate::api::extract::request_address;
-use crate::services::sso::{PendingSso, SsoError};
+use crate::services::sso::{CALLBACK_PATH, PENDING_COOKIE, PendingSso, SsoError};
 use crate::state::AppState;
-
-/// The session key of a sign-in waiting for its callback.
-const PENDING: &str = "pending_sso";
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct LoginQuery {
@@ -29,12 +28,11 @@ pub struct LoginQuery {
 #[utoipa::path(
     get, path = "/api/auth/login/oauth", tag = "auth", params(LoginQuery),
     responses(
-        (status = 302, description = "To the identity provider's authorization page (code flow with PKCE, `state` and `nonce` kept in the browser session); to `/login?error=…` when single sign-on is off or the provider cannot be reached"),
+        (status = 302, description = "To the identity provider's authorization page (code flow with PKCE, `state`, `nonce` and the verifier sealed in an HttpOnly cookie for the callback; nothing is stored on the server); to `/login?error=…` when single sign-on is off or the provider cannot be reached"),
     )
 )]
 pub async fn login(
     State(state): State<AppState>,
-    session: Session,
     headers: HeaderMap,
     uri: Uri,
     Query(query): Query<LoginQuery>,
@@ -48,12 +46,51 @@ pub async fn login(
         Err(error) => Err(SsoError::Service(error)),
     };
     match started {
-        Ok((authorize_url, pending)) => match session.insert(PENDING, pending).await {
-            Ok(()) => found(&authorize_url),
-            Err(error) => refused(SsoError::Failed(format!("session: {error}"))),
-        },
+        Ok((authorize_url, pending)) => {
+            // Nothing is stored on the server until someone is signed in.
+            let sealed = state.services.seal_pending(&pending);
+            let mut response = found(&authorize_url);
+            set_pending_cookie(
+                &mut response,
+                &sealed,
+                PENDING_LIFETIME_SECONDS,
+                state.services.https(),
+            );
+            response
+        }
         Err(error) => refused(error),
     }
+}
+
+/// How long a started sign-in's cookie lives (the service also refuses
+/// older ones).
+const PENDING_LIFETIME_SECONDS: i64 = 15 * 60;
+
+/// Sets (or, with `max_age` 0, clears) the cookie of a started sign-in: sent
+/// back only to the callback, never readable by script.
+fn set_pending_cookie(response: &mut Response, value: &str, max_age: i64, secure: bool) {
+    let cookie = cookie::Cookie::build((PENDING_COOKIE, value.to_string()))
+        .path(CALLBACK_PATH)
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie.to_string()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// The started sign-in this browser brings back, if any.
+fn pending_from(headers: &HeaderMap, state: &AppState) -> Option<PendingSso> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == PENDING_COOKIE)
+        .and_then(|cookie| state.services.open_pending(cookie.value()))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -74,10 +111,22 @@ pub struct CallbackQuery {
 pub async fn callback(
     State(state): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    // A pending sign-in is used once, whatever happens next.
-    let pending: Option<PendingSso> = session.remove(PENDING).await.ok().flatten();
+    let mut response = finish(&state, &session, &headers, query).await;
+    // A started sign-in is used once, whatever happened.
+    set_pending_cookie(&mut response, "", 0, state.services.https());
+    response
+}
+
+async fn finish(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    query: CallbackQuery,
+) -> Response {
+    let pending = pending_from(headers, state);
     if let Some(error) = query.error {
         // The provider's words, but anyone can write them: kept short and quoted.
         let error: String = error.chars().take(64).collect();
@@ -92,7 +141,7 @@ pub async fn callback(
         .finish_sso(pending, &returned_state, &code)
         .await
     {
-        Ok(user) => match sign_in_session(&session, user.id).await {
+        Ok(user) => match sign_in_session(session, &user).await {
             Ok(()) => {
                 tracing::info!(user_id = %user.id, "signed in through single sign-on");
                 found(app::routing::safe_next(next.as_deref()))

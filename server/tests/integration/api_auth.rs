@@ -1,6 +1,7 @@
 //! `/api/auth`: login, tokens, throttling.
 
 use crate::helpers::{TestApp, assert_error, on_both_engines};
+use powerbeacon::security::tokens::TokenSubject;
 
 on_both_engines!(
     login_returns_a_bearer_token_for_me,
@@ -104,7 +105,10 @@ async fn me_needs_a_valid_token(app: &TestApp) {
         std::time::Duration::from_secs(60),
     );
     let id = uuid::Uuid::parse_str(admin["id"].as_str().unwrap()).unwrap();
-    let forged = other.issue(id);
+    let forged = other.issue(TokenSubject {
+        user_id: id,
+        version: 0,
+    });
     let response = app
         .client
         .get(app.url("/api/auth/me"))
@@ -115,7 +119,10 @@ async fn me_needs_a_valid_token(app: &TestApp) {
     assert_error(response, 401).await;
 
     // A well-signed token for a user that does not exist.
-    let ghost = app.services.tokens().issue(uuid::Uuid::new_v4());
+    let ghost = app.services.tokens().issue(TokenSubject {
+        user_id: uuid::Uuid::new_v4(),
+        version: 0,
+    });
     let response = app
         .client
         .get(app.url("/api/auth/me"))

@@ -31,10 +31,13 @@ async fn device(app: &TestApp, token: &str, name: &str, mac: &str) -> Value {
 
 async fn create_with_members_and_read_the_detail(app: &TestApp) {
     let root = app.root_token().await;
-    let (_, alice) = app.user_with_role(&root, "alice", "user").await;
+    let (alice_user, alice) = app.user_with_role(&root, "alice", "user").await;
     let b = device(app, &alice, "b-pc", "AA:BB:CC:DD:EE:01").await;
     let a = device(app, &alice, "a-pc", "AA:BB:CC:DD:EE:02").await;
-    let agent = app.insert_agent("lan-agent", None, true).await;
+    // An agent of another cluster of hers: hers to move (a free one is an
+    // admin's to place).
+    let spare = app.insert_cluster("spare", id(&alice_user)).await;
+    let agent = app.insert_agent("lan-agent", Some(&spare), true).await;
     let response = app
         .send(
             app.client.post(app.url("/api/clusters")).json(&json!({
@@ -84,8 +87,8 @@ async fn create_with_members_and_read_the_detail(app: &TestApp) {
         .json()
         .await
         .unwrap();
-    assert_eq!(list["count"], 1);
-    assert_eq!(list["clusters"][0]["id"], cluster["id"]);
+    assert_eq!(list["count"], 2);
+    assert_eq!(list["clusters"][0]["id"], cluster["id"], "newest first");
 }
 
 async fn membership_is_replaced_and_crossing_links_pruned(app: &TestApp) {

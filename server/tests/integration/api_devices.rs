@@ -464,11 +464,21 @@ async fn cluster_and_agent_rules(app: &TestApp) {
     // Admins may use any cluster.
     assert_eq!(create(app, &root, json!({"name": "y", "mac_address": mac(5), "cluster_id": bobs, "agent_ids": [elsewhere]})).await.status(), 201);
 
-    // Leaving the cluster keeps no links to its agents only when they are outside the new one.
+    // Leaving the cluster while its agents serve the device is refused
+    // (as the original); leaving with the agents it keeps (none) is not.
     let url = app.url(&format!("/api/devices/{}", id(&device)));
-    let moved: Value = app
+    let refused = app
         .send(
             app.client.put(&url).json(&json!({"cluster_id": null})),
+            &alice_token,
+        )
+        .await;
+    assert_eq!(assert_error(refused, 422).await["details"], "cluster_id");
+    let moved: Value = app
+        .send(
+            app.client
+                .put(&url)
+                .json(&json!({"cluster_id": null, "agent_ids": []})),
             &alice_token,
         )
         .await
@@ -476,17 +486,15 @@ async fn cluster_and_agent_rules(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(moved["cluster_id"], Value::Null);
-    assert_eq!(moved["agents"].as_array().unwrap().len(), 2);
-    let relinked: Value = app
+    assert_eq!(moved["agents"], json!([]));
+    // An agent of a cluster cannot serve a device in none.
+    let relinked = app
         .send(
             app.client.put(&url).json(&json!({"agent_ids": [online]})),
             &alice_token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(relinked["agents"].as_array().unwrap().len(), 1);
+        .await;
+    assert_eq!(assert_error(relinked, 422).await["details"], "agent_ids");
     let count: Value = app
         .send(app.client.get(app.url("/api/devices")), &root)
         .await

@@ -38,7 +38,7 @@ impl Downloads {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binaries_are_served_by_platform_and_nothing_else() {
     let downloads = Downloads::new();
     let app = TestApp::spawn_with(TestDb::sqlite(), |config| {
@@ -118,7 +118,7 @@ async fn binaries_are_served_by_platform_and_nothing_else() {
     app.finish().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_without_binaries_says_how_to_add_them() {
     let empty = tempfile::tempdir().unwrap();
     let app = TestApp::spawn_with(TestDb::sqlite(), |config| {

@@ -41,7 +41,7 @@ async fn superuser_creates_users_and_duplicates_are_400(app: &TestApp) {
     assert_eq!(alice["is_active"], true);
     assert_eq!(alice["email"], "alice@example.com");
 
-    // Default role is `user`; is_active may start false.
+    // Default role is `viewer` (as the original); is_active may start false.
     let bob = app
         .send(
             app.client
@@ -51,7 +51,7 @@ async fn superuser_creates_users_and_duplicates_are_400(app: &TestApp) {
         )
         .await;
     let bob: Value = bob.json().await.unwrap();
-    assert_eq!(bob["role"], "user");
+    assert_eq!(bob["role"], "viewer");
     assert_eq!(bob["is_active"], false);
 
     for body in [
@@ -343,13 +343,22 @@ async fn admin_changes_only_role_and_active_of_non_superusers(app: &TestApp) {
         )
         .await;
     assert_error(on_superuser, 403).await;
+    // Bob's old token ended with his lower role; a new one acts as the
+    // viewer he now is.
+    let old_token = app
+        .send(
+            app.client.patch(&bob_url).json(&json!({"role": "admin"})),
+            &bob_token,
+        )
+        .await;
+    assert_error(old_token, 401).await;
+    let bob_token = app.token("bob", TEST_PASSWORD).await;
     let by_user = app
         .send(
             app.client.patch(&bob_url).json(&json!({"role": "admin"})),
             &bob_token,
         )
         .await;
-    // Bob's token still works, but as the viewer he now is.
     assert_error(by_user, 403).await;
 }
 

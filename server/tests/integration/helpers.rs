@@ -1,6 +1,7 @@
 //! Test scaffolding: fresh databases, a running server, an HTTP client.
 
 use std::net::SocketAddr;
+use std::sync::{Mutex, Once, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use powerbeacon::services::Services;
@@ -108,6 +109,27 @@ impl TestDb {
         Ok(result?)
     }
 
+    /// How many rows `table` holds.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+        match &self.url {
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                let count = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                count
+            }
+            None => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(self.dir.path().join("powerbeacon.db"));
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                let count = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                count
+            }
+        }
+    }
+
     /// Drops the PostgreSQL database (the SQLite file goes with the directory).
     pub async fn drop_database(self) {
         if let Some(pg) = self.postgres {
@@ -165,6 +187,47 @@ async fn drop_stale_databases(admin: &mut PgConnection) {
     }
 }
 
+/// Panics seen on the runtime's worker threads, where the servers of the
+/// tests run (tests run on a multi-threaded runtime, as the real server
+/// does, so that what breaks across threads breaks here too).
+static SERVER_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Records every panic on a runtime worker thread, so that a panic in the
+/// server fails the run even when it answered something and the test's own
+/// assertions passed (the check is in [`TestApp::finish`]).
+fn watch_for_server_panics() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // "tokio-rt-worker" (tokio ≥ 1.50), "tokio-runtime-worker" before.
+            let on_worker = std::thread::current()
+                .name()
+                .is_some_and(|name| name.starts_with("tokio-r"));
+            if on_worker {
+                SERVER_PANICS
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(info.to_string());
+            }
+            default_hook(info);
+        }));
+    });
+}
+
+/// Fails when any server of this test run has panicked so far.
+pub fn assert_no_server_panics() {
+    let panics = SERVER_PANICS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    assert!(
+        panics.is_empty(),
+        "a server panicked during the test run:\n{}",
+        panics.join("\n")
+    );
+}
+
 /// A running server on 127.0.0.1 with its own database.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -183,6 +246,7 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with the configuration changed by `tweak` first.
     pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Config)) -> Self {
+        watch_for_server_panics();
         let mut config = db.config();
         tweak(&mut config);
         let app = Application::build(config)
@@ -311,6 +375,11 @@ impl TestApp {
         db.run_sql(&sql).await.expect("arranging SQL runs");
     }
 
+    /// How many rows `table` of this app's database holds.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        self.db.as_ref().expect("database").count_rows(table).await
+    }
+
     /// Inserts a cluster owned by `owner_id` and returns its id.
     pub async fn insert_cluster(&self, name: &str, owner_id: &str) -> String {
         let id = uuid::Uuid::new_v4().to_string();
@@ -394,6 +463,7 @@ impl TestApp {
         if let Some(db) = self.db.take() {
             db.drop_database().await;
         }
+        assert_no_server_panics();
     }
 }
 
@@ -416,7 +486,7 @@ macro_rules! on_both_engines {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let app = $crate::helpers::TestApp::spawn($crate::helpers::TestDb::sqlite()).await;
                     super::$name(&app).await;
@@ -426,7 +496,7 @@ macro_rules! on_both_engines {
         }
         mod postgres {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let Some(db) = $crate::helpers::TestDb::postgres().await else { return };
                     let app = $crate::helpers::TestApp::spawn(db).await;
@@ -445,7 +515,7 @@ macro_rules! with_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     super::$name($crate::helpers::TestDb::sqlite()).await;
                 }
@@ -453,7 +523,7 @@ macro_rules! with_both_databases {
         }
         mod postgres {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let Some(db) = $crate::helpers::TestDb::postgres().await else { return };
                     super::$name(db).await;

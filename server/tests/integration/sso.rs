@@ -16,6 +16,7 @@ on_both_engines!(
     deactivated_sso_accounts_are_refused,
     discovery_can_be_tested_from_the_settings,
     an_issuer_ending_in_a_slash_works,
+    starting_sign_ins_stores_nothing_and_their_cookie_cannot_be_forged,
 );
 
 /// Turns single sign-on on with `issuer` (as root) and returns root's token.
@@ -36,15 +37,20 @@ async fn configure(app: &TestApp, issuer: &FakeIssuer) -> String {
     root
 }
 
-/// The `pb_session=…` cookie a response sets, if any.
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
+/// The `name=…` cookie a response sets, if any.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with("pb_session="))
+        .find(|value| value.starts_with(&format!("{name}=")))
         .map(|value| value.split(';').next().unwrap().to_string())
+}
+
+/// The `pb_session=…` cookie a response sets, if any.
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    set_cookie(response, "pb_session")
 }
 
 fn location(response: &reqwest::Response) -> String {
@@ -69,7 +75,11 @@ async fn round_trip(app: &TestApp, tamper: impl FnOnce(String) -> String) -> Lan
         .unwrap();
     assert_eq!(start.status(), 302);
     let to_provider = location(&start);
-    let cookie = session_cookie(&start).expect("the pending sign-in is kept in a session");
+    let cookie = set_cookie(&start, "pb_sso").expect("the started sign-in's sealed cookie");
+    assert!(
+        session_cookie(&start).is_none(),
+        "no session before a sign-in"
+    );
     assert!(
         to_provider.contains("code_challenge_method=S256"),
         "{to_provider}"
@@ -92,7 +102,7 @@ async fn round_trip(app: &TestApp, tamper: impl FnOnce(String) -> String) -> Lan
     assert_eq!(landed.status(), 302);
     Landing {
         location: location(&landed),
-        cookie: session_cookie(&landed).or(Some(cookie)),
+        cookie: session_cookie(&landed),
     }
 }
 
@@ -331,11 +341,12 @@ async fn discovery_can_be_tested_from_the_settings(app: &TestApp) {
 
 /// The redirect URI the provider is given: the request's address, or a
 /// proxy's forwarded one only when the server is told to trust it.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_redirect_uri_follows_forwarded_headers_only_when_trusted() {
     for trusted in [false, true] {
         let app = crate::helpers::TestApp::spawn_with(crate::helpers::TestDb::sqlite(), |config| {
             config.trust_forwarded_headers = trusted;
+            config.allowed_hosts = vec!["wol.example.org".into()];
         })
         .await;
         let issuer = FakeIssuer::start().await;
@@ -370,4 +381,92 @@ async fn an_issuer_ending_in_a_slash_works(app: &TestApp) {
     configure(app, &issuer).await;
     let landing = round_trip(app, |url| url).await;
     assert_eq!(signed_in_user(app, &landing).await["username"], "alice");
+}
+
+/// Without `--sso-allow-loopback`, single sign-on fetches nothing from the
+/// server's own loopback: whoever configures it cannot make the server read
+/// its local services.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_on_loopback_are_refused_unless_allowed() {
+    let app = crate::helpers::TestApp::spawn_with(crate::helpers::TestDb::sqlite(), |config| {
+        config.sso_allow_loopback = false;
+    })
+    .await;
+    let issuer = FakeIssuer::start().await;
+    app.init_superuser("root").await;
+    let root = app
+        .services
+        .store()
+        .user_by_username("root")
+        .await
+        .unwrap()
+        .unwrap();
+    let error = app
+        .services
+        .test_sso_discovery(&root, &issuer.metadata_url())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("loopback"), "{error}");
+    for never in [
+        "http://169.254.169.254/.well-known/openid-configuration",
+        "http://[fd00:ec2::254]/.well-known/openid-configuration",
+    ] {
+        let error = app
+            .services
+            .test_sso_discovery(&root, never)
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("not an address"),
+            "{never}: {error}"
+        );
+    }
+    app.finish().await;
+}
+
+async fn starting_sign_ins_stores_nothing_and_their_cookie_cannot_be_forged(app: &TestApp) {
+    let issuer = FakeIssuer::start().await;
+    configure(app, &issuer).await;
+    let before = app.count_rows("browser_sessions").await;
+    let mut cookies = Vec::new();
+    for _ in 0..20 {
+        let start = app.get("/api/auth/login/oauth").await;
+        assert_eq!(start.status(), 302);
+        let cookie = start
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find(|value| value.starts_with("pb_sso="))
+            .expect("the started sign-in's cookie")
+            .to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("Path=/api/auth/callback"),
+            "{cookie}"
+        );
+        cookies.push(cookie.split(';').next().unwrap().to_string());
+    }
+    assert_eq!(
+        app.count_rows("browser_sessions").await,
+        before,
+        "no row per started sign-in"
+    );
+
+    // A changed cookie is not a started sign-in.
+    let forged = format!("{}A", cookies[0]);
+    let response = app
+        .client
+        .get(app.url("/api/auth/callback?code=x&state=y"))
+        .header("cookie", forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), "/login?error=sso_stale");
+    let cleared = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.starts_with("pb_sso=") && value.contains("Max-Age=0"));
+    assert!(cleared, "the callback clears the cookie");
 }

@@ -4,6 +4,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use powerbeacon::security::tokens::TokenSubject;
 use powerbeacon::{Application, Config, StartupError};
 use secrecy::SecretString;
 
@@ -16,7 +17,10 @@ with_both_databases!(
 
 async fn jwt_secret_is_generated_once_and_kept(db: TestDb) {
     let first = Application::build(db.config()).await.unwrap();
-    let user = uuid::Uuid::new_v4();
+    let user = TokenSubject {
+        user_id: uuid::Uuid::new_v4(),
+        version: 0,
+    };
     let token = first.services().tokens().issue(user);
     first.services().store().close().await;
     drop(first);
@@ -39,7 +43,10 @@ async fn configured_jwt_secret_wins(db: TestDb) {
     let from_config = Application::build(configured("from-the-config"))
         .await
         .unwrap();
-    let user = uuid::Uuid::new_v4();
+    let user = TokenSubject {
+        user_id: uuid::Uuid::new_v4(),
+        version: 0,
+    };
     let token = from_config.services().tokens().issue(user);
     assert!(generated.services().tokens().verify(&token).is_err());
     let same_config = Application::build(configured("from-the-config"))
@@ -52,7 +59,7 @@ async fn configured_jwt_secret_wins(db: TestDb) {
     db.drop_database().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unusable_data_dir_fails_with_what_to_fix() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-directory");
@@ -70,7 +77,7 @@ async fn unusable_data_dir_fails_with_what_to_fix() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_postgres_fails_fast_with_what_to_fix() {
     let dir = tempfile::tempdir().unwrap();
     // Port 1 on loopback: nothing listens there.
@@ -100,7 +107,7 @@ async fn unreachable_postgres_fails_fast_with_what_to_fix() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsupported_database_url_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::for_tests(
@@ -206,7 +213,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn port_in_use_fails_with_what_to_fix() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -222,4 +229,28 @@ async fn port_in_use_fails_with_what_to_fix() {
         message.contains("--bind") && message.contains("PB_BIND"),
         "{message}"
     );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_directory_and_database_are_private_to_the_server() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("data");
+    let app = Application::build(Config::for_tests(data_dir.clone(), None))
+        .await
+        .unwrap();
+    // A write makes SQLite create its -wal and -shm files.
+    app.services()
+        .store()
+        .put_setting("test.key", "x")
+        .await
+        .unwrap();
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data_dir), 0o700);
+    for file in ["powerbeacon.db", "powerbeacon.db-wal", "powerbeacon.db-shm"] {
+        assert_eq!(mode(&data_dir.join(file)), 0o600, "{file}");
+    }
+    app.services().store().close().await;
 }

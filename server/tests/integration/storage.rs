@@ -2,7 +2,8 @@
 
 use app::types::Role;
 use powerbeacon::storage::{
-    AgentRecord, AgentRenewal, ConnectOptions, Engine, NewUser, StorageError, Store, connect, keys,
+    AgentRecord, AgentRenewal, ConnectOptions, Engine, NewUser, StorageError, Store, UserChanges,
+    connect, keys,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,7 @@ with_both_databases!(
     unique_username_is_case_insensitive_and_maps_to_conflict,
     foreign_keys_are_enforced,
     concurrent_demotions_keep_one_superuser,
+    a_change_writes_only_its_own_fields,
     users_page_and_count,
     renewal_and_approval_never_undo_each_other,
     browser_sessions_expire,
@@ -202,7 +204,7 @@ async fn foreign_keys_are_enforced(db: TestDb) {
     db.drop_database().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_uses_wal_and_foreign_keys() {
     let db = TestDb::sqlite();
     let store = open(&db).await;
@@ -240,12 +242,15 @@ async fn concurrent_demotions_keep_one_superuser(db: TestDb) {
         .unwrap()
         .unwrap();
     let b = store.insert_user(new_user("b")).await.unwrap();
+    let role = |role: Role| UserChanges {
+        role: Some(role),
+        ..UserChanges::default()
+    };
     for _ in 0..5 {
-        let mut a_down = store.user_by_id(a.id).await.unwrap().unwrap();
-        let mut b_down = store.user_by_id(b.id).await.unwrap().unwrap();
-        a_down.role = Role::Admin;
-        b_down.role = Role::Admin;
-        let (ra, rb) = tokio::join!(store.update_user(a_down), store.update_user(b_down));
+        let (ra, rb) = tokio::join!(
+            store.update_user(a.id, role(Role::Admin)),
+            store.update_user(b.id, role(Role::Admin))
+        );
         let refused = [&ra, &rb]
             .iter()
             .filter(|r| matches!(r, Err(StorageError::LastSuperuser)))
@@ -253,9 +258,11 @@ async fn concurrent_demotions_keep_one_superuser(db: TestDb) {
         assert_eq!(refused, 1, "{ra:?} / {rb:?}");
         // Promote both back for the next round.
         for id in [a.id, b.id] {
-            let mut user = store.user_by_id(id).await.unwrap().unwrap();
-            user.role = Role::Superuser;
-            store.update_user(user).await.unwrap().unwrap();
+            store
+                .update_user(id, role(Role::Superuser))
+                .await
+                .unwrap()
+                .unwrap();
         }
     }
     let last = store.delete_user(b.id).await;
@@ -265,6 +272,58 @@ async fn concurrent_demotions_keep_one_superuser(db: TestDb) {
         Err(StorageError::LastSuperuser)
     ));
     assert!(store.user_by_id(a.id).await.unwrap().is_some());
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn a_change_writes_only_its_own_fields(db: TestDb) {
+    let store = open(&db).await;
+    let root = store
+        .create_first_user(new_user("root"))
+        .await
+        .unwrap()
+        .unwrap();
+    let user = store.insert_user(new_user("ann")).await.unwrap();
+    // Read, then someone else deactivates and renames; a change made from
+    // the stale read (the full name) keeps both.
+    let stale = store.user_by_id(user.id).await.unwrap().unwrap();
+    let deactivate = UserChanges {
+        is_active: Some(false),
+        end_sessions: true,
+        ..UserChanges::default()
+    };
+    store
+        .update_user(user.id, deactivate)
+        .await
+        .unwrap()
+        .unwrap();
+    let full_name = UserChanges {
+        full_name: Some(Some("Ann".into())),
+        ..UserChanges::default()
+    };
+    let after = store
+        .update_user(stale.id, full_name)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!after.is_active, "the deactivation stands");
+    assert_eq!(after.full_name.as_deref(), Some("Ann"));
+    assert_eq!(after.token_version, stale.token_version + 1);
+    let cleared = UserChanges {
+        full_name: Some(None),
+        ..UserChanges::default()
+    };
+    let after = store.update_user(user.id, cleared).await.unwrap().unwrap();
+    assert_eq!(after.full_name, None);
+    assert_eq!(after.username, "ann");
+    assert!(
+        store
+            .update_user(uuid::Uuid::new_v4(), UserChanges::default())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let _ = root;
     store.close().await;
     db.drop_database().await;
 }

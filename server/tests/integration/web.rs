@@ -41,6 +41,7 @@ pub(crate) async fn sign_in(app: &TestApp, username: &str, password: &str) -> St
         .client
         .post(app.url("/fn/sign_in"))
         .header("accept", "application/json")
+        .header("origin", app.url(""))
         .form(&[("username", username), ("password", password)])
         .send()
         .await
@@ -73,6 +74,7 @@ pub(crate) async fn call(
         .client
         .post(app.url(&format!("/fn/{function}")))
         .header("accept", "application/json")
+        .header("origin", app.url(""))
         .json(&body);
     if let Some(cookie) = cookie {
         request = request.header("cookie", cookie);
@@ -105,6 +107,7 @@ pub(crate) async fn call_fields(
         .client
         .post(app.url(&format!("/fn/{function}")))
         .header("accept", "application/json")
+        .header("origin", app.url(""))
         .header("cookie", cookie)
         .form(fields)
         .send()

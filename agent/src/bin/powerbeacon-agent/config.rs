@@ -9,7 +9,7 @@ use clap::Parser;
 /// Wake-on-LAN packets on its LAN when the server asks.
 ///
 /// Every option can also be set through the environment variable named in brackets.
-#[derive(Debug, Clone, Parser)]
+#[derive(Clone, Parser)]
 #[command(name = "powerbeacon-agent", version, about, long_about)]
 pub struct Config {
     /// The PowerBeacon server, e.g. `http://powerbeacon.lan:3000`.
@@ -65,6 +65,28 @@ fn parse_server_url(text: &str) -> Result<url::Url, String> {
     }
 }
 
+/// What secrets show as in `Debug` output (logs, panics).
+const REDACTED: &str = "[redacted]";
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("server_url", &self.server_url)
+            .field("port", &self.port)
+            .field("bind", &self.bind)
+            .field("advertise_ip", &self.advertise_ip)
+            .field(
+                "enrollment_key",
+                &self.enrollment_key.as_ref().map(|_| REDACTED),
+            )
+            .field("state_file", &self.state_file)
+            .field("heartbeat_seconds", &self.heartbeat_seconds)
+            .field("hostname", &self.hostname)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +107,20 @@ mod tests {
         ] {
             assert!(help.contains(var), "{var}");
         }
+    }
+
+    #[test]
+    fn the_enrollment_key_never_shows_in_debug_output() {
+        let config = Config::try_parse_from([
+            "powerbeacon-agent",
+            "--server-url",
+            "http://127.0.0.1:3000",
+            "--enrollment-key",
+            "pbek_hunter2",
+        ])
+        .unwrap();
+        let text = format!("{config:?}");
+        assert!(!text.contains("hunter2"), "{text}");
     }
 
     #[test]

@@ -255,15 +255,26 @@ fn AgentTable(agents: Vec<AgentPublic>) -> impl IntoView {
                             } else {
                                 "pending approval".to_string()
                             };
+                            // Viewers get no address or version (empty).
+                            let address = if agent.ip.is_empty() {
+                                "—".to_string()
+                            } else {
+                                format!("{}:{}", agent.ip, agent.port)
+                            };
+                            let version = if agent.version.is_empty() {
+                                "—".to_string()
+                            } else {
+                                agent.version.clone()
+                            };
                             view! {
                                 <tr data-agent-id=agent.id.to_string()>
                                     <th scope="row">{agent.hostname.clone()}</th>
-                                    <td class="mono">{format!("{}:{}", agent.ip, agent.port)}</td>
+                                    <td class="mono">{address}</td>
                                     <td>
                                         <span class=status_class(agent.status) aria-hidden="true"></span>
                                         " " {state}
                                     </td>
-                                    <td>{agent.version.clone()}</td>
+                                    <td>{version}</td>
                                     <td>{relative_time(agent.last_seen, now)}</td>
                                 </tr>
                             }

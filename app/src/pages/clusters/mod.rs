@@ -208,7 +208,7 @@ fn EditCluster(
     on_saved: Callback<ClusterPublic>,
     on_close: Callback<()>,
 ) -> impl IntoView {
-    let page = LocalResource::new(move || load_cluster(id));
+    let page = Resource::new(|| (), move |()| load_cluster(id));
     view! {
         <Suspense fallback=|| ()>
             {move || {
@@ -299,7 +299,7 @@ pub(crate) fn ConfirmDeleteCluster(
     on_deleted: Callback<()>,
 ) -> impl IntoView {
     let id = cluster.id;
-    let delete = Action::new_local(move |_: &()| delete_cluster(id));
+    let delete = Action::new(move |_: &()| delete_cluster(id));
     view! {
         <ConfirmDelete
             title="Delete cluster"

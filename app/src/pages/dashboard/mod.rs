@@ -458,7 +458,7 @@ fn ConfirmDeleteDevice(
     reload: Callback<()>,
 ) -> impl IntoView {
     let id = device.id;
-    let delete = Action::new_local(move |_: &()| delete_device(id));
+    let delete = Action::new(move |_: &()| delete_device(id));
     view! {
         <ConfirmDelete
             title="Delete device"

@@ -1,0 +1,452 @@
+//! Peak memory of the server binary per phase of load (docs/ARCHITECTURE.md,
+//! "Memory"): the release `powerbeacon` runs as its own process on a fresh
+//! SQLite database, and this process drives it over loopback while sampling
+//! the server's resident set size (`VmRSS`) every 5 ms.
+//!
+//! Phases: idle after start; 1000 devices listed by 16 clients; 200
+//! concurrent wrong sign-ins from 200 clients (with the p99 of device reads
+//! made meanwhile); the original PowerBeacon's load harness (list, get,
+//! sign-in, wake through 3 agents, heartbeats, cluster wake) at 16 clients;
+//! idle again. The agents are fake ones on 127.0.0.1 that answer HTTP only:
+//! no packet is sent.
+//!
+//! `cargo bench -p server --bench memory`
+
+#[allow(dead_code)]
+#[path = "../tests/integration/fake_agent.rs"]
+mod fake_agent;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use fake_agent::{Behaviour, FakeAgent};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "bench-password-1";
+const CLIENTS: usize = 16;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(run());
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_server() -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_powerbeacon"))
+        .env_clear()
+        .env("PB_BIND", format!("127.0.0.1:{port}"))
+        .env("PB_DATA_DIR", data.path())
+        .env("PB_LOG", "error")
+        .env("PB_ALLOW_LOOPBACK_AGENTS", "true")
+        // Each simulated client has its own address (X-Forwarded-For).
+        .env("PB_TRUSTED_PROXIES", "127.0.0.1")
+        .env("PB_AGENT_OFFLINE_SECONDS", "600")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the server binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("{base}/health")).send().await.is_ok() {
+            return Server {
+                child,
+                base,
+                _data: data,
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not answer /health");
+}
+
+/// The server's resident set, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Samples the server's RSS every 5 ms, keeping the peak since the last reset.
+struct RssSampler {
+    peak: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    pid: u32,
+}
+
+impl RssSampler {
+    fn start(pid: u32) -> Self {
+        let peak = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (p, s) = (peak.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                p.fetch_max(rss_kib(pid), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        Self { peak, stop, pid }
+    }
+
+    /// The peak since the last call, and the RSS now (MiB).
+    fn phase(&self) -> (f64, f64) {
+        let now = rss_kib(self.pid);
+        let peak = self.peak.swap(now, Ordering::Relaxed).max(now);
+        (peak as f64 / 1024.0, now as f64 / 1024.0)
+    }
+}
+
+impl Drop for RssSampler {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[derive(Clone)]
+struct Api {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    async fn json(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let response = self.send(method, path, body).await;
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+}
+
+async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    password: &str,
+    from: &str,
+) -> reqwest::StatusCode {
+    client
+        .post(format!("{base}/api/auth/login"))
+        .header("x-forwarded-for", from)
+        .form(&[("username", "bench"), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+fn p99(mut latencies: Vec<Duration>) -> f64 {
+    latencies.sort();
+    latencies
+        .get(((latencies.len().max(1) - 1) as f64 * 0.99).round() as usize)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+fn report(phase: &str, sampler: &RssSampler, extra: &str) {
+    let (peak, now) = sampler.phase();
+    println!("{phase:<58} peak RSS {peak:>7.1} MiB, after {now:>7.1} MiB  {extra}");
+}
+
+async fn run() {
+    let server = start_server().await;
+    let sampler = RssSampler::start(server.child.id());
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let base = server.base.clone();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    report("idle after start", &sampler, "");
+
+    let setup = client
+        .post(format!("{base}/api/setup/init"))
+        .json(&json!({"username": "bench", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(setup.status().is_success());
+    let token: Value = client
+        .post(format!("{base}/api/auth/login"))
+        .form(&[("username", "bench"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api = Api {
+        client: client.clone(),
+        base: base.clone(),
+        token: token["access_token"].as_str().unwrap().to_string(),
+    };
+
+    // Three fake agents, registered and heartbeating.
+    let key = api
+        .json(
+            reqwest::Method::POST,
+            "/api/agents/enrollment-keys",
+            Some(json!({"name": "bench"})),
+        )
+        .await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut fakes = Vec::new();
+    let mut agents = Vec::new();
+    for i in 0..3 {
+        let fake = FakeAgent::start(Behaviour::Succeed).await;
+        let registered: Value = client
+            .post(format!("{base}/api/agents/register"))
+            .json(
+                &json!({"hostname": format!("agent-{i}"), "ip": "127.0.0.1", "port": fake.port(),
+                          "os": "linux", "version": "1.0.0", "enrollment_key": key,
+                          "features": ["wol-batch"]}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        agents.push((
+            registered["agent_id"].as_str().unwrap().to_string(),
+            registered["token"].as_str().unwrap().to_string(),
+        ));
+        fakes.push(fake);
+    }
+    let agent_ids: Vec<&str> = agents.iter().map(|(id, _)| id.as_str()).collect();
+    let cluster = api
+        .json(
+            reqwest::Method::POST,
+            "/api/clusters",
+            Some(json!({"name": "bench", "agent_ids": agent_ids})),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // 1000 devices (100 of them in the cluster), through the API.
+    let mut device_ids = Vec::new();
+    for chunk in (0..1000).collect::<Vec<u32>>().chunks(CLIENTS) {
+        let creates = chunk.iter().map(|&i| {
+            let in_cluster = i < 100;
+            let body = json!({
+                "name": format!("device-{i:04}"),
+                "mac_address": format!("02:00:00:00:{:02X}:{:02X}", i / 256, i % 256),
+                "ip_address": format!("192.0.2.{}", i % 250 + 1),
+                "cluster_id": in_cluster.then(|| cluster.clone()),
+                "agent_ids": if in_cluster { json!(agent_ids) } else { json!([]) },
+            });
+            let api = api.clone();
+            async move {
+                api.json(reqwest::Method::POST, "/api/devices", Some(body))
+                    .await
+            }
+        });
+        for device in futures::future::join_all(creates).await {
+            device_ids.push(device["id"].as_str().unwrap().to_string());
+        }
+    }
+    report("1000 devices created", &sampler, "");
+
+    // Listing 1000 devices with 16 clients for 10 s.
+    let until = Instant::now() + Duration::from_secs(10);
+    let lists = (0..CLIENTS).map(|_| {
+        let api = api.clone();
+        async move {
+            let mut count = 0;
+            while Instant::now() < until {
+                let response = api
+                    .send(reqwest::Method::GET, "/api/devices?limit=1000", None)
+                    .await;
+                assert_eq!(response.status(), 200);
+                response.bytes().await.unwrap();
+                count += 1;
+            }
+            count
+        }
+    });
+    let listed: usize = futures::future::join_all(lists).await.into_iter().sum();
+    report(
+        "list 1000 devices, 16 clients, 10 s",
+        &sampler,
+        &format!("{listed} lists"),
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    report("idle 2 s after the lists", &sampler, "");
+
+    // 200 concurrent wrong sign-ins, each from its own client, while 4
+    // clients keep reading a device.
+    let burst_over = Arc::new(AtomicBool::new(false));
+    let readers = (0..4).map(|_| {
+        let (api, over, device) = (api.clone(), burst_over.clone(), device_ids[500].clone());
+        tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while !over.load(Ordering::Relaxed) {
+                let sent = Instant::now();
+                let response = api
+                    .send(
+                        reqwest::Method::GET,
+                        &format!("/api/devices/{device}"),
+                        None,
+                    )
+                    .await;
+                assert_eq!(response.status(), 200);
+                response.bytes().await.unwrap();
+                latencies.push(sent.elapsed());
+            }
+            latencies
+        })
+    });
+    let readers: Vec<_> = readers.collect();
+    let started = Instant::now();
+    let guesses = (0..200).map(|i| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            login(
+                &client,
+                &base,
+                "wrong-password",
+                &format!("198.51.100.{}", i % 250 + 1),
+            )
+            .await
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let burst = started.elapsed();
+    burst_over.store(true, Ordering::Relaxed);
+    let mut reads = Vec::new();
+    for reader in readers {
+        reads.extend(reader.await.unwrap());
+    }
+    let refused = statuses.iter().filter(|s| s.as_u16() == 401).count();
+    report(
+        "200 concurrent wrong sign-ins",
+        &sampler,
+        &format!(
+            "{refused} checked in {:.1} s; device reads meanwhile: {}, p99 {:.1} ms",
+            burst.as_secs_f64(),
+            reads.len(),
+            p99(reads)
+        ),
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    report("idle 2 s after the sign-ins", &sampler, "");
+
+    // The original's harness: 16 clients for 20 s, each request one of
+    // list, get, sign-in, device wake, heartbeat, cluster wake.
+    let until = Instant::now() + Duration::from_secs(20);
+    let device_ids = Arc::new(device_ids);
+    let agents = Arc::new(agents);
+    let mixed = (0..CLIENTS).map(|c| {
+        let (api, client, base) = (api.clone(), client.clone(), base.clone());
+        let (devices, agents, cluster) = (device_ids.clone(), agents.clone(), cluster.clone());
+        async move {
+            let mut done = 0usize;
+            let mut i = c;
+            while Instant::now() < until {
+                i += CLIENTS;
+                let status = match i % 6 {
+                    0 => api
+                        .send(reqwest::Method::GET, "/api/devices?limit=1000", None)
+                        .await
+                        .status(),
+                    1 => api
+                        .send(
+                            reqwest::Method::GET,
+                            &format!("/api/devices/{}", devices[i % 1000]),
+                            None,
+                        )
+                        .await
+                        .status(),
+                    2 => login(&client, &base, PASSWORD, &format!("203.0.113.{}", c + 1)).await,
+                    3 => api
+                        .send(
+                            reqwest::Method::POST,
+                            &format!("/api/devices/{}/wake", devices[i % 100]),
+                            None,
+                        )
+                        .await
+                        .status(),
+                    4 => {
+                        let (id, token) = &agents[i % 3];
+                        client
+                            .post(format!("{base}/api/agents/heartbeat"))
+                            .bearer_auth(token)
+                            .json(&json!({"agent_id": id}))
+                            .send()
+                            .await
+                            .unwrap()
+                            .status()
+                    }
+                    _ => api
+                        .send(
+                            reqwest::Method::POST,
+                            &format!("/api/clusters/{cluster}/wake"),
+                            None,
+                        )
+                        .await
+                        .status(),
+                };
+                assert!(status.is_success(), "request kind {}: {status}", i % 6);
+                done += 1;
+            }
+            done
+        }
+    });
+    let done: usize = futures::future::join_all(mixed).await.into_iter().sum();
+    report(
+        "original harness mix, 16 clients, 20 s",
+        &sampler,
+        &format!("{done} requests"),
+    );
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    report("idle 5 s after the load", &sampler, "");
+    drop(fakes);
+}
