@@ -210,8 +210,18 @@ test('a viewer sees no controls, and its direct server-function calls are refuse
   assert.equal(devices.count, 1, 'nothing was created');
 
   // Without a session at all: 401.
-  const anonymous = await fetch(`${server.url}/fn/dashboard`, { method: 'POST' });
+  const anonymous = await fetch(`${server.url}/fn/dashboard`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
   assert.equal(anonymous.status, 401);
+  // Only the encodings server functions read (text/plain is what another
+  // site can post without asking first).
+  const plain = await fetch(`${server.url}/fn/dashboard`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+  });
+  assert.equal(plain.status, 415);
   // From another site: refused before anything runs.
   const forged = await fetch(`${server.url}/fn/sign_out`, {
     method: 'POST',

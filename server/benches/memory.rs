@@ -72,15 +72,21 @@ async fn start_server() -> Server {
         .stdout(Stdio::null())
         .spawn()
         .expect("the server binary starts");
-    let base = format!("http://127.0.0.1:{port}");
+    // Killed and waited for when dropped, also if it never answers.
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        _data: data,
+    };
     let client = reqwest::Client::new();
     for _ in 0..300 {
-        if client.get(format!("{base}/health")).send().await.is_ok() {
-            return Server {
-                child,
-                base,
-                _data: data,
-            };
+        if client
+            .get(format!("{}/health", server.base))
+            .send()
+            .await
+            .is_ok()
+        {
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -54,7 +54,7 @@ impl Bench {
                 .tokens()
                 .issue(powerbeacon::security::tokens::TokenSubject {
                     user_id: admin.id,
-                    version: admin.token_version,
+                    version: actor.token_version,
                 }),
             services,
             actor,

@@ -76,14 +76,16 @@ pub fn router(
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        // Innermost first: what a server function accepts is checked after
+        // the request has shown it comes from one of our pages.
+        .layer(axum::middleware::from_fn_with_state(
+            server_fn_input::MaxBody(max_body_bytes),
+            server_fn_input::check,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             trusted,
             origin::same_origin,
         ))
         .layer(axum::middleware::from_fn(status::server_fn_status))
-        .layer(axum::middleware::from_fn_with_state(
-            server_fn_input::MaxBody(max_body_bytes),
-            server_fn_input::check,
-        ))
         .layer(sessions)
 }
