@@ -5,8 +5,48 @@ use std::process::ExitCode;
 use clap::Parser;
 use powerbeacon::{Application, Config, telemetry};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    keep_memory_returnable();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts")
+        .block_on(serve())
+}
+
+/// glibc's allocator raises its mmap threshold to the largest block freed so
+/// far and gives every thread an arena of its own: after a burst of sign-ins
+/// each blocking thread's arena kept a 19 MiB Argon2 block (440 MiB after 200
+/// sign-ins), and large listings left their buffers behind. A fixed
+/// threshold (large blocks come from, and go back to, the system), two
+/// arenas and a regular trim keep the server's memory near what it uses
+/// (docs/ARCHITECTURE.md, "Memory").
+fn keep_memory_returnable() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters, and runs before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+    // Free pages inside the arenas (a listing's buffers) go back every few
+    // seconds; the walk takes well under a millisecond.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    std::thread::Builder::new()
+        .name("malloc-trim".into())
+        .spawn(|| {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                // SAFETY: malloc_trim is thread-safe and only releases free memory.
+                unsafe {
+                    libc::malloc_trim(0);
+                }
+            }
+        })
+        .expect("a thread starts");
+}
+
+async fn serve() -> ExitCode {
     let config = Config::parse();
     telemetry::init(&config.log, config.log_format);
     telemetry::log_panics();
