@@ -243,4 +243,12 @@ mod tests {
         assert_eq!(long.chars().count(), MESSAGE_CHARS);
         assert!(long.ends_with('…'));
     }
+
+    #[test]
+    fn control_characters_in_agent_messages_become_spaces() {
+        assert_eq!(
+            shorten("sent\n\u{1b}[31mFAKE LOG LINE\r".into()),
+            "sent  [31mFAKE LOG LINE "
+        );
+    }
 }
