@@ -257,7 +257,22 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(api::error::panic_response))
         .with_state(state);
-    with_security_headers(router)
+    with_security_headers(router).layer(axum::middleware::map_response(close_after_unread_body))
+}
+
+/// A 413 leaves the rest of the request body unread, so the connection cannot
+/// serve another request. hyper closes it after the answer, but says so only
+/// when it knew before the answer was written; without `Connection: close`
+/// a client may send its next request on it and lose it.
+async fn close_after_unread_body(
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// Headers every response gets: no MIME sniffing, no framing (clickjacking),

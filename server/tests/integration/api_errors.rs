@@ -81,6 +81,9 @@ async fn oversized_body_is_a_413_and_stores_nothing(app: &TestApp) {
             &json!({"username": "admin", "password": big}),
         )
         .await;
+    // The rest of the body is not read: the connection goes, and says so,
+    // so the client's next request does not land on it.
+    assert_eq!(response.headers()["connection"], "close");
     assert_error(response, 413).await;
     let status: serde_json::Value = app.get("/api/setup/status").await.json().await.unwrap();
     assert_eq!(status["user_count"], 0);
