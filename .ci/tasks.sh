@@ -88,7 +88,7 @@ test() {
   if [[ -z "${PB_TEST_POSTGRES_URL:-}" ]]; then
     say "PB_TEST_POSTGRES_URL is not set: PostgreSQL tests will be SKIPPED"
   fi
-  cargo test -p server -p app -p powerbeacon-agent 2>&1 | tee "$log"
+  cargo test -p shared -p backend -p app -p powerbeacon -p powerbeacon-agent -p system-tests 2>&1 | tee "$log"
   local pg_passed
   pg_passed=$(grep -cE '^test .*postgres::.* \.\.\. ok$' "$log" || true)
   rm -f "$log"

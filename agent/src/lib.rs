@@ -8,8 +8,12 @@
 //! - [`wire`]: the JSON messages of the agent protocol (kept compatible with the
 //!   original PowerBeacon Go agent).
 //!
+//! - `cli` (feature `runtime`): the `powerbeacon-agent` program itself.
+//!
 //! This crate has no web framework and no database so the agent binary stays small.
 
+#[cfg(feature = "runtime")]
+pub mod cli;
 #[cfg(feature = "runtime")]
 pub mod interfaces;
 pub mod mac;

@@ -1,4 +1,4 @@
-//! The JSON messages between agents and the server (DESIGN.md §3).
+//! The JSON messages between agents and the server (docs/API.md, "Agents").
 //!
 //! Field names follow the original PowerBeacon agent protocol so its Go agent
 //! keeps working. Unknown fields are ignored on both sides, so either side may

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::types::{AgentStatus, OsType};
+use shared::types::{AgentStatus, OsType};
 
 /// "just now", "5 min ago", "3 h ago", "2 days ago"; "never" without a time.
 pub fn relative_time(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {

@@ -1,18 +1,16 @@
-//! PowerBeacon's browser app: pages, components and the types the browser and
-//! the server share.
+//! PowerBeacon's browser app: pages, components and server functions. The
+//! types the browser and the server share are in the `shared` crate.
 //!
-//! Server-only code (the [`backend`] the server functions call) sits behind the
-//! `ssr` feature; the `hydrate` feature builds the same components for the browser.
+//! Server-only code ([`call`], what the server functions' bodies use to reach
+//! the `backend` crate's services) sits behind the `ssr` feature; the `hydrate` feature builds the same components for the browser.
 
 pub mod components;
 pub mod format;
 pub mod pages;
-pub mod routing;
 pub mod server_fns;
-pub mod types;
 
 #[cfg(feature = "ssr")]
-pub mod backend;
+pub mod call;
 
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};

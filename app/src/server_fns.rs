@@ -1,13 +1,17 @@
 //! Server functions: the browser's typed calls into the service layer.
 //!
-//! Each body runs on the server only and does nothing but call the
-//! [`Backend`](crate::backend::Backend); the rules live in the server's
-//! services. Errors travel as the API's [`ErrorBody`] (status, message, field).
+//! Each body runs on the server only: it takes the signed-in user from the
+//! browser session and calls the service, which holds every rule (the
+//! `backend` crate; [`crate::call`] has the helpers). Errors travel as the
+//! API's [`ErrorBody`] (status, message, field), with the error's HTTP status.
 
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::types::{
+#[cfg(feature = "ssr")]
+use crate::call;
+
+use shared::types::{
     AccountSettings, AgentInstall, AgentPublic, AgentsOverview, ClusterCreate, ClusterPage,
     ClusterPublic, ClusterUpdate, ClusterWakeResult, ClustersOverview, Dashboard, DeviceCreate,
     DevicePublic, DeviceUpdate, DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated,
@@ -22,18 +26,18 @@ fn confirmed(password: &str, confirmation: &str, field: &str) -> Result<(), Erro
     if password == confirmation {
         Ok(())
     } else {
-        Err(ErrorBody {
-            status_code: 422,
-            message: "The passwords do not match.".into(),
-            details: Some(field.into()),
-        })
+        Err(call::fail(ErrorBody::with_details(
+            422,
+            "The passwords do not match.",
+            field,
+        )))
     }
 }
 
 /// Whether the first-run setup has been completed.
 #[server(prefix = "/fn", endpoint = "setup_status")]
 pub async fn get_setup_status() -> Result<SetupStatus, ErrorBody> {
-    crate::backend::backend()?.setup_status().await
+    call::answer(call::services()?.setup_status().await)
 }
 
 /// Creates the first account from the setup form and signs in as it.
@@ -54,7 +58,7 @@ pub async fn init_setup(
         let trimmed = text.trim();
         (!trimmed.is_empty()).then(|| trimmed.to_string())
     };
-    let request = crate::types::SetupInitRequest {
+    let request = shared::types::SetupInitRequest {
         username,
         password,
         email: blank_to_none(email),
@@ -62,13 +66,25 @@ pub async fn init_setup(
         oidc: None,
         setup_code: setup_code.and_then(blank_to_none),
     };
-    crate::backend::backend()?.init_setup(request).await
+    let services = call::services()?;
+    let client = call::client_ip(&services).await?;
+    let created = call::answer(services.init_setup(request, client).await)?;
+    let subject = backend::security::tokens::TokenSubject {
+        user_id: created.id,
+        version: 0,
+    };
+    let user = call::answer(services.active_user(subject).await)?;
+    call::start_session(&user).await?;
+    Ok(created)
 }
 
 /// The signed-in user of this browser, if any.
 #[server(prefix = "/fn", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserPublic>, ErrorBody> {
-    crate::backend::backend()?.current_user().await
+    let services = call::services()?;
+    Ok(call::session_user(&services)
+        .await?
+        .map(|user| user.to_public()))
 }
 
 /// Signs this browser in. Without JavaScript (a plain form post) it answers
@@ -80,14 +96,26 @@ pub async fn sign_in(
     password: String,
     #[server(default)] next: Option<String>,
 ) -> Result<UserPublic, ErrorBody> {
-    let result = crate::backend::backend()?.sign_in(username, password).await;
+    let result = async {
+        let services = call::services()?;
+        let client = call::client_ip(&services).await?;
+        let user = call::answer(
+            services
+                .verify_credentials(&username, &password, client)
+                .await,
+        )?;
+        call::start_session(&user).await?;
+        Ok(user.to_public())
+    }
+    .await;
     match &result {
-        Ok(_) => leptos_axum::redirect(crate::routing::safe_next(next.as_deref())),
+        Ok(_) => leptos_axum::redirect(shared::routing::safe_next(next.as_deref())),
         // A script shows the error in place; a plain form gets it in the URL.
         Err(error)
-            if use_context::<http::request::Parts>().is_some_and(|r| is_plain_form_post(&r)) =>
+            if use_context::<http::request::Parts>()
+                .is_some_and(|r| shared::server_fn_status::is_plain_form_post(&r)) =>
         {
-            leptos_axum::redirect(&crate::routing::login_url_with_error(
+            leptos_axum::redirect(&shared::routing::login_url_with_error(
                 error,
                 next.as_deref(),
             ))
@@ -100,7 +128,7 @@ pub async fn sign_in(
 /// Ends this browser session.
 #[server(prefix = "/fn", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), ErrorBody> {
-    crate::backend::backend()?.sign_out().await?;
+    call::end_session().await?;
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -108,49 +136,58 @@ pub async fn sign_out() -> Result<(), ErrorBody> {
 /// Everything the dashboard shows.
 #[server(prefix = "/fn", endpoint = "dashboard")]
 pub async fn load_dashboard() -> Result<Dashboard, ErrorBody> {
-    crate::backend::backend()?.dashboard().await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.dashboard(&actor).await)
 }
 
 /// Adds a device.
 #[server(prefix = "/fn", endpoint = "create_device", input = leptos::server_fn::codec::Json)]
 pub async fn create_device(request: DeviceCreate) -> Result<DevicePublic, ErrorBody> {
-    crate::backend::backend()?.create_device(request).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.create_device(&actor, request).await)
 }
 
 /// Changes a device.
 #[server(prefix = "/fn", endpoint = "update_device", input = leptos::server_fn::codec::Json)]
 pub async fn update_device(id: Uuid, request: DeviceUpdate) -> Result<DevicePublic, ErrorBody> {
-    crate::backend::backend()?.update_device(id, request).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.update_device(&actor, id, request).await)
 }
 
 /// Deletes a device.
 #[server(prefix = "/fn", endpoint = "delete_device")]
 pub async fn delete_device(id: Uuid) -> Result<Message, ErrorBody> {
-    crate::backend::backend()?.delete_device(id).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.delete_device(&actor, id).await)
 }
 
 /// Wakes a device through its agents.
 #[server(prefix = "/fn", endpoint = "wake_device")]
 pub async fn wake_device(id: Uuid) -> Result<DeviceWakeResult, ErrorBody> {
-    crate::backend::backend()?.wake_device(id).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.wake_device(&actor, id).await)
 }
 
 /// Everything the agents page shows.
 #[server(prefix = "/fn", endpoint = "agents_overview")]
 pub async fn load_agents_overview() -> Result<AgentsOverview, ErrorBody> {
-    crate::backend::backend()?.agents_overview().await
+    let (services, actor) = call::signed_in().await?;
+    let base = call::base_url(&services).unwrap_or_default();
+    call::answer(services.agents_overview(&actor, &base).await)
 }
 
 /// Approves a pending agent.
 #[server(prefix = "/fn", endpoint = "approve_agent")]
 pub async fn approve_agent(id: Uuid) -> Result<AgentPublic, ErrorBody> {
-    crate::backend::backend()?.approve_agent(id).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.approve_agent(&actor, id).await)
 }
 
 /// Forgets an agent.
 #[server(prefix = "/fn", endpoint = "delete_agent")]
 pub async fn delete_agent(id: Uuid) -> Result<Message, ErrorBody> {
-    crate::backend::backend()?.delete_agent(id).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.delete_agent(&actor, id).await)
 }
 
 /// Creates an enrollment key; the answer holds its only full showing.
@@ -158,93 +195,107 @@ pub async fn delete_agent(id: Uuid) -> Result<Message, ErrorBody> {
 pub async fn create_enrollment_key(
     request: EnrollmentKeyCreate,
 ) -> Result<EnrollmentKeyCreated, ErrorBody> {
-    crate::backend::backend()?
-        .create_enrollment_key(request)
-        .await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.create_enrollment_key(&actor, request).await)
 }
 
 /// Revokes an enrollment key.
 #[server(prefix = "/fn", endpoint = "revoke_enrollment_key")]
 pub async fn revoke_enrollment_key(id: Uuid) -> Result<Message, ErrorBody> {
-    crate::backend::backend()?.revoke_enrollment_key(id).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.revoke_enrollment_key(&actor, id).await)
 }
 
 /// A fresh key and the install command line.
 #[server(prefix = "/fn", endpoint = "install_command", input = leptos::server_fn::codec::Json)]
 pub async fn install_command(request: EnrollmentKeyCreate) -> Result<AgentInstall, ErrorBody> {
-    crate::backend::backend()?.agent_install(request).await
+    let (services, actor) = call::signed_in().await?;
+    let base = call::answer(call::base_url(&services))?;
+    call::answer(services.agent_install(&actor, &base, request).await)
 }
 
 /// Everything the clusters page shows.
 #[server(prefix = "/fn", endpoint = "clusters_overview")]
 pub async fn load_clusters() -> Result<ClustersOverview, ErrorBody> {
-    crate::backend::backend()?.clusters_overview().await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.clusters_overview(&actor).await)
 }
 
 /// Everything a cluster's page shows.
 #[server(prefix = "/fn", endpoint = "cluster_page")]
 pub async fn load_cluster(id: Uuid) -> Result<ClusterPage, ErrorBody> {
-    crate::backend::backend()?.cluster_page(id).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.cluster_page(&actor, id).await)
 }
 
 /// Creates a cluster.
 #[server(prefix = "/fn", endpoint = "create_cluster", input = leptos::server_fn::codec::Json)]
 pub async fn create_cluster(request: ClusterCreate) -> Result<ClusterPublic, ErrorBody> {
-    crate::backend::backend()?.create_cluster(request).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.create_cluster(&actor, request).await)
 }
 
 /// Changes a cluster; member lists replace.
 #[server(prefix = "/fn", endpoint = "update_cluster", input = leptos::server_fn::codec::Json)]
 pub async fn update_cluster(id: Uuid, request: ClusterUpdate) -> Result<ClusterPublic, ErrorBody> {
-    crate::backend::backend()?.update_cluster(id, request).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.update_cluster(&actor, id, request).await)
 }
 
 /// Deletes a cluster; its devices and agents stay, detached.
 #[server(prefix = "/fn", endpoint = "delete_cluster")]
 pub async fn delete_cluster(id: Uuid) -> Result<Message, ErrorBody> {
-    crate::backend::backend()?.delete_cluster(id).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.delete_cluster(&actor, id).await)
 }
 
 /// Wakes every device of a cluster.
 #[server(prefix = "/fn", endpoint = "wake_cluster")]
 pub async fn wake_cluster(id: Uuid) -> Result<ClusterWakeResult, ErrorBody> {
-    crate::backend::backend()?.wake_cluster(id).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.wake_cluster(&actor, id).await)
 }
 
 /// Everything the users page shows.
 #[server(prefix = "/fn", endpoint = "users_overview")]
 pub async fn load_users() -> Result<UsersOverview, ErrorBody> {
-    crate::backend::backend()?.users_overview().await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.users_overview(&actor).await)
 }
 
 /// Creates a user.
 #[server(prefix = "/fn", endpoint = "create_user", input = leptos::server_fn::codec::Json)]
 pub async fn create_user(request: UserCreate) -> Result<UserPublic, ErrorBody> {
-    crate::backend::backend()?.create_user(request).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.create_user(&actor, request).await)
 }
 
 /// Changes a user.
 #[server(prefix = "/fn", endpoint = "update_user", input = leptos::server_fn::codec::Json)]
 pub async fn update_user(id: Uuid, request: UserUpdate) -> Result<UserPublic, ErrorBody> {
-    crate::backend::backend()?.update_user(id, request).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.update_user(&actor, id, request).await)
 }
 
 /// Deletes a user.
 #[server(prefix = "/fn", endpoint = "delete_user")]
 pub async fn delete_user(id: Uuid) -> Result<Message, ErrorBody> {
-    crate::backend::backend()?.delete_user(id).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.delete_user(&actor, id).await)
 }
 
 /// Everything the settings page shows.
 #[server(prefix = "/fn", endpoint = "settings")]
 pub async fn load_settings() -> Result<AccountSettings, ErrorBody> {
-    crate::backend::backend()?.settings().await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.account_settings(&actor).await)
 }
 
 /// Changes the signed-in user's own profile.
 #[server(prefix = "/fn", endpoint = "update_profile", input = leptos::server_fn::codec::Json)]
 pub async fn update_profile(request: UserUpdateMe) -> Result<UserPublic, ErrorBody> {
-    crate::backend::backend()?.update_profile(request).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.update_me(&actor, request).await)
 }
 
 /// Changes the signed-in user's own password.
@@ -255,41 +306,44 @@ pub async fn change_password(
     new_password_confirm: String,
 ) -> Result<UserPublic, ErrorBody> {
     confirmed(&new_password, &new_password_confirm, "new_password_confirm")?;
-    crate::backend::backend()?
-        .change_password(crate::types::UpdatePassword {
-            current_password,
-            new_password,
-        })
-        .await
+    let (services, actor) = call::signed_in().await?;
+    let client = call::client_ip(&services).await?;
+    let request = shared::types::UpdatePassword {
+        current_password,
+        new_password,
+    };
+    let changed = call::answer(services.change_password(&actor, request, client).await)?;
+    // Every other session of the user has ended; this one goes on.
+    let subject = backend::security::tokens::TokenSubject {
+        user_id: actor.id,
+        version: actor.token_version + 1,
+    };
+    let user = call::answer(services.active_user(subject).await)?;
+    call::keep_session(&user).await?;
+    Ok(changed)
 }
 
 /// Replaces the single sign-on configuration.
 #[server(prefix = "/fn", endpoint = "update_oidc_config", input = leptos::server_fn::codec::Json)]
 pub async fn update_oidc_config(request: OidcConfigUpdate) -> Result<OidcConfigPublic, ErrorBody> {
-    crate::backend::backend()?.update_oidc_config(request).await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.update_oidc_config(&actor, request).await)
 }
 
 /// Checks that single sign-on discovery works for a metadata URL.
 #[server(prefix = "/fn", endpoint = "test_oidc_discovery")]
 pub async fn test_oidc_discovery(server_metadata_url: String) -> Result<Message, ErrorBody> {
-    crate::backend::backend()?
-        .test_sso_discovery(server_metadata_url)
-        .await
+    let (services, actor) = call::signed_in().await?;
+    call::answer(
+        services
+            .test_sso_discovery(&actor, &server_metadata_url)
+            .await,
+    )
 }
 
 /// Whether the sign-in page offers single sign-on.
 #[server(prefix = "/fn", endpoint = "sso_enabled")]
 pub async fn sso_enabled() -> Result<bool, ErrorBody> {
-    crate::backend::backend()?.sso_enabled().await
-}
-
-/// Whether `request` is a plain HTML form post (no JavaScript), which
-/// expects a page, not JSON: how Leptos itself tells them apart.
-#[cfg(feature = "ssr")]
-pub fn is_plain_form_post(request: &http::request::Parts) -> bool {
-    request
-        .headers
-        .get(http::header::ACCEPT)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
+    let config = call::answer(call::services()?.oidc_config().await)?;
+    Ok(config.enabled)
 }

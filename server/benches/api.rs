@@ -1,7 +1,7 @@
-//! API latency benchmarks through the real router on 127.0.0.1 (DESIGN.md §5):
+//! API latency benchmarks through the real router on 127.0.0.1 (README.md, "Benchmarks"):
 //! list 1000 devices, get one device (alone and with 16 clients at once).
 //!
-//! `cargo bench -p server --bench api` uses a fresh SQLite database; set
+//! `cargo bench -p powerbeacon --bench api` uses a fresh SQLite database; set
 //! `PB_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres` to
 //! measure PostgreSQL as well (a scratch database is created and dropped).
 
@@ -30,7 +30,7 @@ fn bench_engine(c: &mut Criterion, engine: &str, config: Config) {
     // The same without HTTP: storage, the service layer and JSON encoding.
     group.bench_function("list 1000 devices, service + JSON only", |b| {
         b.to_async(&runtime).iter(|| async {
-            let page = powerbeacon::storage::Page {
+            let page = backend::storage::Page {
                 skip: 0,
                 limit: 1000,
             };

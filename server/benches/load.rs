@@ -1,4 +1,4 @@
-//! Load benchmarks (DESIGN.md §5) that report per-request latency
+//! Load benchmarks (README.md, "Benchmarks") that report per-request latency
 //! percentiles, which criterion's per-iteration times cannot:
 //!
 //! - 16 clients each getting one device in a loop for 10 s (closed loop);
@@ -8,7 +8,7 @@
 //!   to show the headroom.
 //!
 //! The clients run on the same machine as the server and take part of its CPU.
-//! `cargo bench -p server --bench load` (SQLite); with `PB_BENCH_POSTGRES_URL`
+//! `cargo bench -p powerbeacon --bench load` (SQLite); with `PB_BENCH_POSTGRES_URL`
 //! set it runs on PostgreSQL too.
 
 mod support;

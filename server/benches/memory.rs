@@ -10,7 +10,7 @@
 //! idle again. The agents are fake ones on 127.0.0.1 that answer HTTP only:
 //! no packet is sent.
 //!
-//! `cargo bench -p server --bench memory`
+//! `cargo bench -p powerbeacon --bench memory`
 
 #[allow(dead_code)]
 #[path = "../tests/integration/fake_agent.rs"]

@@ -1,9 +1,9 @@
 //! Wake benchmarks through the real router and fake agents on 127.0.0.1
-//! (DESIGN.md §5): one device through 3 agents; a 1000-device cluster over
+//! (README.md, "Benchmarks"): one device through 3 agents; a 1000-device cluster over
 //! 3 agents with one of them refusing connections, and with one silent
 //! (it costs one agent timeout, 3 s by default).
 //!
-//! `cargo bench -p server --bench wake` (SQLite; the database plays a small
+//! `cargo bench -p powerbeacon --bench wake` (SQLite; the database plays a small
 //! part here). No packet is sent: the fake agents only answer HTTP.
 
 mod support;
@@ -103,7 +103,7 @@ async fn cluster(bench: &Bench, name: &str, agent_ids: &[Uuid]) -> Uuid {
         .services
         .create_cluster(
             &bench.actor,
-            app::types::ClusterCreate {
+            shared::types::ClusterCreate {
                 name: name.into(),
                 agent_ids: Some(agent_ids.to_vec()),
                 ..Default::default()

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use backend::domain::PortRange;
 use clap::Parser;
 use secrecy::SecretString;
 
@@ -177,25 +178,6 @@ impl Config {
             header_timeout_seconds: 15,
             site_root: PathBuf::from("target/site"),
         }
-    }
-}
-
-/// Ports from `first` to `last`, both included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PortRange {
-    pub first: u16,
-    pub last: u16,
-}
-
-impl PortRange {
-    /// Every port.
-    pub const ANY: Self = Self {
-        first: 1,
-        last: u16::MAX,
-    };
-
-    pub fn contains(self, port: u16) -> bool {
-        (self.first..=self.last).contains(&port)
     }
 }
 

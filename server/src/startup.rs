@@ -18,12 +18,12 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::session_store::ExpiredDeletion;
 
 use crate::config::Config;
-use crate::security::hosts::AllowedHosts;
-use crate::security::random_secret;
-use crate::services::{ServiceSettings, Services};
 use crate::state::AppState;
-use crate::storage::{self, ConnectOptions, StorageError, keys};
 use crate::{api, web};
+use backend::security::hosts::AllowedHosts;
+use backend::security::random_secret;
+use backend::services::{ServiceSettings, Services};
+use backend::storage::{self, ConnectOptions, StorageError, keys};
 
 /// Why the server could not start. Each message says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -303,7 +303,7 @@ fn with_security_headers(router: Router) -> Router {
 /// sessions and quiet sign-in throttle counters. Each replica does it; the
 /// deletes are idempotent.
 async fn housekeeping(services: Services, period: Duration) {
-    let sessions = web::sessions::DatabaseSessions::new(services.store().clone());
+    let sessions = backend::sessions::DatabaseSessions::new(services.store().clone());
     let mut ticker = tokio::time::interval(period);
     loop {
         ticker.tick().await;

@@ -3,7 +3,7 @@
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
-use crate::services::Services;
+use backend::services::Services;
 
 /// Shared by the REST API and the browser app; cheap to clone.
 #[derive(Clone)]

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::components::modal::Modal;
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::types::{ErrorBody, Message};
+use shared::types::{ErrorBody, Message};
 
 /// Asks before deleting `name`; runs `delete` on confirmation. On success
 /// it closes, shows a toast and calls `on_deleted`; on failure it stays

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::types::ErrorBody;
+use shared::types::ErrorBody;
 
 /// The last error a form's submission got.
 #[derive(Debug, Clone, Copy)]
@@ -90,7 +90,7 @@ pub fn ProfileFields(
         <input
             id=id("username")
             required
-            maxlength="64"
+            maxlength=shared::limits::USERNAME_MAX
             autocomplete=autocomplete("username")
             readonly=readonly
             bind:value=username
@@ -102,7 +102,7 @@ pub fn ProfileFields(
         <input
             id=id("email")
             type="email"
-            maxlength="254"
+            maxlength=shared::limits::EMAIL_MAX
             autocomplete=autocomplete("email")
             readonly=readonly
             bind:value=email
@@ -113,7 +113,7 @@ pub fn ProfileFields(
         <label for=id("full-name")>"Full name " <span class="muted">"(optional)"</span></label>
         <input
             id=id("full-name")
-            maxlength="128"
+            maxlength=shared::limits::FULL_NAME_MAX
             autocomplete=autocomplete("name")
             readonly=readonly
             bind:value=full_name

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_location;
 use crate::components::theme::ThemeToggle;
 use crate::components::toast::Toaster;
 use crate::server_fns::{SignOut, current_user};
-use crate::types::{Role, UserPublic};
+use shared::types::UserPublic;
 
 /// The PowerBeacon mark: a beacon sending waves.
 #[component]
@@ -84,15 +84,6 @@ pub fn use_current_user() -> UserPublic {
     expect_context::<CurrentUser>().0
 }
 
-/// The pages of the navigation, and the least role that sees each.
-const NAVIGATION: &[(&str, &str, Role)] = &[
-    ("Dashboard", "/dashboard", Role::Viewer),
-    ("Clusters", "/clusters", Role::Viewer),
-    ("Agents", "/agents", Role::User),
-    ("Users", "/users", Role::User),
-    ("Settings", "/settings", Role::Viewer),
-];
-
 /// A page behind a sign-in: sends people who are not signed in to the
 /// sign-in page (and back here afterwards), else shows the page in the
 /// signed-in frame with its navigation.
@@ -116,7 +107,7 @@ pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
                         }
                         Ok(None) => {
                             let path = location.pathname.get_untracked();
-                            view! { <Redirect path=crate::routing::login_url_for(&path) /> }
+                            view! { <Redirect path=shared::routing::login_url_for(&path) /> }
                                 .into_any()
                         }
                         Err(error) => {
@@ -142,14 +133,17 @@ fn AppFrame(user: UserPublic, children: Children) -> impl IntoView {
     provide_context(CurrentUser(user.clone()));
     let menu_open = RwSignal::new(false);
     let sign_out = ServerAction::<SignOut>::new();
-    let links = NAVIGATION
-        .iter()
-        .filter(|(_, _, least)| user.role >= *least)
-        .map(|(label, href, _)| {
+    let actor = shared::access::Actor {
+        id: user.id,
+        role: user.role,
+    };
+    let links = actor
+        .pages()
+        .map(|page| {
             view! {
                 <li>
-                    <A href=*href on:click=move |_| menu_open.set(false)>
-                        {*label}
+                    <A href=page.path() on:click=move |_| menu_open.set(false)>
+                        {page.label()}
                     </A>
                 </li>
             }

@@ -14,7 +14,7 @@ pub enum Strength {
 }
 
 /// The minimum password length the server accepts.
-pub const MIN_PASSWORD_LEN: usize = 8;
+pub const MIN_PASSWORD_LEN: usize = shared::limits::PASSWORD_MIN;
 
 impl Strength {
     /// A short label for the meter.
@@ -107,7 +107,7 @@ pub fn NewPasswordInput(
                 type=kind
                 autocomplete="new-password"
                 required=!optional
-                minlength=MIN_PASSWORD_LEN.to_string()
+                minlength=MIN_PASSWORD_LEN
                 aria-describedby=format!("{meter_id} {id}-error")
                 aria-invalid=move || invalid.map(|i| i.get()).unwrap_or_else(|| "false".into())
                 bind:value=value

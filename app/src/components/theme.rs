@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::types::ErrorBody;
+use shared::types::ErrorBody;
 
 /// The cookie holding the chosen theme.
 pub const THEME_COOKIE: &str = "pb_theme";
@@ -75,10 +75,12 @@ pub fn current_theme() -> Option<Theme> {
 /// Remembers the theme for this browser (a year-long cookie).
 #[server(prefix = "/fn", endpoint = "set_theme")]
 pub async fn set_theme(theme: String) -> Result<(), ErrorBody> {
-    let theme = Theme::parse(&theme).ok_or_else(|| ErrorBody {
-        status_code: 422,
-        message: "The theme is light or dark.".into(),
-        details: Some("theme".into()),
+    let theme = Theme::parse(&theme).ok_or_else(|| {
+        crate::call::fail(ErrorBody::with_details(
+            422,
+            "The theme is light or dark.",
+            "theme",
+        ))
     })?;
     let cookie = format!(
         "{THEME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::components::toast::{ToastKind, Toasts, use_toasts};
 use crate::server_fns::{wake_cluster, wake_device};
-use crate::types::{ClusterWakeResult, DeviceWakeResult, ErrorBody, WakeAgentResult, WakeOutcome};
+use shared::types::{ClusterWakeResult, DeviceWakeResult, ErrorBody, WakeAgentResult, WakeOutcome};
 
 /// Wakes one device, shows that it is busy meanwhile and reports the
 /// outcome agent by agent.
@@ -71,14 +71,14 @@ fn agent_line(agent: &WakeAgentResult) -> String {
     }
 }
 
-/// The lines of a refusal's details ("a; b" → two lines).
+/// The lines of a refusal: each agent's part when the server gave them,
+/// else its details.
 fn error_lines(error: &ErrorBody) -> Vec<String> {
-    error
-        .details
-        .iter()
-        .flat_map(|details| details.split("; "))
-        .map(str::to_string)
-        .collect()
+    if error.agents.is_empty() {
+        error.details.iter().cloned().collect()
+    } else {
+        error.agents.iter().map(agent_line).collect()
+    }
 }
 
 fn report_device_wake(toasts: Toasts, name: &str, result: Result<DeviceWakeResult, ErrorBody>) {
@@ -132,5 +132,48 @@ fn report_cluster_wake(toasts: Toasts, name: &str, result: Result<ClusterWakeRes
             format!("{name}: {}", error.message),
             error_lines(&error),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(hostname: &str, outcome: WakeOutcome, message: Option<&str>) -> WakeAgentResult {
+        WakeAgentResult {
+            agent_id: uuid::Uuid::nil(),
+            hostname: hostname.into(),
+            outcome,
+            message: message.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_refused_wake_lists_each_agent_from_the_structured_parts() {
+        let error = ErrorBody {
+            agents: vec![
+                part("nas", WakeOutcome::Failed, Some("agent unreachable; retry")),
+                part("pi", WakeOutcome::Offline, None),
+            ],
+            ..ErrorBody::with_details(
+                503,
+                "Failed",
+                "nas: agent unreachable; retry; pi: no answer",
+            )
+        };
+        // A reason holding "; " stays one line.
+        assert_eq!(
+            error_lines(&error),
+            ["nas: failed — agent unreachable; retry", "pi: offline"]
+        );
+        let plain = ErrorBody::with_details(
+            503,
+            "Failed",
+            "No device of this cluster has an associated agent.",
+        );
+        assert_eq!(
+            error_lines(&plain),
+            ["No device of this cluster has an associated agent."]
+        );
     }
 }

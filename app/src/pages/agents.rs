@@ -15,7 +15,7 @@ use crate::server_fns::{
     approve_agent, create_enrollment_key, delete_agent, install_command, load_agents_overview,
     revoke_enrollment_key,
 };
-use crate::types::{
+use shared::types::{
     AgentInstall, AgentPublic, AgentRow, AgentStatus, AgentsOverview, ClusterChoice,
     EnrollmentKeyCreate, EnrollmentKeyCreated, EnrollmentKeyPublic,
 };
@@ -427,7 +427,7 @@ fn key_request(name: Option<String>, cluster: Option<Uuid>, hours: &str) -> Enro
 #[component]
 fn InstallDialog(
     clusters: Vec<ClusterChoice>,
-    platforms: Vec<crate::types::AgentPlatform>,
+    platforms: Vec<shared::types::AgentPlatform>,
     on_close: Callback<()>,
     reload: Callback<()>,
 ) -> impl IntoView {
@@ -564,7 +564,7 @@ fn NewKeyDialog(
                             .map(|message| view! { <p class="alert error" role="alert">{message}</p> })}
                         <form class="form" on:submit=submit>
                             <label for="key-name">"Name " <span class="muted">"(what it is for)"</span></label>
-                            <input id="key-name" maxlength="100" bind:value=name />
+                            <input id="key-name" maxlength=shared::limits::NAME_MAX bind:value=name />
                             <KeyFields clusters=clusters.clone() cluster hours prefix="key" />
                             <p class="muted">"Leave the hours empty for a key that does not expire."</p>
                             <div class="form-actions">

@@ -8,8 +8,8 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::layout::{Card, Layout};
-use crate::routing::{error_message, safe_next};
 use crate::server_fns::{SignIn, current_user, sso_enabled};
+use shared::routing::{error_message, safe_next};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -74,7 +74,7 @@ fn LoginForm(next: String, sso: bool) -> impl IntoView {
                     name="username"
                     autocomplete="username"
                     required
-                    maxlength="64"
+                    maxlength=shared::limits::USERNAME_MAX
                     aria-describedby="login-error"
                 />
                 <label for="password">"Password"</label>

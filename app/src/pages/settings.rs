@@ -11,7 +11,7 @@ use crate::components::toast::{ToastKind, use_toasts};
 use crate::server_fns::{
     ChangePassword, load_settings, test_oidc_discovery, update_oidc_config, update_profile,
 };
-use crate::types::{
+use shared::types::{
     About, AccountSettings, OidcConfigPublic, OidcConfigUpdate, Role, UserPublic, UserUpdateMe,
 };
 

@@ -10,7 +10,7 @@ use crate::components::layout::{Card, Layout};
 use crate::components::password::{NewPasswordInput, mismatched};
 use crate::pages::settings::OidcForm;
 use crate::server_fns::{InitSetup, get_setup_status, install_command};
-use crate::types::OidcConfigPublic;
+use shared::types::OidcConfigPublic;
 
 /// The setup wizard. Once the first account exists it sends people to sign in.
 #[component]
@@ -138,12 +138,12 @@ fn AccountStep() -> impl IntoView {
                     name="username"
                     autocomplete="username"
                     required
-                    maxlength="64"
+                    maxlength=shared::limits::USERNAME_MAX
                 />
                 <label for="email">"Email " <span class="muted">"(optional)"</span></label>
-                <input id="email" name="email" type="email" autocomplete="email" maxlength="254" />
+                <input id="email" name="email" type="email" autocomplete="email" maxlength=shared::limits::EMAIL_MAX />
                 <label for="full_name">"Full name " <span class="muted">"(optional)"</span></label>
-                <input id="full_name" name="full_name" autocomplete="name" maxlength="128" />
+                <input id="full_name" name="full_name" autocomplete="name" maxlength=shared::limits::FULL_NAME_MAX />
                 <NewPasswordInput id="password" label="Password" value=password confirm=("password_confirm", confirm) />
                 <button type="submit" class="button primary" disabled=move || pending.get() || mismatch()>
                     {move || if pending.get() { "Creating account…" } else { "Create account" }}
@@ -163,7 +163,7 @@ fn DeployStep() -> impl IntoView {
     let create = move |_| {
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let answer = install_command(crate::types::EnrollmentKeyCreate::default())
+            let answer = install_command(shared::types::EnrollmentKeyCreate::default())
                 .await
                 .map(|install| install.command)
                 .map_err(|error| error.message);

@@ -13,7 +13,7 @@ use crate::components::password::NewPasswordInput;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::format::day;
 use crate::server_fns::{create_user, delete_user, load_users, update_user};
-use crate::types::{
+use shared::types::{
     Role, UserCreate, UserEditScope, UserPublic, UserRow, UserUpdate, UsersOverview,
 };
 

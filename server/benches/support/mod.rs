@@ -3,11 +3,11 @@
 
 #![allow(dead_code)] // each benchmark uses a part
 
-use app::types::{DeviceCreate, EnrollmentKeyCreate, Role, SetupInitRequest};
-use powerbeacon::services::Services;
-use powerbeacon::storage::UserRecord;
+use backend::services::Services;
+use backend::storage::UserRecord;
 use powerbeacon::{Application, Config};
 use powerbeacon_agent::wire::RegisterRequest;
+use shared::types::{DeviceCreate, EnrollmentKeyCreate, Role, SetupInitRequest};
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
@@ -52,7 +52,7 @@ impl Bench {
             base,
             token: services
                 .tokens()
-                .issue(powerbeacon::security::tokens::TokenSubject {
+                .issue(backend::security::tokens::TokenSubject {
                     user_id: admin.id,
                     version: actor.token_version,
                 }),

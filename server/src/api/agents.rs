@@ -1,23 +1,24 @@
 //! `/api/agents`: registration and heartbeats (agents, with their own
 //! tokens), the agent list for people, and enrollment keys.
 
-use app::types::{
-    AgentInstall, AgentPublic, AgentsPublic, EnrollmentKeyCreate, EnrollmentKeyCreated,
-    EnrollmentKeysPublic, Message,
-};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
+use shared::types::{
+    AgentInstall, AgentPublic, AgentsPublic, EnrollmentKeyCreate, EnrollmentKeyCreated,
+    EnrollmentKeysPublic, Message,
+};
 use uuid::Uuid;
 
 use super::error::ApiResult;
-use super::extract::{ApiJson, ApiPath, AuthUser, MaybeBearer, Pagination, request_address};
+use super::extract::{ApiJson, ApiPath, AuthUser, MaybeBearer, Pagination};
 use crate::state::AppState;
+use backend::security::client::request_address;
 
-type ErrorBody = app::types::ErrorBody;
+type ErrorBody = shared::types::ErrorBody;
 
-/// Registers an agent (DESIGN.md §3). A new agent needs an enrollment key,
+/// Registers an agent (docs/API.md, "Agents"). A new agent needs an enrollment key,
 /// unless open registration is on (it then waits for approval). A known
 /// hostname re-registers only with its current token as the bearer; its id
 /// and token stay the same.

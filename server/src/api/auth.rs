@@ -1,9 +1,9 @@
 //! `/api/auth`: password login and the current user.
 
-use app::types::{Token, UserPublic};
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
+use shared::types::{Token, UserPublic};
 
 use super::error::ApiResult;
 use super::extract::{ApiForm, AuthUser, ClientIp};
@@ -33,8 +33,8 @@ pub struct LoginForm {
     request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Signed in", body = Token),
-        (status = 401, description = "Wrong credentials or inactive account", body = app::types::ErrorBody),
-        (status = 429, description = "Too many failed attempts; see Retry-After", body = app::types::ErrorBody),
+        (status = 401, description = "Wrong credentials or inactive account", body = shared::types::ErrorBody),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = shared::types::ErrorBody),
     )
 )]
 pub async fn login(
@@ -58,7 +58,7 @@ pub async fn login(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The current user", body = UserPublic),
-        (status = 401, description = "Missing, invalid or expired token", body = app::types::ErrorBody),
+        (status = 401, description = "Missing, invalid or expired token", body = shared::types::ErrorBody),
     )
 )]
 pub async fn me(AuthUser(user): AuthUser) -> Json<UserPublic> {

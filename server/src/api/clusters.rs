@@ -1,19 +1,19 @@
 //! `/api/clusters`: groups of devices and the agents that reach them.
 
-use app::types::{
-    ClusterCreate, ClusterDetailPublic, ClusterPublic, ClusterUpdate, ClusterWakeResult,
-    ClustersPublic, Message,
-};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use shared::types::{
+    ClusterCreate, ClusterDetailPublic, ClusterPublic, ClusterUpdate, ClusterWakeResult,
+    ClustersPublic, Message,
+};
 use uuid::Uuid;
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiPath, AuthUser, Pagination};
 use crate::state::AppState;
 
-type ErrorBody = app::types::ErrorBody;
+type ErrorBody = shared::types::ErrorBody;
 
 /// Every cluster, newest first.
 #[utoipa::path(

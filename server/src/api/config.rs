@@ -1,14 +1,14 @@
 //! `/api/config`: single sign-on settings and version information.
 
-use app::types::{About, AgentRegistrationConfig, OidcConfigPublic, OidcConfigUpdate};
 use axum::Json;
 use axum::extract::State;
+use shared::types::{About, AgentRegistrationConfig, OidcConfigPublic, OidcConfigUpdate};
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
 
-type ErrorBody = app::types::ErrorBody;
+type ErrorBody = shared::types::ErrorBody;
 
 /// The single sign-on settings anyone may read (never the secret).
 #[utoipa::path(

@@ -1,18 +1,18 @@
 //! `/api/devices`: the machines to wake.
 
-use app::types::{
-    DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, DevicesPublic, Message,
-};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use shared::types::{
+    DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, DevicesPublic, Message,
+};
 use uuid::Uuid;
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiPath, AuthUser, Pagination};
 use crate::state::AppState;
 
-type ErrorBody = app::types::ErrorBody;
+type ErrorBody = shared::types::ErrorBody;
 
 /// Every device, newest first.
 #[utoipa::path(

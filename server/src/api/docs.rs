@@ -62,7 +62,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         super::downloads::install_script,
         super::downloads::agent_binary,
     ),
-    components(schemas(app::types::ErrorBody)),
+    components(schemas(shared::types::ErrorBody)),
     modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Liveness and database reachability"),

@@ -1,17 +1,17 @@
 //! What a new agent host downloads, outside `/api`: `/install-agent.sh` and
 //! the agent binaries at `/agents/{os}-{arch}` (plus `.sha256`).
 
-use app::types::ErrorBody;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use shared::types::ErrorBody;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
 use super::error::ApiResult;
-use crate::services::install::INSTALL_SCRIPT;
 use crate::state::AppState;
+use backend::services::install::INSTALL_SCRIPT;
 
 /// The agent install script (see its header for the options).
 #[utoipa::path(

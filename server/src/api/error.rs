@@ -1,13 +1,13 @@
 //! The API layer's error: service errors plus what only HTTP can get wrong.
 //! Every variant renders the documented body `{status_code, message, details}`.
 
-use app::types::ErrorBody;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use shared::types::ErrorBody;
 
-use crate::services::ServiceError;
+use backend::services::ServiceError;
 
 /// A failed API request.
 #[derive(Debug, thiserror::Error)]
@@ -38,23 +38,18 @@ impl ApiError {
                 status,
                 message,
                 details,
-            } => ErrorBody {
-                status_code: status.as_u16(),
-                message: message.clone(),
-                details: details.clone(),
-            },
-            ApiError::RouteNotFound => ErrorBody {
-                status_code: 404,
-                message: "Not Found".into(),
-                details: Some("No API endpoint has this path; see /api/docs.".into()),
-            },
-            ApiError::MethodNotAllowed => ErrorBody {
-                status_code: 405,
-                message: "Method Not Allowed".into(),
-                details: Some(
-                    "This endpoint does not accept this HTTP method; see /api/docs.".into(),
-                ),
-            },
+            } => ErrorBody::new(status.as_u16(), message.clone())
+                .with_optional_details(details.clone()),
+            ApiError::RouteNotFound => ErrorBody::with_details(
+                404,
+                "Not Found",
+                "No API endpoint has this path; see /api/docs.",
+            ),
+            ApiError::MethodNotAllowed => ErrorBody::with_details(
+                405,
+                "Method Not Allowed",
+                "This endpoint does not accept this HTTP method; see /api/docs.",
+            ),
         }
     }
 }

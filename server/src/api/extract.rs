@@ -6,9 +6,9 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
-use crate::services::ServiceError;
 use crate::state::AppState;
-use crate::storage::{Page, UserRecord};
+use backend::services::ServiceError;
+use backend::storage::{Page, UserRecord};
 
 /// Like [`axum::Json`], but a bad body becomes an [`ApiError`]: 400 for
 /// malformed JSON, 415 without a JSON content type, 413 when too large and
@@ -190,38 +190,5 @@ impl<S: Send + Sync> FromRequestParts<S> for Pagination {
             skip: query.skip.unwrap_or(0),
             limit,
         }))
-    }
-}
-
-/// What a request says about the address it was sent to: HTTP/1.1's
-/// `Host` header or HTTP/2's authority, and what a proxy in front may have
-/// added (`X-Forwarded-Proto`, `X-Forwarded-Host`; first values only).
-/// Whether the forwarded values count is the services' decision.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RequestAddress<'a> {
-    pub host: Option<&'a str>,
-    pub forwarded_proto: Option<&'a str>,
-    pub forwarded_host: Option<&'a str>,
-}
-
-/// The [`RequestAddress`] of a request.
-pub fn request_address<'a>(
-    headers: &'a axum::http::HeaderMap,
-    uri: &'a axum::http::Uri,
-) -> RequestAddress<'a> {
-    let first = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(',').next())
-            .map(str::trim)
-    };
-    RequestAddress {
-        host: headers
-            .get(axum::http::header::HOST)
-            .and_then(|value| value.to_str().ok())
-            .or_else(|| uri.authority().map(|authority| authority.as_str())),
-        forwarded_proto: first("x-forwarded-proto"),
-        forwarded_host: first("x-forwarded-host"),
     }
 }

@@ -1,8 +1,8 @@
 //! `GET /health`: is the server up and can it reach its database?
 
-use app::types::HealthResponse;
 use axum::Json;
 use axum::extract::State;
+use shared::types::HealthResponse;
 
 use super::error::ApiResult;
 use crate::state::AppState;
@@ -14,7 +14,7 @@ use crate::state::AppState;
     tag = "health",
     responses(
         (status = 200, description = "The server and its database are up", body = HealthResponse),
-        (status = 503, description = "The database is unreachable", body = app::types::ErrorBody),
+        (status = 503, description = "The database is unreachable", body = shared::types::ErrorBody),
     )
 )]
 pub async fn health(State(state): State<AppState>) -> ApiResult<Json<HealthResponse>> {

@@ -1,8 +1,8 @@
 //! `/api/setup`: first-run status and initialisation.
 
-use app::types::{SetupInitRequest, SetupStatus, UserPublic};
 use axum::Json;
 use axum::extract::State;
+use shared::types::{SetupInitRequest, SetupStatus, UserPublic};
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, ClientIp};
@@ -27,9 +27,9 @@ pub async fn status(State(state): State<AppState>) -> ApiResult<Json<SetupStatus
     request_body = SetupInitRequest,
     responses(
         (status = 200, description = "The superuser was created", body = UserPublic),
-        (status = 400, description = "Already set up", body = app::types::ErrorBody),
-        (status = 403, description = "From another machine without the setup code the server logged", body = app::types::ErrorBody),
-        (status = 422, description = "A field is invalid; `details` names it", body = app::types::ErrorBody),
+        (status = 400, description = "Already set up", body = shared::types::ErrorBody),
+        (status = 403, description = "From another machine without the setup code the server logged", body = shared::types::ErrorBody),
+        (status = 422, description = "A field is invalid; `details` names it", body = shared::types::ErrorBody),
     )
 )]
 pub async fn init(

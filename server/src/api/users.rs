@@ -1,17 +1,17 @@
 //! `/api/users`: accounts and one's own profile.
 
-use app::types::{
-    Message, UpdatePassword, UserCreate, UserPublic, UserUpdate, UserUpdateMe, UsersPublic,
-};
 use axum::Json;
 use axum::extract::State;
+use shared::types::{
+    Message, UpdatePassword, UserCreate, UserPublic, UserUpdate, UserUpdateMe, UsersPublic,
+};
 use uuid::Uuid;
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiPath, AuthUser, ClientIp, Pagination};
 use crate::state::AppState;
 
-type ErrorBody = app::types::ErrorBody;
+type ErrorBody = shared::types::ErrorBody;
 
 /// Lists users (`user` role and up; plain users see names only).
 #[utoipa::path(

@@ -12,8 +12,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::api::ApiError;
-pub use crate::security::hosts::AllowedHosts;
-use crate::security::hosts::host_name;
+pub use backend::security::hosts::AllowedHosts;
+use backend::security::hosts::host_name;
 
 /// Whether a request shows signs of coming from a browser.
 fn from_browser(headers: &HeaderMap) -> bool {

@@ -2,17 +2,11 @@
 //! functions, browser sessions, the start page, and the static files of the
 //! built site.
 
-mod backend;
 pub mod hosts;
 mod origin;
 mod server_fn_input;
-pub mod sessions;
 pub mod sso;
-mod status;
 
-use std::sync::Arc;
-
-use app::backend::Backend;
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,11 +15,10 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tower_sessions::Session;
 
-use self::backend::BrowserBackend;
 use self::origin::TrustedOrigins;
-use self::sessions::DatabaseSessions;
 use crate::api::ApiError;
 use crate::state::AppState;
+use backend::sessions::{self, DatabaseSessions};
 
 /// `/`: the setup wizard while no user exists, the dashboard for a signed-in
 /// browser, otherwise the sign-in page.
@@ -38,7 +31,7 @@ pub async fn start_page(State(state): State<AppState>, session: Session) -> Resp
                 Ok(Some(_))
             );
             Redirect::to(if signed_in {
-                app::routing::HOME
+                shared::routing::HOME
             } else {
                 "/login"
             })
@@ -56,8 +49,9 @@ pub fn router(
     public_url: Option<&str>,
     max_body_bytes: usize,
 ) -> Router<AppState> {
-    let backend: Arc<dyn Backend> = Arc::new(BrowserBackend::new(state.services.clone()));
-    let context = move || provide_context(backend.clone());
+    // The server functions reach the services through Leptos' context.
+    let services = state.services.clone();
+    let context = move || provide_context(services.clone());
     let secure_cookie = public_url.is_some_and(|url| url.starts_with("https://"));
     let sessions = DatabaseSessions::new(state.services.store().clone()).layer(secure_cookie);
     let trusted = TrustedOrigins::new(public_url);
@@ -86,6 +80,5 @@ pub fn router(
             trusted,
             origin::same_origin,
         ))
-        .layer(axum::middleware::from_fn(status::server_fn_status))
         .layer(sessions)
 }

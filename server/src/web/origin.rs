@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::api::ApiError;
-use crate::services::ServiceError;
+use backend::services::ServiceError;
 
 /// The hosts (`name[:port]`) pages of this server are served from, besides
 /// the request's own Host.
@@ -61,7 +61,7 @@ fn carries_session(headers: &HeaderMap) -> bool {
         .any(|cookie| {
             cookie
                 .trim()
-                .strip_prefix(super::sessions::COOKIE_NAME)
+                .strip_prefix(backend::sessions::COOKIE_NAME)
                 .is_some_and(|rest| rest.starts_with('='))
         })
 }

@@ -1,7 +1,7 @@
 //! The browser's single sign-on round trip: `GET /api/auth/login/oauth`
 //! sends the browser to the identity provider, `GET /api/auth/callback`
 //! brings it back signed in. The flow's rules are the services'
-//! ([`crate::services::sso`]); these handlers carry its state in a sealed,
+//! ([`backend::services::sso`]); these handlers carry its state in a sealed,
 //! HttpOnly cookie (so starting a sign-in stores nothing on the server),
 //! start the browser session once someone is signed in, and turn every
 //! failure into the sign-in page with a message (details go to the log,
@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::sessions::sign_in_session;
-use crate::api::extract::request_address;
-use crate::services::sso::{CALLBACK_PATH, PENDING_COOKIE, PendingSso, SsoError};
 use crate::state::AppState;
+use backend::security::client::request_address;
+use backend::services::sso::{CALLBACK_PATH, PENDING_COOKIE, PendingSso, SsoError};
+use backend::sessions::sign_in_session;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct LoginQuery {
@@ -37,7 +37,7 @@ pub async fn login(
     uri: Uri,
     Query(query): Query<LoginQuery>,
 ) -> Response {
-    let next = app::routing::safe_next(query.next.as_deref()).to_string();
+    let next = shared::routing::safe_next(query.next.as_deref()).to_string();
     let started = match state
         .services
         .public_base_url(request_address(&headers, &uri))
@@ -144,7 +144,7 @@ async fn finish(
         Ok(user) => match sign_in_session(session, &user).await {
             Ok(()) => {
                 tracing::info!(user_id = %user.id, "signed in through single sign-on");
-                found(app::routing::safe_next(next.as_deref()))
+                found(shared::routing::safe_next(next.as_deref()))
             }
             Err(error) => refused(SsoError::Failed(format!("session: {error}"))),
         },

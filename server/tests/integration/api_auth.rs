@@ -1,7 +1,7 @@
 //! `/api/auth`: login, tokens, throttling.
 
 use crate::helpers::{TestApp, assert_error, on_both_engines};
-use powerbeacon::security::tokens::TokenSubject;
+use backend::security::tokens::TokenSubject;
 
 on_both_engines!(
     login_returns_a_bearer_token_for_me,
@@ -100,7 +100,7 @@ async fn me_needs_a_valid_token(app: &TestApp) {
     }
 
     // A token signed with another secret.
-    let other = powerbeacon::security::tokens::TokenKeys::new(
+    let other = backend::security::tokens::TokenKeys::new(
         &secrecy::SecretString::from("another-secret".to_string()),
         std::time::Duration::from_secs(60),
     );

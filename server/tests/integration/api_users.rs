@@ -1,4 +1,4 @@
-//! `/api/users`: the role rules of DESIGN.md §1, on both engines.
+//! `/api/users`: the role rules of docs/API.md ("Roles"), on both engines.
 
 use serde_json::{Value, json};
 

@@ -153,6 +153,19 @@ async fn device_wake_refusals(app: &TestApp) {
     );
     let details = body["details"].as_str().unwrap();
     assert!(details.contains("dead: agent unreachable"), "{details}");
+    // The same reasons, per agent, for clients that show them one by one.
+    let parts: Vec<(&str, &str)> = body["agents"]
+        .as_array()
+        .expect("the agents' parts")
+        .iter()
+        .map(|a| {
+            (
+                a["hostname"].as_str().unwrap(),
+                a["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(parts, [("asleep", "offline"), ("dead", "failed")], "{body}");
 
     assert_error(wake(app, &bob, "devices", &device).await, 403).await;
     assert_error(wake(app, &viewer, "devices", &device).await, 403).await;
@@ -283,6 +296,11 @@ async fn cluster_wake_refusals(app: &TestApp) {
         body["details"].as_str().unwrap().contains("failing:"),
         "{body}"
     );
+    assert_eq!(body["agents"][0]["agent_id"], json!(agent), "{body}");
+    assert_eq!(body["agents"][0]["outcome"], "failed", "{body}");
+    // Other errors keep the original three fields.
+    let body = assert_error(wake(app, &viewer, "clusters", cluster_id).await, 403).await;
+    assert!(body.get("agents").is_none(), "{body}");
 }
 
 /// 200 devices, each reachable through a working agent and a silent one:

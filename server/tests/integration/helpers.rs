@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::{Mutex, Once, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use powerbeacon::services::Services;
+use backend::services::Services;
 use powerbeacon::{Application, Config};
 use sqlx::{Connection, Executor, PgConnection};
 use tempfile::TempDir;
@@ -87,7 +87,7 @@ impl TestDb {
     }
 
     /// Runs SQL on this database over a connection of its own.
-    pub async fn run_sql(&self, sql: &str) -> Result<(), powerbeacon::storage::StorageError> {
+    pub async fn run_sql(&self, sql: &str) -> Result<(), backend::storage::StorageError> {
         let sql = sqlx::AssertSqlSafe(sql.to_string());
         let result = match &self.url {
             Some(url) => {
@@ -367,10 +367,10 @@ impl TestApp {
         let db = self.db.as_ref().expect("database");
         let engine = self.services.store().engine();
         let sql = match engine {
-            powerbeacon::storage::Engine::Sqlite => {
+            backend::storage::Engine::Sqlite => {
                 sql.replace("{now}", "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
             }
-            powerbeacon::storage::Engine::Postgres => sql.replace("{now}", "now()"),
+            backend::storage::Engine::Postgres => sql.replace("{now}", "now()"),
         };
         db.run_sql(&sql).await.expect("arranging SQL runs");
     }

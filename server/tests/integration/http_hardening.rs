@@ -391,7 +391,7 @@ async fn agents_are_never_called_at_metadata_addresses(app: &TestApp) {
 async fn agents_outside_the_operators_networks_and_ports_are_refused(db: TestDb) {
     let app = TestApp::spawn_with(db, |config| {
         config.agent_networks = vec!["10.0.0.0/8".parse().unwrap()];
-        config.agent_ports = powerbeacon::config::PortRange {
+        config.agent_ports = backend::domain::PortRange {
             first: 20000,
             last: 20010,
         };
@@ -424,7 +424,7 @@ async fn open_registration_has_a_cap_on_pending_agents(app: &TestApp) {
         )
         .await;
     assert_eq!(response.status(), 200);
-    let cap = powerbeacon::services::MAX_PENDING_AGENTS;
+    let cap = backend::services::MAX_PENDING_AGENTS;
     let mut sql = String::new();
     for i in 0..cap {
         sql.push_str(&format!(

@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use powerbeacon::security::tokens::TokenSubject;
+use backend::security::tokens::TokenSubject;
 use powerbeacon::{Application, Config, StartupError};
 use secrecy::SecretString;
 

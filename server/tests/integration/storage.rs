@@ -1,10 +1,10 @@
 //! The storage layer on both engines: schema, constraints, settings, users.
 
-use app::types::Role;
-use powerbeacon::storage::{
+use backend::storage::{
     AgentRecord, AgentRenewal, ConnectOptions, Engine, NewUser, StorageError, Store, UserChanges,
     connect, keys,
 };
+use shared::types::Role;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -210,7 +210,7 @@ async fn sqlite_uses_wal_and_foreign_keys() {
     let store = open(&db).await;
     let path = db.dir.path().join("powerbeacon.db");
     assert!(path.exists());
-    let pool = powerbeacon::storage::SqliteStore::connect_file(
+    let pool = backend::storage::SqliteStore::connect_file(
         &path,
         &ConnectOptions {
             url: None,
@@ -333,7 +333,7 @@ async fn users_page_and_count(db: TestDb) {
     for name in ["u1", "u2", "u3", "u4"] {
         store.insert_user(new_user(name)).await.unwrap();
     }
-    let page = powerbeacon::storage::Page { skip: 1, limit: 2 };
+    let page = backend::storage::Page { skip: 1, limit: 2 };
     let (users, count) = store.list_users(page).await.unwrap();
     assert_eq!(count, 4);
     let names: Vec<_> = users.iter().map(|u| u.username.as_str()).collect();
@@ -354,7 +354,7 @@ async fn users_page_and_count(db: TestDb) {
 async fn renewal_and_approval_never_undo_each_other(db: TestDb) {
     let store = open(&db).await;
     let now = chrono::Utc::now();
-    let interfaces = vec![app::types::AgentInterface {
+    let interfaces = vec![shared::types::AgentInterface {
         name: "eth0".into(),
         address: "198.51.100.7".into(),
         prefix: 24,

@@ -372,7 +372,7 @@ async fn unknown_pages_get_the_html_404(app: &TestApp) {
 }
 
 async fn device_count(app: &TestApp) -> u64 {
-    let page = powerbeacon::storage::Page { skip: 0, limit: 1 };
+    let page = backend::storage::Page { skip: 0, limit: 1 };
     app.services
         .store()
         .list_device_views(page)

@@ -14,7 +14,7 @@ use crate::components::toast::{ToastKind, use_toasts};
 use crate::components::wake::{WakeClusterButton, WakeDeviceButton};
 use crate::format::{os_label, relative_time, status_class, status_label};
 use crate::server_fns::load_cluster;
-use crate::types::{AgentPublic, ClusterPage, ClusterPublic, DashboardDevice};
+use shared::types::{AgentPublic, ClusterPage, ClusterPublic, DashboardDevice};
 
 #[component]
 pub fn ClusterDetailPage() -> impl IntoView {
@@ -32,7 +32,7 @@ fn ClusterDetailContent() -> impl IntoView {
     let data = Resource::new(id, |id| async move {
         match id {
             Some(id) => load_cluster(id).await,
-            None => Err(crate::types::ErrorBody::new(404, "Cluster not found.")),
+            None => Err(shared::types::ErrorBody::new(404, "Cluster not found.")),
         }
     });
     let reload = Callback::new(move |()| data.refetch());

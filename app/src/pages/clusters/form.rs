@@ -8,7 +8,7 @@ use crate::components::form::{FormError, blank_to_none, parse_tags};
 use crate::components::modal::Modal;
 use crate::format::status_class;
 use crate::server_fns::{create_cluster, update_cluster};
-use crate::types::{ClusterCreate, ClusterMembers, ClusterPublic, ClusterUpdate, MemberChoice};
+use shared::types::{ClusterCreate, ClusterMembers, ClusterPublic, ClusterUpdate, MemberChoice};
 
 /// The add/edit dialog. `existing` is the cluster to change, if any.
 #[component]
@@ -102,7 +102,7 @@ pub fn ClusterForm(
                 <input
                     id="cluster-name"
                     required
-                    maxlength="100"
+                    maxlength=shared::limits::NAME_MAX
                     bind:value=name
                     aria-invalid=error.invalid("name")
                     aria-describedby="name-error"
@@ -114,7 +114,7 @@ pub fn ClusterForm(
                 <textarea
                     id="cluster-description"
                     rows="2"
-                    maxlength="1000"
+                    maxlength=shared::limits::DESCRIPTION_MAX
                     bind:value=description
                     aria-invalid=error.invalid("description")
                     aria-describedby="description-error"

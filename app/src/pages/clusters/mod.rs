@@ -15,7 +15,7 @@ use crate::components::modal::Modal;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::components::wake::WakeClusterButton;
 use crate::server_fns::{delete_cluster, load_cluster, load_clusters};
-use crate::types::{ClusterMembers, ClusterPublic, ClusterRow, ClustersOverview};
+use shared::types::{ClusterMembers, ClusterPublic, ClusterRow, ClustersOverview};
 
 #[component]
 pub fn ClustersPage() -> impl IntoView {

@@ -8,9 +8,8 @@ use crate::components::form::{FormError, blank_to_none, parse_tags};
 use crate::components::modal::Modal;
 use crate::format::{os_label, status_class};
 use crate::server_fns::{create_device, update_device};
-use crate::types::{
-    AgentChoice, ClusterChoice, DeviceCreate, DevicePublic, DeviceUpdate, OsType, agent_may_serve,
-};
+use shared::access::agent_may_serve;
+use shared::types::{AgentChoice, ClusterChoice, DeviceCreate, DevicePublic, DeviceUpdate, OsType};
 
 /// The add/edit dialog. `existing` is the device to change, if any.
 #[component]
@@ -169,7 +168,7 @@ pub fn DeviceForm(
                 <input
                     id="device-name"
                     required
-                    maxlength="100"
+                    maxlength=shared::limits::NAME_MAX
                     bind:value=name
                     aria-invalid=invalid("name")
                     aria-describedby="name-error"
@@ -291,7 +290,7 @@ pub fn DeviceForm(
                 <textarea
                     id="device-description"
                     rows="2"
-                    maxlength="1000"
+                    maxlength=shared::limits::DESCRIPTION_MAX
                     bind:value=description
                     aria-invalid=invalid("description")
                     aria-describedby="description-error"

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use crate::types::{DashboardDevice, OsType};
+use shared::types::{DashboardDevice, OsType};
 
 /// The search box and the three filters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub fn all_tags(devices: &[DashboardDevice]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::DevicePublic;
+    use shared::types::DevicePublic;
 
     fn device(
         name: &str,

@@ -17,7 +17,7 @@ use crate::components::toast::{ToastKind, use_toasts};
 use crate::components::wake::WakeDeviceButton;
 use crate::format::{os_label, status_class, status_label};
 use crate::server_fns::{delete_device, load_dashboard};
-use crate::types::{Dashboard, DashboardDevice, DevicePublic, OsType};
+use shared::types::{Dashboard, DashboardDevice, DevicePublic, OsType};
 
 /// How many device cards the grid shows at first, and adds per "Show more".
 const PAGE_SIZE: usize = 60;
@@ -256,7 +256,7 @@ fn Stat(
 #[component]
 fn Toolbar(
     filter: RwSignal<DeviceFilter>,
-    clusters: Vec<crate::types::ClusterChoice>,
+    clusters: Vec<shared::types::ClusterChoice>,
     tags: Vec<String>,
 ) -> impl IntoView {
     view! {

@@ -1,0 +1,128 @@
+//! What a server function's body needs from its call (server only): the
+//! services, the browser session and its signed-in user, the client's
+//! address, and how a service's error becomes the function's error with
+//! its HTTP status. A server function's body is then two lines:
+//!
+//! ```text
+//! let (services, actor) = call::signed_in().await?;
+//! call::answer(services.delete_device(&actor, id).await)
+//! ```
+//!
+//! See docs/ARCHITECTURE.md, "The life of a request".
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
+use backend::security::client::request_address;
+use backend::security::tokens::TokenSubject;
+use backend::services::{ServiceError, Services};
+use backend::sessions::{self, TOKEN_VERSION, USER_ID};
+use backend::storage::UserRecord;
+use leptos::prelude::use_context;
+use shared::types::ErrorBody;
+use tower_sessions::Session;
+
+/// `body` as the server function's error; a call over HTTP gets its status.
+pub fn fail(body: ErrorBody) -> ErrorBody {
+    shared::server_fn_status::set(body.status_code);
+    body
+}
+
+/// A service's error as the server function's error (see [`fail`]).
+pub fn refuse(error: ServiceError) -> ErrorBody {
+    fail(error.to_body())
+}
+
+/// A service's answer, its error refused as [`refuse`] does.
+pub fn answer<T>(result: Result<T, ServiceError>) -> Result<T, ErrorBody> {
+    result.map_err(refuse)
+}
+
+fn internal(error: impl std::fmt::Display) -> ErrorBody {
+    refuse(ServiceError::Internal(error.to_string()))
+}
+
+/// The services, which the server provides to every render and call.
+pub fn services() -> Result<Services, ErrorBody> {
+    use_context::<Services>().ok_or_else(|| internal("no services in the context"))
+}
+
+/// This browser's session.
+pub async fn session() -> Result<Session, ErrorBody> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|error| internal(format!("no session: {error}")))
+}
+
+/// The signed-in user of this browser session, if it has one whose account
+/// is still active with the same rights; else the session is ended.
+pub async fn session_user(services: &Services) -> Result<Option<UserRecord>, ErrorBody> {
+    let session = session().await?;
+    let id: Option<uuid::Uuid> = session.get(USER_ID).await.map_err(internal)?;
+    let Some(id) = id else { return Ok(None) };
+    let version: Option<i64> = session.get(TOKEN_VERSION).await.map_err(internal)?;
+    let subject = TokenSubject {
+        user_id: id,
+        version: version.unwrap_or_default(),
+    };
+    match services.active_user(subject).await {
+        Ok(user) => Ok(Some(user)),
+        Err(ServiceError::Unauthorized(_)) => {
+            // Deleted, deactivated or demoted since: the session is over.
+            let _ = session.flush().await;
+            Ok(None)
+        }
+        Err(error) => Err(refuse(error)),
+    }
+}
+
+/// The services and the signed-in user, or 401.
+pub async fn signed_in() -> Result<(Services, UserRecord), ErrorBody> {
+    let services = services()?;
+    match session_user(&services).await? {
+        Some(user) => Ok((services, user)),
+        None => Err(refuse(ServiceError::Unauthorized(
+            "Your session has ended; sign in again.".into(),
+        ))),
+    }
+}
+
+/// The client's address, as the REST API finds it (behind trusted proxies too).
+pub async fn client_ip(services: &Services) -> Result<IpAddr, ErrorBody> {
+    let ConnectInfo(peer) = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map_err(internal)?;
+    let headers = use_context::<http::request::Parts>()
+        .map(|parts| parts.headers)
+        .unwrap_or_default();
+    Ok(services.client_ip(peer.ip(), &headers))
+}
+
+/// The server's public address, as for the REST API's install command.
+pub fn base_url(services: &Services) -> Result<String, ServiceError> {
+    let parts = use_context::<http::request::Parts>();
+    let address = parts
+        .as_ref()
+        .map(|parts| request_address(&parts.headers, &parts.uri))
+        .unwrap_or_default();
+    services.public_base_url(address)
+}
+
+/// Signs this browser session in as `user`, under a new session id.
+pub async fn start_session(user: &UserRecord) -> Result<(), ErrorBody> {
+    sessions::sign_in_session(&session().await?, user)
+        .await
+        .map_err(internal)
+}
+
+/// Keeps this browser session signed in after `user`'s own password change.
+pub async fn keep_session(user: &UserRecord) -> Result<(), ErrorBody> {
+    sessions::keep_session(&session().await?, user)
+        .await
+        .map_err(internal)
+}
+
+/// Ends this browser session.
+pub async fn end_session() -> Result<(), ErrorBody> {
+    session().await?.flush().await.map_err(internal)
+}

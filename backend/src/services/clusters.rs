@@ -1,0 +1,399 @@
+//! Clusters: groups of devices and the agents that reach them.
+
+use shared::types::{
+    AgentPublic, ClusterCreate, ClusterDetailPublic, ClusterMembers, ClusterPage, ClusterPublic,
+    ClusterRow, ClusterUpdate, ClustersOverview, ClustersPublic, DashboardDevice, MemberChoice,
+    Message,
+};
+use uuid::Uuid;
+
+use super::dashboard::{CHOICE_LIMIT, name_order};
+use super::devices::dedup;
+use super::{ServiceError, Services};
+use crate::domain::{parse_description, parse_name, parse_tags};
+use crate::storage::{ClusterRecord, ClusterView, Membership, Page, UserRecord};
+
+impl Services {
+    /// Every cluster, newest first.
+    pub async fn list_clusters(
+        &self,
+        _actor: &UserRecord,
+        page: Page,
+    ) -> Result<ClustersPublic, ServiceError> {
+        let (views, count) = self.store.list_cluster_views(page).await?;
+        Ok(ClustersPublic {
+            clusters: views.iter().map(cluster_public).collect(),
+            count,
+        })
+    }
+
+    /// One cluster with its devices (by name) and agents (by hostname).
+    /// Viewers, who may not list agents, see only each agent's hostname
+    /// and state.
+    pub async fn get_cluster(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+    ) -> Result<ClusterDetailPublic, ServiceError> {
+        let view = self
+            .store
+            .cluster_view(id)
+            .await?
+            .ok_or_else(cluster_not_found)?;
+        let devices = self.store.cluster_device_views(id).await?;
+        let agents = self.store.cluster_agent_views(id).await?;
+        Ok(ClusterDetailPublic {
+            cluster: cluster_public(&view),
+            devices: devices.iter().map(|d| self.device_public(d)).collect(),
+            agents: agents
+                .iter()
+                .map(|a| {
+                    let agent = self.agent_public(a);
+                    if !actor.access().may_list_agents() {
+                        hostname_and_state_only(agent)
+                    } else {
+                        agent
+                    }
+                })
+                .collect(),
+        })
+    }
+
+    /// Creates a cluster owned by `actor` (users and up) with the given members.
+    pub async fn create_cluster(
+        &self,
+        actor: &UserRecord,
+        request: ClusterCreate,
+    ) -> Result<ClusterPublic, ServiceError> {
+        if !actor.access().may_create() {
+            return Err(ServiceError::Forbidden(
+                "Viewers cannot create clusters.".into(),
+            ));
+        }
+        let now = crate::storage::now();
+        let cluster = ClusterRecord {
+            id: Uuid::new_v4(),
+            name: parse_name("name", &request.name)?,
+            description: parse_description(request.description.as_deref())?,
+            tags: parse_tags(request.tags.as_deref().unwrap_or_default())?,
+            owner_id: Some(actor.id),
+            created_at: now,
+            updated_at: now,
+        };
+        let members = self
+            .check_members(actor, None, request.device_ids, request.agent_ids)
+            .await?;
+        self.store.insert_cluster(&cluster, &members).await?;
+        tracing::info!(actor = %actor.id, cluster_id = %cluster.id, "cluster created");
+        self.cluster_public_by_id(cluster.id).await
+    }
+
+    /// Changes the fields given (managers only); member lists replace.
+    pub async fn update_cluster(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+        request: ClusterUpdate,
+    ) -> Result<ClusterPublic, ServiceError> {
+        let view = self.cluster_to_manage(actor, id, "change").await?;
+        let mut cluster = view.cluster;
+        if let Some(name) = &request.name {
+            cluster.name = parse_name("name", name)?;
+        }
+        if let Some(description) = &request.description {
+            cluster.description = parse_description(description.as_deref())?;
+        }
+        if let Some(tags) = &request.tags {
+            cluster.tags = parse_tags(tags)?;
+        }
+        cluster.updated_at = crate::storage::now();
+        let members = self
+            .check_members(actor, Some(id), request.device_ids, request.agent_ids)
+            .await?;
+        if !self.store.update_cluster(&cluster, &members).await? {
+            return Err(cluster_not_found());
+        }
+        self.cluster_public_by_id(id).await
+    }
+
+    /// Deletes a cluster (managers only); its devices and agents are detached.
+    pub async fn delete_cluster(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+    ) -> Result<Message, ServiceError> {
+        self.cluster_to_manage(actor, id, "delete").await?;
+        self.store.delete_cluster(id).await?;
+        tracing::info!(actor = %actor.id, cluster_id = %id, "cluster deleted");
+        Ok(Message::new("Cluster deleted successfully"))
+    }
+
+    /// What the clusters page shows `actor`: every cluster by name with
+    /// whether the actor manages it, and what the cluster form may pick.
+    pub async fn clusters_overview(
+        &self,
+        actor: &UserRecord,
+    ) -> Result<ClustersOverview, ServiceError> {
+        let page = Page {
+            skip: 0,
+            limit: ClustersOverview::CLUSTER_LIMIT,
+        };
+        let (views, count) = self.store.list_cluster_views(page).await?;
+        let mut clusters: Vec<ClusterRow> = views
+            .iter()
+            .map(|view| ClusterRow {
+                cluster: cluster_public(view),
+                can_manage: actor.access().may_manage(view.cluster.owner_id),
+            })
+            .collect();
+        clusters.sort_by(|a, b| name_order(&a.cluster.name, &b.cluster.name));
+        let can_create = actor.access().may_create();
+        Ok(ClustersOverview {
+            clusters,
+            count,
+            members: if can_create {
+                self.cluster_members(actor, None).await?
+            } else {
+                ClusterMembers::default()
+            },
+            can_create,
+        })
+    }
+
+    /// What `/clusters/{id}` shows `actor`: the cluster, its devices with
+    /// whether the actor may wake each, its agents (viewers: without
+    /// interfaces) and, for its managers, the edit form's choices (which
+    /// always hold the cluster's own members).
+    pub async fn cluster_page(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+    ) -> Result<ClusterPage, ServiceError> {
+        let detail = self.get_cluster(actor, id).await?;
+        let can_manage_cluster = actor.access().may_manage(detail.cluster.owner_id);
+        let members = if can_manage_cluster {
+            self.cluster_members(actor, Some(&detail)).await?
+        } else {
+            ClusterMembers::default()
+        };
+        let ClusterDetailPublic {
+            cluster,
+            devices,
+            agents,
+        } = detail;
+        Ok(ClusterPage {
+            cluster,
+            can_manage: can_manage_cluster,
+            devices: devices
+                .into_iter()
+                .map(|device| DashboardDevice {
+                    can_manage: actor.access().may_manage(device.owner_id),
+                    device,
+                })
+                .collect(),
+            agents,
+            members,
+        })
+    }
+
+    /// Every device and agent as a choice in the cluster form, by name,
+    /// marked with whether `actor` may put it into the cluster (`existing`,
+    /// when editing one, whose members are always among the choices): the
+    /// rules of [`Self::check_members`].
+    async fn cluster_members(
+        &self,
+        actor: &UserRecord,
+        existing: Option<&ClusterDetailPublic>,
+    ) -> Result<ClusterMembers, ServiceError> {
+        let page = Page {
+            skip: 0,
+            limit: CHOICE_LIMIT,
+        };
+        let cluster = existing.map(|detail| detail.cluster.id);
+        let (device_views, _) = self.store.list_device_views(page).await?;
+        let (agent_views, _) = self.store.list_agent_views(page).await?;
+        let mut devices: Vec<MemberChoice> = device_views
+            .iter()
+            .map(|view| MemberChoice {
+                id: view.device.id,
+                name: view.device.name.clone(),
+                cluster_id: view.device.cluster_id,
+                status: None,
+                can_move: actor.access().may_move_device(
+                    view.device.owner_id,
+                    view.device.cluster_id,
+                    cluster,
+                ),
+            })
+            .collect();
+        let mut agents: Vec<MemberChoice> = agent_views
+            .iter()
+            .map(|view| MemberChoice {
+                id: view.agent.id,
+                name: view.agent.hostname.clone(),
+                cluster_id: view.agent.cluster_id,
+                status: Some(self.status_of(view.agent.approved, view.agent.last_seen)),
+                can_move: actor.access().may_move_agent(
+                    view.agent.cluster_id,
+                    view.cluster_owner_id,
+                    cluster,
+                ),
+            })
+            .collect();
+        // Members beyond the first page of choices still show up ticked, so
+        // saving the form never drops them.
+        if let Some(detail) = existing {
+            let offered: std::collections::HashSet<Uuid> = devices
+                .iter()
+                .chain(&agents)
+                .map(|choice| choice.id)
+                .collect();
+            for device in &detail.devices {
+                if !offered.contains(&device.id) {
+                    devices.push(MemberChoice {
+                        id: device.id,
+                        name: device.name.clone(),
+                        cluster_id: device.cluster_id,
+                        status: None,
+                        can_move: true,
+                    });
+                }
+            }
+            for agent in &detail.agents {
+                if !offered.contains(&agent.id) {
+                    agents.push(MemberChoice {
+                        id: agent.id,
+                        name: agent.hostname.clone(),
+                        cluster_id: agent.cluster_id,
+                        status: Some(agent.status),
+                        can_move: true,
+                    });
+                }
+            }
+        }
+        devices.sort_by(|a, b| name_order(&a.name, &b.name));
+        agents.sort_by(|a, b| name_order(&a.name, &b.name));
+        Ok(ClusterMembers { devices, agents })
+    }
+
+    /// The cluster `actor` is about to `action`: 404 when unknown, 403 when not theirs.
+    pub(super) async fn cluster_to_manage(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+        action: &str,
+    ) -> Result<ClusterView, ServiceError> {
+        let view = self
+            .store
+            .cluster_view(id)
+            .await?
+            .ok_or_else(cluster_not_found)?;
+        if !actor.access().may_manage(view.cluster.owner_id) {
+            return Err(ServiceError::Forbidden(format!(
+                "You cannot {action} this cluster."
+            )));
+        }
+        Ok(view)
+    }
+
+    /// Checks that every device exists and is already in the cluster or the
+    /// actor's to move, and that every agent exists and is free or in a
+    /// cluster the actor manages.
+    async fn check_members(
+        &self,
+        actor: &UserRecord,
+        cluster_id: Option<Uuid>,
+        device_ids: Option<Vec<Uuid>>,
+        agent_ids: Option<Vec<Uuid>>,
+    ) -> Result<Membership, ServiceError> {
+        let device_ids = device_ids.map(dedup);
+        let agent_ids = agent_ids.map(dedup);
+        for &device_id in device_ids.iter().flatten() {
+            let device =
+                self.store.device_view(device_id).await?.ok_or_else(|| {
+                    ServiceError::NotFound(format!("Device {device_id} not found."))
+                })?;
+            if !actor.access().may_move_device(
+                device.device.owner_id,
+                device.device.cluster_id,
+                cluster_id,
+            ) {
+                return Err(ServiceError::Forbidden(format!(
+                    "You cannot move device {:?} into a cluster.",
+                    device.device.name
+                )));
+            }
+        }
+        for &agent_id in agent_ids.iter().flatten() {
+            let agent =
+                self.store.agent_ref(agent_id).await?.ok_or_else(|| {
+                    ServiceError::NotFound(format!("Agent {agent_id} not found."))
+                })?;
+            let owner = match agent.cluster_id {
+                Some(current) => self
+                    .store
+                    .cluster_ref(current)
+                    .await?
+                    .and_then(|c| c.owner_id),
+                None => None,
+            };
+            if !actor
+                .access()
+                .may_move_agent(agent.cluster_id, owner, cluster_id)
+            {
+                return Err(ServiceError::Forbidden(format!(
+                    "Agent {:?} belongs to a cluster you do not manage.",
+                    agent.hostname
+                )));
+            }
+        }
+        Ok(Membership {
+            device_ids,
+            agent_ids,
+        })
+    }
+
+    async fn cluster_public_by_id(&self, id: Uuid) -> Result<ClusterPublic, ServiceError> {
+        let view = self
+            .store
+            .cluster_view(id)
+            .await?
+            .ok_or_else(cluster_not_found)?;
+        Ok(cluster_public(&view))
+    }
+}
+
+/// An agent as viewers see it in a cluster: its name and whether it is
+/// online. Where it listens, what it runs and its networks are for those
+/// who may use agents (`GET /api/agents` refuses viewers); the fields stay,
+/// empty, so the shape is the documented one.
+fn hostname_and_state_only(agent: AgentPublic) -> AgentPublic {
+    AgentPublic {
+        ip: String::new(),
+        port: 0,
+        os: String::new(),
+        version: String::new(),
+        interfaces: Vec::new(),
+        ..agent
+    }
+}
+
+fn cluster_public(view: &ClusterView) -> ClusterPublic {
+    let cluster = &view.cluster;
+    ClusterPublic {
+        id: cluster.id,
+        name: cluster.name.clone(),
+        description: cluster.description.clone(),
+        tags: cluster.tags.clone(),
+        owner_id: cluster.owner_id,
+        owner_name: view.owner_name.clone(),
+        device_count: view.device_count,
+        agent_count: view.agent_count,
+        created_at: cluster.created_at,
+        updated_at: cluster.updated_at,
+    }
+}
+
+fn cluster_not_found() -> ServiceError {
+    ServiceError::NotFound("Cluster not found.".into())
+}

@@ -1,0 +1,282 @@
+//! Devices: the machines to wake, who manages them, and which agents reach them.
+
+use shared::access::agent_may_serve;
+use shared::types::{DeviceCreate, DevicePublic, DeviceUpdate, DevicesPublic, Message, OsType};
+use uuid::Uuid;
+
+use super::{ServiceError, Services};
+use crate::domain::{Invalid, parse_description, parse_ip, parse_mac, parse_name, parse_tags};
+use crate::storage::{AgentRef, DeviceRecord, DeviceView, Page, StorageError, UserRecord};
+
+impl Services {
+    /// Every device, newest first.
+    pub async fn list_devices(
+        &self,
+        _actor: &UserRecord,
+        page: Page,
+    ) -> Result<DevicesPublic, ServiceError> {
+        let (views, count) = self.store.list_device_views(page).await?;
+        Ok(DevicesPublic {
+            devices: views.iter().map(|view| self.device_public(view)).collect(),
+            count,
+        })
+    }
+
+    /// One device.
+    pub async fn get_device(
+        &self,
+        _actor: &UserRecord,
+        id: Uuid,
+    ) -> Result<DevicePublic, ServiceError> {
+        let view = self
+            .store
+            .device_view(id)
+            .await?
+            .ok_or_else(device_not_found)?;
+        Ok(self.device_public(&view))
+    }
+
+    /// Registers a device owned by `actor` (users and up).
+    pub async fn create_device(
+        &self,
+        actor: &UserRecord,
+        request: DeviceCreate,
+    ) -> Result<DevicePublic, ServiceError> {
+        if !actor.access().may_create() {
+            return Err(ServiceError::Forbidden(
+                "Viewers cannot add devices.".into(),
+            ));
+        }
+        let now = crate::storage::now();
+        let device = DeviceRecord {
+            id: Uuid::new_v4(),
+            name: parse_name("name", &request.name)?,
+            mac_address: parse_mac(&request.mac_address)?,
+            ip_address: parse_ip(request.ip_address.as_deref())?,
+            os_type: request.os_type.unwrap_or_default().as_str().to_string(),
+            is_active: request.is_active.unwrap_or(true),
+            description: parse_description(request.description.as_deref())?,
+            tags: parse_tags(request.tags.as_deref().unwrap_or_default())?,
+            cluster_id: request.cluster_id,
+            owner_id: Some(actor.id),
+            created_at: now,
+            updated_at: now,
+        };
+        let agent_ids = dedup(request.agent_ids.unwrap_or_default());
+        self.check_cluster(actor, device.cluster_id).await?;
+        self.check_agents(device.cluster_id, &agent_ids).await?;
+        self.store
+            .insert_device(&device, &agent_ids)
+            .await
+            .map_err(|e| mac_conflict(e, &device.mac_address))?;
+        tracing::info!(actor = %actor.id, device_id = %device.id, "device created");
+        self.get_device(actor, device.id).await
+    }
+
+    /// Changes the fields given (managers of the device only).
+    pub async fn update_device(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+        request: DeviceUpdate,
+    ) -> Result<DevicePublic, ServiceError> {
+        let view = self.device_to_manage(actor, id, "change").await?;
+        let mut device = view.device.clone();
+        if let Some(name) = &request.name {
+            device.name = parse_name("name", name)?;
+        }
+        if let Some(mac) = &request.mac_address {
+            device.mac_address = parse_mac(mac)?;
+        }
+        if let Some(ip) = &request.ip_address {
+            device.ip_address = parse_ip(ip.as_deref())?;
+        }
+        if let Some(os_type) = request.os_type {
+            device.os_type = os_type.as_str().to_string();
+        }
+        if let Some(is_active) = request.is_active {
+            device.is_active = is_active;
+        }
+        if let Some(description) = &request.description {
+            device.description = parse_description(description.as_deref())?;
+        }
+        if let Some(tags) = &request.tags {
+            device.tags = parse_tags(tags)?;
+        }
+        if let Some(cluster_id) = request.cluster_id {
+            device.cluster_id = cluster_id;
+        }
+        if device.cluster_id != view.device.cluster_id {
+            self.check_cluster(actor, device.cluster_id).await?;
+        }
+        let agent_ids = match request.agent_ids {
+            Some(ids) => {
+                let ids = dedup(ids);
+                self.check_agents(device.cluster_id, &ids).await?;
+                Some(ids)
+            }
+            None => {
+                // A move away from the cluster of the device's agents is
+                // refused, as the original API does; the caller moves the
+                // device with the agents it should keep (or none).
+                if let Some(agent) = view
+                    .agents
+                    .iter()
+                    .find(|agent| !agent_may_serve(agent.cluster_id, device.cluster_id))
+                {
+                    return Err(Invalid::new(
+                        "cluster_id",
+                        format!(
+                            "Agent {:?} serves this device and is not in that cluster; \
+                             send agent_ids with the move.",
+                            agent.hostname
+                        ),
+                    )
+                    .into());
+                }
+                None
+            }
+        };
+        device.updated_at = crate::storage::now();
+        let found = self
+            .store
+            .update_device(&device, agent_ids.as_deref())
+            .await
+            .map_err(|e| mac_conflict(e, &device.mac_address))?;
+        if !found {
+            return Err(device_not_found());
+        }
+        self.get_device(actor, id).await
+    }
+
+    /// Deletes a device (managers only).
+    pub async fn delete_device(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+    ) -> Result<Message, ServiceError> {
+        self.device_to_manage(actor, id, "delete").await?;
+        self.store.delete_device(id).await?;
+        tracing::info!(actor = %actor.id, device_id = %id, "device deleted");
+        Ok(Message::new("Device deleted successfully"))
+    }
+
+    /// The device `actor` is about to `action`: 404 when unknown, 403 when not theirs.
+    async fn device_to_manage(
+        &self,
+        actor: &UserRecord,
+        id: Uuid,
+        action: &str,
+    ) -> Result<DeviceView, ServiceError> {
+        let view = self
+            .store
+            .device_view(id)
+            .await?
+            .ok_or_else(device_not_found)?;
+        if !actor.access().may_manage(view.device.owner_id) {
+            return Err(ServiceError::Forbidden(format!(
+                "You cannot {action} this device."
+            )));
+        }
+        Ok(view)
+    }
+
+    /// A cluster a device may join: it exists and `actor` manages it.
+    async fn check_cluster(
+        &self,
+        actor: &UserRecord,
+        cluster_id: Option<Uuid>,
+    ) -> Result<(), ServiceError> {
+        let Some(cluster_id) = cluster_id else {
+            return Ok(());
+        };
+        let cluster =
+            self.store.cluster_ref(cluster_id).await?.ok_or_else(|| {
+                ServiceError::NotFound(format!("Cluster {cluster_id} not found."))
+            })?;
+        if !actor.access().may_manage(cluster.owner_id) {
+            return Err(ServiceError::Forbidden(format!(
+                "You cannot add devices to cluster {:?}.",
+                cluster.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// Agents a device may use: they exist and sit in the device's cluster
+    /// (or, for a device in no cluster, in none).
+    async fn check_agents(
+        &self,
+        cluster_id: Option<Uuid>,
+        agent_ids: &[Uuid],
+    ) -> Result<Vec<AgentRef>, ServiceError> {
+        let mut agents = Vec::with_capacity(agent_ids.len());
+        for &agent_id in agent_ids {
+            let agent =
+                self.store.agent_ref(agent_id).await?.ok_or_else(|| {
+                    ServiceError::NotFound(format!("Agent {agent_id} not found."))
+                })?;
+            if !agent_may_serve(agent.cluster_id, cluster_id) {
+                return Err(Invalid::new(
+                    "agent_ids",
+                    match cluster_id {
+                        Some(_) => format!("Agent {:?} is not in the device's cluster.", agent.hostname),
+                        None => format!(
+                            "Agent {:?} is in a cluster; a device in no cluster uses agents in none.",
+                            agent.hostname
+                        ),
+                    },
+                )
+                .into());
+            }
+            agents.push(agent);
+        }
+        Ok(agents)
+    }
+
+    /// The public view, with agent status computed now.
+    pub(crate) fn device_public(&self, view: &DeviceView) -> DevicePublic {
+        let device = &view.device;
+        DevicePublic {
+            id: device.id,
+            name: device.name.clone(),
+            mac_address: device.mac_address.clone(),
+            ip_address: device.ip_address.clone(),
+            os_type: OsType::parse(&device.os_type).unwrap_or_default(),
+            is_active: device.is_active,
+            description: device.description.clone(),
+            tags: device.tags.clone(),
+            cluster_id: device.cluster_id,
+            owner_id: device.owner_id,
+            created_at: device.created_at,
+            updated_at: device.updated_at,
+            owner_name: view.owner_name.clone(),
+            cluster_name: view.cluster_name.clone(),
+            agents: view
+                .agents
+                .iter()
+                .map(|agent| self.agent_summary(agent))
+                .collect(),
+        }
+    }
+}
+
+/// The ids in their first order, each once.
+pub(super) fn dedup(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    ids
+}
+
+fn device_not_found() -> ServiceError {
+    ServiceError::NotFound("Device not found.".into())
+}
+
+fn mac_conflict(error: StorageError, mac: &str) -> ServiceError {
+    match &error {
+        StorageError::Conflict { constraint } if constraint == "devices_mac_address_key" => {
+            ServiceError::Conflict(format!("A device with MAC address {mac} already exists."))
+        }
+        _ => error.into(),
+    }
+}

@@ -1,0 +1,135 @@
+//! The service layer's error, which maps one-to-one onto the API's error body.
+
+use shared::types::{ErrorBody, WakeAgentResult};
+
+use crate::domain::Invalid;
+use crate::storage::StorageError;
+
+/// Why a service call failed, in words a client can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The request is not acceptable as a whole (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Not signed in or bad credentials (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but not allowed (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The thing does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// It clashes with something that exists (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// A field is invalid (422); `details` names the field.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// Too many failed attempts; try again after `retry_after` (429).
+    #[error("Too many failed attempts; try again in {} seconds.", retry_after.as_secs().max(1))]
+    TooManyAttempts { retry_after: std::time::Duration },
+    /// A dependency is down (503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// No agent carried out a wake request (503): each agent's part in
+    /// `agents`, summed up in `details`.
+    #[error("{message}")]
+    NotDispatched {
+        message: String,
+        details: Option<String>,
+        agents: Vec<WakeAgentResult>,
+    },
+    /// A bug or an unexpected storage failure (500); logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// The HTTP status this error is reported with.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            ServiceError::BadRequest(_) => 400,
+            ServiceError::Unauthorized(_) => 401,
+            ServiceError::Forbidden(_) => 403,
+            ServiceError::NotFound(_) => 404,
+            ServiceError::Conflict(_) => 409,
+            ServiceError::Invalid(_) => 422,
+            ServiceError::TooManyAttempts { .. } => 429,
+            ServiceError::Unavailable(_) | ServiceError::NotDispatched { .. } => 503,
+            ServiceError::Internal(_) => 500,
+        }
+    }
+
+    /// The documented error body. Internal details are logged here and replaced
+    /// by a generic message.
+    pub fn to_body(&self) -> ErrorBody {
+        let (message, details) = match self {
+            ServiceError::Invalid(invalid) => {
+                (invalid.message.clone(), Some(invalid.field.to_string()))
+            }
+            ServiceError::NotDispatched {
+                message,
+                details,
+                agents,
+            } => {
+                return ErrorBody {
+                    agents: agents.clone(),
+                    ..ErrorBody::new(self.status_code(), message.clone())
+                }
+                .with_optional_details(details.clone());
+            }
+            ServiceError::Internal(detail) => {
+                tracing::error!(detail, "internal error");
+                ("Internal server error.".to_string(), None)
+            }
+            other => (other.to_string(), None),
+        };
+        ErrorBody::new(self.status_code(), message).with_optional_details(details)
+    }
+}
+
+impl From<StorageError> for ServiceError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Unavailable(_) => {
+                tracing::warn!(%error, "storage unavailable");
+                ServiceError::Unavailable("The database is unreachable; try again shortly.".into())
+            }
+            // Callers that expect a particular clash map it to a message of
+            // their own before this fallback is reached.
+            StorageError::Conflict { constraint } => ServiceError::Conflict(format!(
+                "This conflicts with an existing record ({constraint})."
+            )),
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_fields_become_422_naming_the_field() {
+        let body = ServiceError::from(Invalid::new("email", "Bad email.")).to_body();
+        assert_eq!(body.status_code, 422);
+        assert_eq!(body.message, "Bad email.");
+        assert_eq!(body.details.as_deref(), Some("email"));
+    }
+
+    #[test]
+    fn internal_details_are_hidden() {
+        let body = ServiceError::Internal("SELECT * FROM secrets failed".into()).to_body();
+        assert_eq!(body.status_code, 500);
+        assert!(!body.message.contains("SELECT"));
+    }
+
+    #[test]
+    fn storage_conflicts_never_show_sql() {
+        let error = ServiceError::from(StorageError::Conflict {
+            constraint: "users_username_key".into(),
+        });
+        assert_eq!(error.status_code(), 409);
+    }
+}

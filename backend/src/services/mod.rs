@@ -1,0 +1,147 @@
+//! The service layer: every business rule, once. The REST handlers and the
+//! browser app's server functions both call these methods.
+
+mod agents;
+mod auth;
+mod clusters;
+pub mod config;
+mod dashboard;
+pub mod devices;
+pub mod enrollment;
+mod error;
+pub mod install;
+mod provider_http;
+mod setup;
+pub mod sso;
+pub mod throttle;
+mod users;
+mod wake;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+pub use agents::MAX_PENDING_AGENTS;
+pub use error::ServiceError;
+
+use crate::security::tokens::TokenKeys;
+use crate::storage::Store;
+use crate::wake::{AgentClient, WakeDispatcher};
+use throttle::ThrottlePolicy;
+
+/// The services of one server process.
+#[derive(Clone)]
+pub struct Services {
+    store: Arc<dyn Store>,
+    tokens: TokenKeys,
+    throttle: ThrottlePolicy,
+    dispatcher: WakeDispatcher,
+    sso: Arc<sso::SsoState>,
+    settings: ServiceSettings,
+}
+
+/// Tunables of the service layer.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// How long an access token is valid.
+    pub token_lifetime: Duration,
+    /// An agent silent for this long is offline.
+    pub agent_offline_after: Duration,
+    /// How long one agent may take to answer a wake request.
+    pub agent_timeout: Duration,
+    /// Whether agents may advertise a loopback address.
+    pub allow_loopback_agents: bool,
+    /// Networks agent addresses must lie in (empty: any).
+    pub agent_networks: Vec<ipnet::IpNet>,
+    /// Ports agents may listen on.
+    pub agent_ports: crate::domain::PortRange,
+    /// Where the agent binaries for download are.
+    pub agent_dir: std::path::PathBuf,
+    /// The server's public base address, when configured.
+    pub public_url: Option<String>,
+    /// Whether `X-Forwarded-Proto`/`X-Forwarded-Host` tell this server's
+    /// address (only behind a proxy that sets them).
+    pub trust_forwarded_headers: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Whether identity providers on loopback addresses may be used.
+    pub sso_allow_loopback: bool,
+    /// The host names the server acts under.
+    pub allowed_hosts: crate::security::hosts::AllowedHosts,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self {
+            token_lifetime: Duration::from_secs(24 * 3600),
+            agent_offline_after: Duration::from_secs(90),
+            agent_timeout: Duration::from_secs(3),
+            allow_loopback_agents: false,
+            agent_networks: Vec::new(),
+            agent_ports: crate::domain::PortRange::ANY,
+            agent_dir: std::path::PathBuf::from("target/agents"),
+            public_url: None,
+            trust_forwarded_headers: false,
+            trusted_proxies: Vec::new(),
+            sso_allow_loopback: false,
+            allowed_hosts: crate::security::hosts::AllowedHosts::default(),
+        }
+    }
+}
+
+impl Services {
+    /// Services over `store`, signing access tokens with `jwt_secret`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        jwt_secret: &SecretString,
+        settings: ServiceSettings,
+    ) -> Self {
+        Self {
+            store,
+            tokens: TokenKeys::new(jwt_secret, settings.token_lifetime),
+            throttle: ThrottlePolicy::default(),
+            dispatcher: WakeDispatcher::new(AgentClient::new(settings.agent_timeout)),
+            sso: Arc::new(sso::SsoState::new(settings.sso_allow_loopback, jwt_secret)),
+            settings,
+        }
+    }
+
+    /// The client a request comes from (`peer` is the connection's other
+    /// end); see [`crate::security::client::client_ip`].
+    pub fn client_ip(&self, peer: std::net::IpAddr, headers: &http::HeaderMap) -> std::net::IpAddr {
+        crate::security::client::client_ip(&self.settings.trusted_proxies, peer, headers)
+    }
+
+    /// Whether people reach this server over https (`--public-url`), so
+    /// cookies must be Secure.
+    pub fn https(&self) -> bool {
+        self.settings
+            .public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+
+    /// The host names the server acts under.
+    pub fn allowed_hosts(&self) -> &crate::security::hosts::AllowedHosts {
+        &self.settings.allowed_hosts
+    }
+
+    /// The access-token keys.
+    pub fn tokens(&self) -> &TokenKeys {
+        &self.tokens
+    }
+
+    /// The store underneath, for start-up and tests.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Succeeds when the database answers.
+    pub async fn health(&self) -> Result<(), ServiceError> {
+        self.store.ping().await.map_err(|error| {
+            tracing::warn!(%error, "health check: database unreachable");
+            ServiceError::Unavailable("The database is unreachable.".into())
+        })
+    }
+}

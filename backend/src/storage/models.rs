@@ -1,0 +1,420 @@
+//! Rows as the storage layer reads and writes them.
+
+use chrono::{DateTime, Utc};
+use shared::types::{AgentInterface, Role, UserPublic};
+use uuid::Uuid;
+
+/// A user row.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: Uuid,
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    /// Argon2id PHC string; `None` for accounts that sign in only through SSO.
+    pub password_hash: Option<String>,
+    pub role: Role,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Sessions and access tokens issued under another version are over.
+    pub token_version: i64,
+}
+
+impl UserRecord {
+    /// The public view of this user.
+    /// The user as the access rules see them ([`shared::access`]).
+    pub fn access(&self) -> shared::access::Actor {
+        shared::access::Actor {
+            id: self.id,
+            role: self.role,
+        }
+    }
+
+    pub fn to_public(&self) -> UserPublic {
+        UserPublic {
+            id: self.id,
+            username: self.username.clone(),
+            email: self.email.clone(),
+            is_active: self.is_active,
+            role: self.role,
+            full_name: self.full_name.clone(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// A user about to be inserted; the store fills in the id and timestamps.
+#[derive(Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub password_hash: Option<String>,
+    pub role: Role,
+}
+
+impl NewUser {
+    /// The full record this insert creates, stamped `now`.
+    pub(super) fn into_record(self, now: DateTime<Utc>) -> UserRecord {
+        UserRecord {
+            id: Uuid::new_v4(),
+            username: self.username,
+            email: self.email,
+            full_name: self.full_name,
+            password_hash: self.password_hash,
+            role: self.role,
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+            token_version: 0,
+        }
+    }
+}
+
+/// What to change about a user; `None` leaves a field as it is. Only the
+/// fields given are written, so two changes at once never undo each other.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    /// `Some(None)` clears it.
+    pub email: Option<Option<String>>,
+    /// `Some(None)` clears it.
+    pub full_name: Option<Option<String>>,
+    pub password_hash: Option<String>,
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+    /// Ends the user's browser sessions and access tokens (their version
+    /// moves on).
+    pub end_sessions: bool,
+}
+
+/// Reads the role column.
+pub(super) fn parse_role(text: &str) -> Result<Role, super::StorageError> {
+    Role::parse(text).ok_or_else(|| super::StorageError::Corrupt(format!("unknown role {text:?}")))
+}
+
+/// A device row. The MAC is stored canonical (`AA:BB:CC:DD:EE:FF`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub mac_address: String,
+    pub ip_address: Option<String>,
+    pub os_type: String,
+    pub is_active: bool,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub cluster_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A device with the names around it, as listings show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceView {
+    pub device: DeviceRecord,
+    pub owner_name: Option<String>,
+    pub cluster_name: Option<String>,
+    /// Linked agents, by hostname.
+    pub agents: Vec<AgentRef>,
+}
+
+/// What a device or a permission check needs to know about an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRef {
+    pub id: Uuid,
+    pub hostname: String,
+    pub ip: String,
+    pub cluster_id: Option<Uuid>,
+    pub approved: bool,
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+/// What a permission check needs to know about a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterRef {
+    pub id: Uuid,
+    pub name: String,
+    pub owner_id: Option<Uuid>,
+}
+
+/// A cluster row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub owner_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A cluster with its owner's name and member counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterView {
+    pub cluster: ClusterRecord,
+    pub owner_name: Option<String>,
+    pub device_count: u64,
+    pub agent_count: u64,
+}
+
+/// Who belongs to a cluster; `None` leaves that side as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Membership {
+    pub device_ids: Option<Vec<Uuid>>,
+    pub agent_ids: Option<Vec<Uuid>>,
+}
+
+/// An enrollment key row; only a hash of the secret is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EnrollmentKeyRecord {
+    pub id: Uuid,
+    pub name: String,
+    /// SHA-256 of the whole key, hex.
+    pub key_hash: String,
+    pub key_prefix: String,
+    pub cluster_id: Option<Uuid>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// An agent row. The token is kept in clear because the server presents it
+/// to the agent on every wake call; it never leaves the server otherwise.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AgentRecord {
+    pub id: Uuid,
+    pub hostname: String,
+    pub ip: String,
+    pub port: u16,
+    pub os: String,
+    pub version: String,
+    pub token: String,
+    /// False while an agent that registered without a key awaits approval.
+    pub approved: bool,
+    pub interfaces: Vec<AgentInterface>,
+    /// Protocol extensions the agent announced.
+    pub features: Vec<String>,
+    pub cluster_id: Option<Uuid>,
+    /// Who enrolled it: the creator of the enrollment key it used.
+    pub owner_id: Option<Uuid>,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl AgentRecord {
+    /// Whether the agent announced `feature`.
+    pub fn supports(&self, feature: &str) -> bool {
+        self.features.iter().any(|f| f == feature)
+    }
+}
+
+/// What a known agent re-registering with its token may change. Only these
+/// columns are written, so a concurrent approval, cluster move or heartbeat
+/// is never undone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRenewal {
+    pub id: Uuid,
+    pub ip: String,
+    pub port: u16,
+    pub os: String,
+    pub version: String,
+    /// `None` keeps the stored interfaces.
+    pub interfaces: Option<Vec<AgentInterface>>,
+    pub features: Vec<String>,
+    pub at: DateTime<Utc>,
+    /// A valid enrollment key presented by a pending agent: approves it, and
+    /// gives it the key's cluster and creator when it has none.
+    pub approving_key: Option<EnrollmentKeyRecord>,
+}
+
+/// An agent with its cluster and how many devices it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentView {
+    pub agent: AgentRecord,
+    pub cluster_name: Option<String>,
+    pub cluster_owner_id: Option<Uuid>,
+    pub cluster_owner_name: Option<String>,
+    pub device_count: u64,
+}
+
+/// A device to wake and the agents linked to it, by hostname.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WakeTarget {
+    pub device_id: Uuid,
+    pub name: String,
+    pub mac_address: String,
+    pub ip_address: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub agents: Vec<AgentRecord>,
+}
+
+/// A sign-in throttle counter: attempts so far and when the last one was
+/// made (Unix milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginAttempts {
+    pub attempts: i64,
+    pub last_at_ms: i64,
+}
+
+/// What secrets show as in `Debug` output (logs, panics).
+const REDACTED: &str = "[redacted]";
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("full_name", &self.full_name)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| REDACTED),
+            )
+            .field("role", &self.role)
+            .field("is_active", &self.is_active)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("token_version", &self.token_version)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("full_name", &self.full_name)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| REDACTED),
+            )
+            .field("role", &self.role)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for UserChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserChanges")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("full_name", &self.full_name)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| REDACTED),
+            )
+            .field("role", &self.role)
+            .field("is_active", &self.is_active)
+            .field("end_sessions", &self.end_sessions)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for EnrollmentKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollmentKeyRecord")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("key_hash", &REDACTED)
+            .field("key_prefix", &self.key_prefix)
+            .field("cluster_id", &self.cluster_id)
+            .field("created_by", &self.created_by)
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .field("revoked_at", &self.revoked_at)
+            .field("last_used_at", &self.last_used_at)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AgentRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentRecord")
+            .field("id", &self.id)
+            .field("hostname", &self.hostname)
+            .field("ip", &self.ip)
+            .field("port", &self.port)
+            .field("os", &self.os)
+            .field("version", &self.version)
+            .field("token", &REDACTED)
+            .field("approved", &self.approved)
+            .field("interfaces", &self.interfaces)
+            .field("features", &self.features)
+            .field("cluster_id", &self.cluster_id)
+            .field("owner_id", &self.owner_id)
+            .field("last_seen", &self.last_seen)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        const SECRET: &str = "$argon2id$secret-hash";
+        let now = chrono::Utc::now();
+        let user = NewUser {
+            username: "a".into(),
+            email: None,
+            full_name: None,
+            password_hash: Some(SECRET.into()),
+            role: Role::User,
+        };
+        let changes = UserChanges {
+            password_hash: Some(SECRET.into()),
+            ..UserChanges::default()
+        };
+        let key = EnrollmentKeyRecord {
+            id: Uuid::new_v4(),
+            name: "k".into(),
+            key_hash: SECRET.into(),
+            key_prefix: "pbek_".into(),
+            cluster_id: None,
+            created_by: None,
+            created_at: now,
+            expires_at: None,
+            revoked_at: None,
+            last_used_at: None,
+        };
+        let agent = AgentRecord {
+            id: Uuid::new_v4(),
+            hostname: "h".into(),
+            ip: "192.0.2.1".into(),
+            port: 1,
+            os: String::new(),
+            version: String::new(),
+            token: SECRET.into(),
+            approved: true,
+            interfaces: Vec::new(),
+            features: Vec::new(),
+            cluster_id: None,
+            owner_id: None,
+            last_seen: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let printed = [
+            format!("{user:?}"),
+            format!("{:?}", user.clone().into_record(now)),
+            format!("{changes:?}"),
+            format!("{key:?}"),
+            format!("{agent:?}"),
+        ];
+        for text in printed {
+            assert!(!text.contains(SECRET), "{text}");
+            assert!(text.contains("[redacted]"), "{text}");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Waking machines: the [`AgentClient`] speaks the agent protocol
+//! (docs/API.md, "Agents") and the [`WakeDispatcher`] fans wake requests out over
+//! agents concurrently (docs/ARCHITECTURE.md, "The life of a wake").
+
+mod client;
+mod dispatcher;
+
+pub use client::{AgentCallError, AgentClient};
+pub use dispatcher::{DeviceOutcome, WakeDispatcher, fallback_broadcast};

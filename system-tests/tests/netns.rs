@@ -1,0 +1,363 @@
+//! The agent on a real (virtual) LAN: network namespaces this test creates
+//! and removes. The server runs in "srv" (198.51.100.1/24), the agent in
+//! "lan" (198.51.100.2/24 toward the server, 192.0.2.1/26 on the LAN), and a
+//! "device" in "dev" (192.0.2.10/26) on a bridge with the agent. Nothing is
+//! sent from the host's own namespace. After the wake: the server restarts
+//! on its SQLite file, the agent restarts, the agent is deleted — each time
+//! the agent carries on (same identity, or enrolls again) by itself.
+//!
+//! Needs root and `ip`; without them it says so loudly and skips.
+
+mod support;
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use powerbeacon::Config;
+use support::{Agent, PASSWORD, restart_server, start_server};
+
+/// Namespaces and links, removed when dropped.
+struct Lab {
+    prefix: String,
+}
+
+impl Lab {
+    fn ns(&self, name: &str) -> String {
+        format!("{}-{name}", self.prefix)
+    }
+
+    fn create() -> Option<Self> {
+        let prefix = format!("pbt{}", std::process::id() % 100_000);
+        let lab = Self { prefix };
+        let (srv, lan, dev, br) = (lab.ns("srv"), lab.ns("lan"), lab.ns("dev"), lab.ns("br"));
+        for ns in [&srv, &lan, &dev, &br] {
+            if !ip(&["netns", "add", ns]) {
+                eprintln!(
+                    "\n!!! SKIPPED: cannot create network namespaces (needs root and iproute2)\n"
+                );
+                return None;
+            }
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
+        }
+        let steps: &[&[&str]] = &[
+            // server <-> agent
+            &[
+                "link", "add", "pbs0", "netns", &srv, "type", "veth", "peer", "name", "pbl0",
+                "netns", &lan,
+            ],
+            &["-n", &srv, "addr", "add", "198.51.100.1/24", "dev", "pbs0"],
+            &["-n", &lan, "addr", "add", "198.51.100.2/24", "dev", "pbl0"],
+            &["-n", &srv, "link", "set", "pbs0", "up"],
+            &["-n", &lan, "link", "set", "pbl0", "up"],
+            // the LAN: a bridge with the agent and the device
+            &["-n", &br, "link", "add", "br0", "type", "bridge"],
+            &["-n", &br, "link", "set", "br0", "up"],
+            &[
+                "link", "add", "pbl1", "netns", &lan, "type", "veth", "peer", "name", "pbb1",
+                "netns", &br,
+            ],
+            &[
+                "link", "add", "pbd1", "netns", &dev, "type", "veth", "peer", "name", "pbb2",
+                "netns", &br,
+            ],
+            &["-n", &br, "link", "set", "pbb1", "master", "br0", "up"],
+            &["-n", &br, "link", "set", "pbb2", "master", "br0", "up"],
+            &[
+                "-n",
+                &lan,
+                "addr",
+                "add",
+                "192.0.2.1/26",
+                "brd",
+                "+",
+                "dev",
+                "pbl1",
+            ],
+            &[
+                "-n",
+                &dev,
+                "addr",
+                "add",
+                "192.0.2.10/26",
+                "brd",
+                "+",
+                "dev",
+                "pbd1",
+            ],
+            &["-n", &lan, "link", "set", "pbl1", "up"],
+            &["-n", &dev, "link", "set", "pbd1", "up"],
+        ];
+        for step in steps {
+            assert!(ip(step), "ip {step:?} failed");
+        }
+        Some(lab)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for name in ["srv", "lan", "dev", "br"] {
+            ip(&["netns", "del", &self.ns(name)]);
+        }
+    }
+}
+
+fn ip(args: &[&str]) -> bool {
+    Command::new("ip")
+        .args(args)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Moves the calling thread into network namespace `ns` (threads it starts
+/// afterwards inherit it).
+fn enter(ns: &str) {
+    let file = File::open(format!("/var/run/netns/{ns}")).expect("namespace exists");
+    // SAFETY: a valid namespace fd and flag; only this thread changes.
+    let result = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+    assert_eq!(result, 0, "setns {ns}: {}", std::io::Error::last_os_error());
+}
+
+/// Waits (at most 20 s) for a heartbeat from `agent` stamped after `since`.
+async fn heard_from_since(
+    server: &support::Server,
+    agent: &shared::types::AgentPublic,
+    since: chrono::DateTime<chrono::Utc>,
+    what: &str,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let seen = server
+            .services
+            .get_agent(&server.admin, agent.id)
+            .await
+            .unwrap_or_else(|error| panic!("the same agent after {what}: {error}"))
+            .last_seen;
+        if seen.is_some_and(|seen| seen > since) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no heartbeat after {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Asserts that `agent` is still the server's only agent: the same one
+/// (id and creation time), not a new registration.
+async fn assert_only(server: &support::Server, agent: &shared::types::AgentPublic) {
+    let page = backend::storage::Page { skip: 0, limit: 10 };
+    let agents = server
+        .services
+        .list_agents(&server.admin, page)
+        .await
+        .unwrap();
+    assert_eq!(agents.count, 1);
+    assert_eq!(
+        (agents.agents[0].id, agents.agents[0].created_at),
+        (agent.id, agent.created_at),
+        "the same agent, not a new one"
+    );
+}
+
+#[test]
+fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
+    let Some(lab) = Lab::create() else { return };
+
+    // The device: listens on its subnet's broadcast address, UDP 9, so it
+    // only hears packets sent to the /26 broadcast (not x.x.x.255).
+    let dev = lab.ns("dev");
+    let device = std::thread::spawn(move || {
+        enter(&dev);
+        let socket = std::net::UdpSocket::bind("192.0.2.63:9").expect("bind in dev");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut packets = Vec::new();
+        let mut buffer = [0u8; 256];
+        while packets.len() < 3 {
+            match socket.recv_from(&mut buffer) {
+                Ok((len, _)) => packets.push(buffer[..len].to_vec()),
+                Err(_) => break,
+            }
+        }
+        packets
+    });
+
+    // The server, in its namespace, on its own runtime.
+    let srv = lab.ns("srv");
+    let lan = lab.ns("lan");
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let state = dir.path().join("agent-state.json");
+    let server = std::thread::spawn(move || {
+        enter(&srv);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let mut config = Config::for_tests(data_dir, None);
+            config.bind = "198.51.100.1:3000".parse().unwrap();
+            // The agent is on a real address: loopback stays refused.
+            config.allow_loopback_agents = false;
+            let server = start_server(config.clone()).await;
+            let key = server.enrollment_key().await;
+
+            let spawn_agent = || {
+                Agent(
+                    Command::new("ip")
+                        .args(["netns", "exec", &lan, env!("CARGO_BIN_EXE_test-agent")])
+                        .env("BACKEND_URL", "http://198.51.100.1:3000")
+                        .env("ENROLLMENT_KEY", &key)
+                        .env("AGENT_STATE_FILE", &state)
+                        .env("AGENT_HOSTNAME", "lan-agent")
+                        .env("AGENT_HEARTBEAT_SECONDS", "1")
+                        .env("AGENT_LOG", "warn")
+                        .stdout(Stdio::null())
+                        .spawn()
+                        .expect("agent starts"),
+                )
+            };
+            let agent_process = spawn_agent();
+            let page = backend::storage::Page { skip: 0, limit: 10 };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let agent = loop {
+                let agents = server
+                    .services
+                    .list_agents(&server.admin, page)
+                    .await
+                    .unwrap()
+                    .agents;
+                if let Some(agent) = agents.into_iter().next() {
+                    break agent;
+                }
+                assert!(Instant::now() < deadline, "the agent never registered");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            assert_eq!(
+                agent.ip, "198.51.100.2",
+                "the address that routes to the server"
+            );
+            assert!(
+                agent
+                    .interfaces
+                    .iter()
+                    .any(|i| i.address == "192.0.2.1" && i.prefix == 26),
+                "{:?}",
+                agent.interfaces
+            );
+            // The server knows the agent before the agent has read the
+            // server's answer: wait until the agent says it is registered
+            // (before that it answers a wake with 503).
+            let http = reqwest::Client::new();
+            loop {
+                let info: Option<serde_json::Value> =
+                    match http.get("http://198.51.100.2:18080/info").send().await {
+                        Ok(response) => response.json().await.ok(),
+                        Err(_) => None,
+                    };
+                if info.is_some_and(|info| info["registered"] == true) {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the agent never learnt its registration"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            // Through the public API, as an operator would.
+            let base = "http://198.51.100.1:3000";
+            let login: serde_json::Value = http
+                .post(format!("{base}/api/auth/login"))
+                .form(&[("username", "root"), ("password", PASSWORD)])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let token = login["access_token"].as_str().unwrap().to_string();
+            let device: serde_json::Value = http
+                .post(format!("{base}/api/devices"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({
+                    "name": "nas", "mac_address": "aa-bb-cc-dd-ee-ff",
+                    "ip_address": "192.0.2.10", "agent_ids": [agent.id],
+                }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let response = http
+                .post(format!(
+                    "{base}/api/devices/{}/wake",
+                    device["id"].as_str().unwrap()
+                ))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 202);
+            let result: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(
+                result["successful_agents"],
+                serde_json::json!(["lan-agent"]),
+                "{result}"
+            );
+
+            // The server restarts on the same SQLite file; meanwhile the
+            // agent's heartbeats fail. Afterwards it heartbeats again under
+            // the same identity, without registering anew.
+            server.stop().await;
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let server = restart_server(config).await;
+            heard_from_since(&server, &agent, chrono::Utc::now(), "the server restart").await;
+            assert_only(&server, &agent).await;
+
+            // The agent restarts: same identity, from its state file.
+            drop(agent_process);
+            let agent_process = spawn_agent();
+            heard_from_since(&server, &agent, chrono::Utc::now(), "the agent restart").await;
+            assert_only(&server, &agent).await;
+
+            // Deleted on the server: it enrolls again by itself, with its key.
+            server
+                .services
+                .delete_agent(&server.admin, agent.id)
+                .await
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let agents = server
+                    .services
+                    .list_agents(&server.admin, page)
+                    .await
+                    .unwrap()
+                    .agents;
+                if let Some(again) = agents.first() {
+                    assert_ne!(again.id, agent.id, "a new identity");
+                    assert_eq!(again.hostname, "lan-agent");
+                    assert!(again.approved, "approved by its enrollment key");
+                    break;
+                }
+                assert!(Instant::now() < deadline, "the agent never enrolled again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            drop(agent_process);
+            server.stop().await;
+        });
+    });
+    server.join().expect("server side");
+
+    let packets = device.join().expect("device side");
+    assert_eq!(packets.len(), 3, "three packets by default");
+    let mut expected = vec![0xFF; 6];
+    for _ in 0..16 {
+        expected.extend_from_slice(&[0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF]);
+    }
+    for packet in packets {
+        assert_eq!(packet, expected);
+    }
+    drop(lab);
+}
