@@ -12,11 +12,11 @@ use uuid::Uuid;
 use crate::call;
 
 use shared::types::{
-    AccountSettings, AgentInstall, AgentPublic, AgentsOverview, ClusterCreate, ClusterPage,
-    ClusterPublic, ClusterUpdate, ClusterWakeResult, ClustersOverview, Dashboard, DeviceCreate,
-    DevicePublic, DeviceUpdate, DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated,
-    ErrorBody, Message, OidcConfigPublic, OidcConfigUpdate, SetupStatus, UserCreate, UserPublic,
-    UserUpdate, UserUpdateMe, UsersOverview,
+    AccountSettings, AgentInstall, AgentPublic, AgentRegistrationConfig, AgentsOverview,
+    ClusterCreate, ClusterPage, ClusterPublic, ClusterUpdate, ClusterWakeResult, ClustersOverview,
+    Dashboard, DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, EnrollmentKeyCreate,
+    EnrollmentKeyCreated, ErrorBody, Message, OidcConfigPublic, OidcConfigUpdate, SetupStatus,
+    UserCreate, UserPublic, UserUpdate, UserUpdateMe, UsersOverview,
 };
 
 /// Refuses a form whose password and its confirmation differ (only forms
@@ -212,6 +212,20 @@ pub async fn install_command(request: EnrollmentKeyCreate) -> Result<AgentInstal
     let (services, actor) = call::signed_in().await?;
     let base = call::answer(call::base_url(&services))?;
     call::answer(services.agent_install(&actor, &base, request).await)
+}
+
+/// Switches open registration on or off (admins).
+#[server(prefix = "/fn", endpoint = "set_agent_registration")]
+pub async fn set_agent_registration(
+    open_registration: bool,
+) -> Result<AgentRegistrationConfig, ErrorBody> {
+    let (services, actor) = call::signed_in().await?;
+    let config = AgentRegistrationConfig { open_registration };
+    call::answer(
+        services
+            .update_agent_registration_config(&actor, config)
+            .await,
+    )
 }
 
 /// Everything the clusters page shows.

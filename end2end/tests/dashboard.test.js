@@ -314,9 +314,13 @@ test('the agents page: state, install command, keys, approval and deletion', asy
   await spare.getByRole('button', { name: 'Revoke' }).click();
   await spare.getByText('Revoked').waitFor();
 
-  // An agent that registered without a key waits for approval.
-  const root = await api(server, 'root', PASSWORD);
-  await root.put('/api/config/agents', { open_registration: true });
+  // Open registration is switched on from the page; an agent that then
+  // registers without a key waits for approval.
+  const registration = page.locator('section.registration');
+  await registration.getByText('Off: agents need an enrollment key to register.').waitFor();
+  await registration.getByRole('button', { name: 'Turn on' }).click();
+  await page.locator('.toast').filter({ hasText: 'Open registration is on' }).waitFor();
+  await registration.getByRole('button', { name: 'Turn off' }).waitFor();
   const walkIn = await fetch(`${server.url}/api/agents/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

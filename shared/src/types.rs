@@ -997,6 +997,9 @@ pub struct AgentsOverview {
     pub clusters: Vec<ClusterChoice>,
     /// Platforms the server has agent binaries for.
     pub platforms: Vec<AgentPlatform>,
+    /// Whether agents may register without an enrollment key
+    /// (`GET /api/config/agents`); admins switch it.
+    pub open_registration: bool,
 }
 
 impl AgentsOverview {

@@ -13,7 +13,7 @@ use crate::components::toast::{ToastKind, use_toasts};
 use crate::format::{day, relative_time, size};
 use crate::server_fns::{
     approve_agent, create_enrollment_key, delete_agent, install_command, load_agents_overview,
-    revoke_enrollment_key,
+    revoke_enrollment_key, set_agent_registration,
 };
 use shared::types::{
     AgentInstall, AgentPublic, AgentRow, AgentStatus, AgentsOverview, ClusterChoice,
@@ -203,7 +203,10 @@ fn AgentsView(
         }}
         {is_admin
             .then(|| {
-                view! { <KeysSection keys=overview.keys.clone() clusters=overview.clusters.clone() dialog reload /> }
+                view! {
+                    <RegistrationSection open=overview.open_registration reload />
+                    <KeysSection keys=overview.keys.clone() clusters=overview.clusters.clone() dialog reload />
+                }
             })}
         {move || {
             dialog
@@ -577,6 +580,43 @@ fn NewKeyDialog(
                 }
             }}
         </Modal>
+    }
+}
+
+/// Open registration (admins): whether agents may register without an
+/// enrollment key, and the switch.
+#[component]
+fn RegistrationSection(open: bool, reload: Callback<()>) -> impl IntoView {
+    let toasts = use_toasts();
+    let switch = move |_| {
+        leptos::task::spawn_local(async move {
+            match set_agent_registration(!open).await {
+                Ok(config) => {
+                    let title = if config.open_registration {
+                        "Open registration is on"
+                    } else {
+                        "Open registration is off"
+                    };
+                    toasts.show(ToastKind::Success, title, Vec::new());
+                    reload.run(());
+                }
+                Err(error) => toasts.show(ToastKind::Error, error.message, Vec::new()),
+            }
+        });
+    };
+    let text = if open {
+        "On: agents may register without an enrollment key and wait, pending, until an admin approves them."
+    } else {
+        "Off: agents need an enrollment key to register."
+    };
+    view! {
+        <section class="registration" aria-labelledby="registration-title">
+            <h2 id="registration-title">"Open registration"</h2>
+            <p data-open-registration=open.to_string()>{text}</p>
+            <button type="button" class="button" on:click=switch>
+                {if open { "Turn off" } else { "Turn on" }}
+            </button>
+        </section>
     }
 }
 

@@ -345,6 +345,7 @@ impl Services {
             Vec::new()
         };
         let (clusters, _) = self.cluster_choices(actor).await?;
+        let open_registration = self.agent_registration_config().await?.open_registration;
         Ok(AgentsOverview {
             agents: views
                 .iter()
@@ -357,6 +358,7 @@ impl Services {
             is_admin,
             keys,
             clusters,
+            open_registration,
             platforms: if is_admin {
                 self.agent_platforms(base_url).await
             } else {

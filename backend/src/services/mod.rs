@@ -1,5 +1,27 @@
 //! The service layer: every business rule, once. The REST handlers and the
-//! browser app's server functions both call these methods.
+//! browser app's server functions both call these methods of [`Services`];
+//! who may do what is asked of [`shared::access`] through
+//! `UserRecord::access`. A failure is a [`ServiceError`], which carries its
+//! HTTP status and the documented error body.
+//!
+//! The methods, by area (one file each):
+//!
+//! | area | file | methods |
+//! |---|---|---|
+//! | first-run setup | `setup.rs` | `setup_status`, `setup_code`, `init_setup` |
+//! | signing in, tokens | `auth.rs` | `login`, `verify_credentials`, `authenticate`, `active_user` |
+//! | sign-in throttle | `throttle.rs` | (used by `auth.rs`), `prune_login_attempts` |
+//! | single sign-on | `sso.rs` | `start_sso`, `finish_sso`, `test_sso_discovery` |
+//! | users | `users.rs` | `list_users`, `get_user`, `create_user`, `update_user`, `delete_user`, `update_me`, `change_password`, `users_overview`, `account_settings` |
+//! | devices | `devices.rs` | `list_devices`, `get_device`, `create_device`, `update_device`, `delete_device` |
+//! | clusters | `clusters.rs` | `list_clusters`, `get_cluster`, `create_cluster`, `update_cluster`, `delete_cluster`, `clusters_overview`, `cluster_page` |
+//! | waking | `wake.rs` | `wake_device`, `wake_cluster` |
+//! | agents | `agents.rs` | `register_agent`, `agent_heartbeat`, `list_agents`, `get_agent`, `approve_agent`, `delete_agent`, `agent_registration_config`, `update_agent_registration_config`, `agents_overview` |
+//! | enrollment keys | `enrollment.rs` | `create_enrollment_key`, `list_enrollment_keys`, `revoke_enrollment_key` |
+//! | installing agents | `install.rs` | `agent_platforms`, `agent_binary`, `agent_checksum`, `agent_install`, `public_base_url` |
+//! | configuration | `config.rs` | `oidc_config`, `update_oidc_config`, `about` |
+//! | the dashboard | `dashboard.rs` | `dashboard` |
+//! | the process | `mod.rs` | `health`, `client_ip`, `https`, `allowed_hosts`, `tokens`, `store` |
 
 mod agents;
 mod auth;

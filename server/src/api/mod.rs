@@ -1,5 +1,7 @@
 //! The REST API under `/api`: thin handlers that extract, call a service and
-//! map the result. One module per area, each contributing its routes.
+//! map the result. One module per area. The routes are listed in [`router`];
+//! the two single sign-on redirects under `/api/auth/` belong to the
+//! browser app (`crate::web::sso`), since they end in a browser session.
 
 pub mod agents;
 pub mod auth;

@@ -1,6 +1,12 @@
 //! The browser app: Leptos pages rendered on the server, their server
 //! functions, browser sessions, the start page, and the static files of the
 //! built site.
+//!
+//! Two routes under `/api` live here rather than in [`crate::api`]: the
+//! single sign-on round trip (`/api/auth/login/oauth` and
+//! `/api/auth/callback`, [`sso`]). Their paths are the original
+//! PowerBeacon's, but they are browser navigations that end in a browser
+//! session, so they run behind this router's session layer.
 
 pub mod hosts;
 mod origin;

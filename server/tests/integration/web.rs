@@ -9,6 +9,7 @@ on_both_engines!(
     sessions_end_on_sign_out_and_deactivation,
     other_sites_cannot_use_the_session,
     the_agents_page_shows_each_role_what_it_may_use,
+    open_registration_is_shown_and_switched_by_admins,
     start_page_leads_to_setup_then_login,
     setup_page_renders_the_account_form_on_the_server,
     setup_server_function_uses_the_service_rules,
@@ -437,4 +438,59 @@ async fn the_agents_page_shows_each_role_what_it_may_use(app: &TestApp) {
         call_form(app, &root, "delete_agent", &json!(agent_id)).await,
         200
     );
+}
+
+/// The agents page's open-registration setting and switch: the same
+/// setting and rules as `GET`/`PUT /api/config/agents`.
+async fn open_registration_is_shown_and_switched_by_admins(app: &TestApp) {
+    let root_token = app.root_token().await;
+    app.user_with_role(&root_token, "uma", "user").await;
+    app.user_with_role(&root_token, "vic", "viewer").await;
+    let password = crate::helpers::TEST_PASSWORD;
+    let root = sign_in(app, "root", password).await;
+    let uma = sign_in(app, "uma", password).await;
+    let vic = sign_in(app, "vic", password).await;
+
+    let (_, overview) = call(app, Some(&root), "agents_overview", json!({})).await;
+    assert_eq!(overview["open_registration"], false, "{overview}");
+    let (status, _) = call_fields(
+        app,
+        "",
+        "set_agent_registration",
+        &[("open_registration", "true")],
+    )
+    .await;
+    assert_eq!(status, 401, "signed in only");
+
+    let switch = |cookie: String, open: &'static str| async move {
+        call_fields(
+            app,
+            &cookie,
+            "set_agent_registration",
+            &[("open_registration", open)],
+        )
+        .await
+    };
+    for cookie in [&uma, &vic] {
+        let (status, body) = switch(cookie.clone(), "true").await;
+        assert_eq!(
+            (status, body["message"].as_str()),
+            (403, Some("Only admins change how agents register."))
+        );
+    }
+    let (status, body) = switch(root.clone(), "maybe").await;
+    assert_eq!(status, 400, "not a boolean: {body}");
+    let (status, config) = switch(root.clone(), "true").await;
+    assert_eq!((status, config), (200, json!({"open_registration": true})));
+
+    // The REST API sees the same setting.
+    let config: Value = app
+        .send(app.client.get(app.url("/api/config/agents")), &root_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["open_registration"], true);
+    let (_, overview) = call(app, Some(&uma), "agents_overview", json!({})).await;
+    assert_eq!(overview["open_registration"], true);
 }
