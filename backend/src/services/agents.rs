@@ -238,11 +238,10 @@ impl Services {
             .agent_view(id)
             .await?
             .ok_or_else(agent_not_found)?;
-        if !actor.access().may_manage(view.cluster_owner_id) {
-            return Err(ServiceError::Forbidden(
-                "Not authorized to delete this agent.".into(),
-            ));
-        }
+        ServiceError::forbidden_unless(
+            actor.access().may_manage(view.cluster_owner_id),
+            "Not authorized to delete this agent.",
+        )?;
         self.store.delete_agent(id).await?;
         tracing::info!(actor = %actor.id, agent_id = %id, hostname = %view.agent.hostname, "agent deleted");
         Ok(Message::new("Agent deleted successfully"))
@@ -471,19 +470,14 @@ fn tokens_match(presented: &str, stored: &str) -> bool {
 }
 
 fn require_user(actor: &UserRecord) -> Result<(), ServiceError> {
-    if actor.access().may_list_agents() {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden("Viewers cannot see agents.".into()))
-    }
+    ServiceError::forbidden_unless(
+        actor.access().may_list_agents(),
+        "Viewers cannot see agents.",
+    )
 }
 
 fn require_admin(actor: &UserRecord, message: &str) -> Result<(), ServiceError> {
-    if actor.access().may_administer_agents() {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(message.into()))
-    }
+    ServiceError::forbidden_unless(actor.access().may_administer_agents(), message)
 }
 
 fn agent_not_found() -> ServiceError {

@@ -65,11 +65,10 @@ impl Services {
         actor: &UserRecord,
         request: ClusterCreate,
     ) -> Result<ClusterPublic, ServiceError> {
-        if !actor.access().may_create() {
-            return Err(ServiceError::Forbidden(
-                "Viewers cannot create clusters.".into(),
-            ));
-        }
+        ServiceError::forbidden_unless(
+            actor.access().may_create(),
+            "Viewers cannot create clusters.",
+        )?;
         let now = crate::storage::now();
         let cluster = ClusterRecord {
             id: Uuid::new_v4(),
@@ -288,11 +287,10 @@ impl Services {
             .cluster_view(id)
             .await?
             .ok_or_else(cluster_not_found)?;
-        if !actor.access().may_manage(view.cluster.owner_id) {
-            return Err(ServiceError::Forbidden(format!(
-                "You cannot {action} this cluster."
-            )));
-        }
+        ServiceError::forbidden_unless(
+            actor.access().may_manage(view.cluster.owner_id),
+            format!("You cannot {action} this cluster."),
+        )?;
         Ok(view)
     }
 
@@ -313,16 +311,17 @@ impl Services {
                 self.store.device_view(device_id).await?.ok_or_else(|| {
                     ServiceError::NotFound(format!("Device {device_id} not found."))
                 })?;
-            if !actor.access().may_move_device(
-                device.device.owner_id,
-                device.device.cluster_id,
-                cluster_id,
-            ) {
-                return Err(ServiceError::Forbidden(format!(
+            ServiceError::forbidden_unless(
+                actor.access().may_move_device(
+                    device.device.owner_id,
+                    device.device.cluster_id,
+                    cluster_id,
+                ),
+                format!(
                     "You cannot move device {:?} into a cluster.",
                     device.device.name
-                )));
-            }
+                ),
+            )?;
         }
         for &agent_id in agent_ids.iter().flatten() {
             let agent =

@@ -123,11 +123,10 @@ impl Services {
         actor: &UserRecord,
         update: OidcConfigUpdate,
     ) -> Result<OidcConfigPublic, ServiceError> {
-        if !actor.access().may_configure_sso() {
-            return Err(ServiceError::Forbidden(
-                "Only a superuser can configure single sign-on.".into(),
-            ));
-        }
+        ServiceError::forbidden_unless(
+            actor.access().may_configure_sso(),
+            "Only a superuser can configure single sign-on.",
+        )?;
         let config = self.oidc_config().await?.updated(update)?;
         self.save_oidc_config(&config).await?;
         tracing::info!(actor = %actor.id, enabled = config.enabled, "OIDC configuration changed");

@@ -42,11 +42,7 @@ impl Services {
         actor: &UserRecord,
         request: DeviceCreate,
     ) -> Result<DevicePublic, ServiceError> {
-        if !actor.access().may_create() {
-            return Err(ServiceError::Forbidden(
-                "Viewers cannot add devices.".into(),
-            ));
-        }
+        ServiceError::forbidden_unless(actor.access().may_create(), "Viewers cannot add devices.")?;
         let now = crate::storage::now();
         let device = DeviceRecord {
             id: Uuid::new_v4(),
@@ -173,11 +169,10 @@ impl Services {
             .device_view(id)
             .await?
             .ok_or_else(device_not_found)?;
-        if !actor.access().may_manage(view.device.owner_id) {
-            return Err(ServiceError::Forbidden(format!(
-                "You cannot {action} this device."
-            )));
-        }
+        ServiceError::forbidden_unless(
+            actor.access().may_manage(view.device.owner_id),
+            format!("You cannot {action} this device."),
+        )?;
         Ok(view)
     }
 
@@ -194,12 +189,10 @@ impl Services {
             self.store.cluster_ref(cluster_id).await?.ok_or_else(|| {
                 ServiceError::NotFound(format!("Cluster {cluster_id} not found."))
             })?;
-        if !actor.access().may_manage(cluster.owner_id) {
-            return Err(ServiceError::Forbidden(format!(
-                "You cannot add devices to cluster {:?}.",
-                cluster.name
-            )));
-        }
+        ServiceError::forbidden_unless(
+            actor.access().may_manage(cluster.owner_id),
+            format!("You cannot add devices to cluster {:?}.", cluster.name),
+        )?;
         Ok(())
     }
 

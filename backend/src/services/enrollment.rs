@@ -119,13 +119,10 @@ impl Services {
 }
 
 fn require_admin(actor: &UserRecord) -> Result<(), ServiceError> {
-    if actor.access().may_administer_agents() {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "Only admins manage enrollment keys.".into(),
-        ))
-    }
+    ServiceError::forbidden_unless(
+        actor.access().may_administer_agents(),
+        "Only admins manage enrollment keys.",
+    )
 }
 
 fn key_public(record: &EnrollmentKeyRecord) -> EnrollmentKeyPublic {

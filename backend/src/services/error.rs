@@ -46,6 +46,16 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
+    /// `Ok` when `allowed`, else 403 with `message`: how a service refuses
+    /// what [`shared::access`] does not allow.
+    pub fn forbidden_unless(allowed: bool, message: impl Into<String>) -> Result<(), Self> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(message.into()))
+        }
+    }
+
     /// The HTTP status this error is reported with.
     pub fn status_code(&self) -> u16 {
         match self {

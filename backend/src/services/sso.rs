@@ -424,11 +424,10 @@ impl Services {
         actor: &UserRecord,
         metadata_url: &str,
     ) -> Result<Message, ServiceError> {
-        if !actor.access().may_configure_sso() {
-            return Err(ServiceError::Forbidden(
-                "Only a superuser can configure single sign-on.".into(),
-            ));
-        }
+        ServiceError::forbidden_unless(
+            actor.access().may_configure_sso(),
+            "Only a superuser can configure single sign-on.",
+        )?;
         let config = OidcConfig::default().updated(shared::types::OidcConfigUpdate {
             enabled: false,
             server_metadata_url: Some(metadata_url.to_string()),

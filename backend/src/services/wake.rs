@@ -26,11 +26,10 @@ impl Services {
             .device_wake_target(id)
             .await?
             .ok_or_else(|| ServiceError::NotFound("Device not found.".into()))?;
-        if !actor.access().may_manage(target.owner_id) {
-            return Err(ServiceError::Forbidden(
-                "Not authorized to wake this device.".into(),
-            ));
-        }
+        ServiceError::forbidden_unless(
+            actor.access().may_manage(target.owner_id),
+            "Not authorized to wake this device.",
+        )?;
         if target.agents.is_empty() {
             return Err(Invalid::new(
                 "agent_ids",
