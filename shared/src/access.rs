@@ -204,6 +204,11 @@ impl Actor {
     }
 }
 
+/// The roles accounts made by a first single sign-on may get: any but
+/// superuser (the SSO settings' default role). The default is
+/// [`Role::default`], the least.
+pub const SSO_ROLES: [Role; 3] = [Role::Admin, Role::User, Role::Viewer];
+
 /// Whether an agent in `agent_cluster` may serve a device in
 /// `device_cluster`: both in the same cluster, or both in none (the
 /// original PowerBeacon's rule; docs/API.md). The server enforces it; the

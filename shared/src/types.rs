@@ -704,10 +704,6 @@ pub enum Role {
 }
 
 impl Role {
-    /// The roles accounts made by a first single sign-on may get: any but
-    /// superuser. The default is [`Role::default`], the least.
-    pub const SSO_CHOICES: [Role; 3] = [Role::Admin, Role::User, Role::Viewer];
-
     /// How a role reads on screen.
     pub fn label(self) -> &'static str {
         match self {
@@ -737,6 +733,27 @@ impl Role {
             "viewer" => Some(Role::Viewer),
             _ => None,
         }
+    }
+}
+
+/// A role spelling that is none of the four.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRole(pub String);
+
+impl std::fmt::Display for UnknownRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown role {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownRole {}
+
+/// Reads the database's spelling; anything else is an error, never a default.
+impl TryFrom<String> for Role {
+    type Error = UnknownRole;
+
+    fn try_from(text: String) -> Result<Self, UnknownRole> {
+        Role::parse(&text).ok_or(UnknownRole(text))
     }
 }
 

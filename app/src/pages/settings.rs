@@ -294,7 +294,7 @@ pub fn OidcForm(
                     }
                 }
             >
-                {Role::SSO_CHOICES
+                {shared::access::SSO_ROLES
                     .into_iter()
                     .map(|choice| {
                         view! {

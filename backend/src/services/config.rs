@@ -74,7 +74,7 @@ impl OidcConfig {
             }
         }
         let default_role = update.default_role.unwrap_or(self.default_role);
-        if !Role::SSO_CHOICES.contains(&default_role) {
+        if !shared::access::SSO_ROLES.contains(&default_role) {
             return Err(Invalid::new(
                 "default_role",
                 "Accounts created by single sign-on cannot be superusers.",

@@ -37,6 +37,11 @@ impl From<sqlx::Error> for StorageError {
             sqlx::Error::PoolClosed | sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
                 StorageError::Unavailable(error.to_string())
             }
+            // A value the records cannot hold (an unknown role, a malformed
+            // id, a port out of range): never read as a default.
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+                StorageError::Corrupt(error.to_string())
+            }
             _ => StorageError::Database(error),
         }
     }

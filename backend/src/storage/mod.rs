@@ -1,17 +1,22 @@
-//! Persistence behind one interface, [`Store`], with a SQLite and a PostgreSQL
-//! implementation. Everything above this module sees only the trait.
+//! Persistence behind one interface, [`Store`], implemented once
+//! ([`SqlStore`], `store.rs`) over one SQL text (`sql.rs`) for SQLite and
+//! PostgreSQL; what differs per engine is [`SqlEngine`] (`engine.rs`).
+//! Records are decoded with `sqlx::FromRow` derives (`models.rs`).
+//! Everything above this module sees only the trait.
 
+mod engine;
 mod error;
 mod models;
 mod postgres;
-mod shared;
 mod sql;
 mod sqlite;
+mod store;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use engine::SqlEngine;
 pub use error::StorageError;
 pub use models::{
     AgentRecord, AgentRef, AgentRenewal, AgentView, ClusterRecord, ClusterRef, ClusterView,
@@ -20,6 +25,7 @@ pub use models::{
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use store::SqlStore;
 
 /// Settings keys with a meaning of their own.
 pub mod keys {
@@ -250,7 +256,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         id: uuid::Uuid,
         at: chrono::DateTime<chrono::Utc>,
-        interfaces: Option<&[::shared::types::AgentInterface]>,
+        interfaces: Option<&[shared::types::AgentInterface]>,
     ) -> Result<bool, StorageError>;
 
     /// One page of agents, by hostname, and the total.

@@ -4,15 +4,19 @@ use chrono::{DateTime, Utc};
 use shared::types::{AgentInterface, Role, UserPublic};
 use uuid::Uuid;
 
+use super::engine::{DbId, DbOptId};
+
 /// A user row.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserRecord {
+    #[sqlx(try_from = "DbId")]
     pub id: Uuid,
     pub username: String,
     pub email: Option<String>,
     pub full_name: Option<String>,
     /// Argon2id PHC string; `None` for accounts that sign in only through SSO.
     pub password_hash: Option<String>,
+    #[sqlx(try_from = "String")]
     pub role: Role,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
@@ -89,14 +93,10 @@ pub struct UserChanges {
     pub end_sessions: bool,
 }
 
-/// Reads the role column.
-pub(super) fn parse_role(text: &str) -> Result<Role, super::StorageError> {
-    Role::parse(text).ok_or_else(|| super::StorageError::Corrupt(format!("unknown role {text:?}")))
-}
-
 /// A device row. The MAC is stored canonical (`AA:BB:CC:DD:EE:FF`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DeviceRecord {
+    #[sqlx(try_from = "DbId")]
     pub id: Uuid,
     pub name: String,
     pub mac_address: String,
@@ -104,60 +104,75 @@ pub struct DeviceRecord {
     pub os_type: String,
     pub is_active: bool,
     pub description: Option<String>,
+    #[sqlx(json)]
     pub tags: Vec<String>,
+    #[sqlx(try_from = "DbOptId")]
     pub cluster_id: Option<Uuid>,
+    #[sqlx(try_from = "DbOptId")]
     pub owner_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 /// A device with the names around it, as listings show it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DeviceView {
+    #[sqlx(flatten)]
     pub device: DeviceRecord,
     pub owner_name: Option<String>,
     pub cluster_name: Option<String>,
     /// Linked agents, by hostname.
+    #[sqlx(skip)]
     pub agents: Vec<AgentRef>,
 }
 
 /// What a device or a permission check needs to know about an agent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AgentRef {
+    #[sqlx(try_from = "DbId")]
     pub id: Uuid,
     pub hostname: String,
     pub ip: String,
+    #[sqlx(try_from = "DbOptId")]
     pub cluster_id: Option<Uuid>,
     pub approved: bool,
     pub last_seen: Option<DateTime<Utc>>,
 }
 
 /// What a permission check needs to know about a cluster.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClusterRef {
+    #[sqlx(try_from = "DbId")]
     pub id: Uuid,
     pub name: String,
+    #[sqlx(try_from = "DbOptId")]
     pub owner_id: Option<Uuid>,
 }
 
 /// A cluster row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClusterRecord {
+    #[sqlx(try_from = "DbId")]
     pub id: Uuid,
     pub name: String,
     pub description: Option<String>,
+    #[sqlx(json)]
     pub tags: Vec<String>,
+    #[sqlx(try_from = "DbOptId")]
     pub owner_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 /// A cluster with its owner's name and member counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClusterView {
+    #[sqlx(flatten)]
     pub cluster: ClusterRecord,
     pub owner_name: Option<String>,
+    #[sqlx(try_from = "i64")]
     pub device_count: u64,
+    #[sqlx(try_from = "i64")]
     pub agent_count: u64,
 }
 
@@ -169,14 +184,17 @@ pub struct Membership {
 }
 
 /// An enrollment key row; only a hash of the secret is stored.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EnrollmentKeyRecord {
+    #[sqlx(try_from = "DbId")]
     pub id: Uuid,
     pub name: String,
     /// SHA-256 of the whole key, hex.
     pub key_hash: String,
     pub key_prefix: String,
+    #[sqlx(try_from = "DbOptId")]
     pub cluster_id: Option<Uuid>,
+    #[sqlx(try_from = "DbOptId")]
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -186,22 +204,28 @@ pub struct EnrollmentKeyRecord {
 
 /// An agent row. The token is kept in clear because the server presents it
 /// to the agent on every wake call; it never leaves the server otherwise.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AgentRecord {
+    #[sqlx(try_from = "DbId")]
     pub id: Uuid,
     pub hostname: String,
     pub ip: String,
+    #[sqlx(try_from = "i32")]
     pub port: u16,
     pub os: String,
     pub version: String,
     pub token: String,
     /// False while an agent that registered without a key awaits approval.
     pub approved: bool,
+    #[sqlx(json)]
     pub interfaces: Vec<AgentInterface>,
     /// Protocol extensions the agent announced.
+    #[sqlx(json)]
     pub features: Vec<String>,
+    #[sqlx(try_from = "DbOptId")]
     pub cluster_id: Option<Uuid>,
     /// Who enrolled it: the creator of the enrollment key it used.
+    #[sqlx(try_from = "DbOptId")]
     pub owner_id: Option<Uuid>,
     pub last_seen: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -235,12 +259,15 @@ pub struct AgentRenewal {
 }
 
 /// An agent with its cluster and how many devices it serves.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AgentView {
+    #[sqlx(flatten)]
     pub agent: AgentRecord,
     pub cluster_name: Option<String>,
+    #[sqlx(try_from = "DbOptId")]
     pub cluster_owner_id: Option<Uuid>,
     pub cluster_owner_name: Option<String>,
+    #[sqlx(try_from = "i64")]
     pub device_count: u64,
 }
 

@@ -1,5 +1,5 @@
 //! SQL text both engines accept as written (`$N` placeholders work in SQLite too).
-//! Only the binding of values differs between the two stores.
+//! What differs between the engines is in `engine.rs`; the statements run through `store.rs`.
 
 pub const PING: &str = "SELECT 1";
 

@@ -3,23 +3,16 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{Row, SqlitePool};
-use uuid::Uuid;
-use uuid::fmt::Hyphenated;
+use sqlx::Sqlite;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::shared::impl_store;
-use super::{ConnectOptions, Engine, StorageError, sql};
+use super::store::SqlStore;
+use super::{ConnectOptions, StorageError};
 
 /// A [`Store`](super::Store) on a SQLite database file.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-}
+pub type SqliteStore = SqlStore<Sqlite>;
 
-impl SqliteStore {
+impl SqlStore<Sqlite> {
     /// Opens (creating if needed) the database file at `path`.
     pub async fn connect_file(
         path: &Path,
@@ -69,11 +62,6 @@ impl SqliteStore {
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
-
-    /// The connection pool, for tests that inspect the schema.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
 }
 
 /// Creates the database file readable by this user only (SQLite gives its
@@ -102,28 +90,3 @@ fn keep_private(path: &Path) {
         }
     }
 }
-
-/// Ids are hyphenated text in SQLite.
-fn db_id(id: Uuid) -> Hyphenated {
-    id.hyphenated()
-}
-
-fn row_id(row: &SqliteRow, column: &str) -> Result<Uuid, sqlx::Error> {
-    Ok(row.try_get::<Hyphenated, _>(column)?.into_uuid())
-}
-
-fn row_opt_id(row: &SqliteRow, column: &str) -> Result<Option<Uuid>, sqlx::Error> {
-    Ok(row
-        .try_get::<Option<Hyphenated>, _>(column)?
-        .map(Hyphenated::into_uuid))
-}
-
-/// `BEGIN IMMEDIATE` takes SQLite's write lock at once, so serialized
-/// transactions never interleave their reads and writes.
-async fn begin_serialized(
-    pool: &SqlitePool,
-) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-    pool.begin_with("BEGIN IMMEDIATE").await
-}
-
-impl_store!(SqliteStore, SqliteRow, Engine::Sqlite);

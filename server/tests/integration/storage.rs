@@ -22,6 +22,7 @@ with_both_databases!(
     users_page_and_count,
     renewal_and_approval_never_undo_each_other,
     browser_sessions_expire,
+    a_corrupt_row_is_an_error_never_a_default,
 );
 
 async fn open(db: &TestDb) -> Arc<dyn Store> {
@@ -437,6 +438,52 @@ async fn browser_sessions_expire(db: TestDb) {
     assert_eq!(store.delete_expired_sessions(2_000).await.unwrap(), 1);
     store.delete_session("a").await.unwrap();
     assert_eq!(store.session("a", 0).await.unwrap(), None);
+    store.close().await;
+    db.drop_database().await;
+}
+
+/// A value a record cannot hold is reported as a corrupt row, never read
+/// as some default.
+async fn a_corrupt_row_is_an_error_never_a_default(db: TestDb) {
+    let store = open(&db).await;
+    let now = backend::storage::now();
+    let device = backend::storage::DeviceRecord {
+        id: uuid::Uuid::new_v4(),
+        name: "pc".into(),
+        mac_address: "AA:BB:CC:DD:EE:FF".into(),
+        ip_address: None,
+        os_type: "linux".into(),
+        is_active: true,
+        description: None,
+        tags: vec!["lab".into()],
+        cluster_id: None,
+        owner_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store.insert_device(&device, &[]).await.unwrap();
+    // Tags that are not a list of strings.
+    db.run_sql(r#"UPDATE devices SET tags = '{"not": "a list"}'"#)
+        .await
+        .unwrap();
+    let read = store.device_view(device.id).await;
+    assert!(matches!(read, Err(StorageError::Corrupt(_))), "{read:?}");
+    let listed = store
+        .list_device_views(backend::storage::Page { skip: 0, limit: 10 })
+        .await;
+    assert!(
+        matches!(listed, Err(StorageError::Corrupt(_))),
+        "{listed:?}"
+    );
+    if store.engine() == Engine::Sqlite {
+        // SQLite keeps ids as text: one that is not a UUID is corrupt too.
+        store.insert_user(new_user("ada")).await.unwrap();
+        db.run_sql("UPDATE users SET id = 'not-a-uuid' WHERE username = 'ada'")
+            .await
+            .unwrap();
+        let read = store.user_by_username("ada").await;
+        assert!(matches!(read, Err(StorageError::Corrupt(_))), "{read:?}");
+    }
     store.close().await;
     db.drop_database().await;
 }

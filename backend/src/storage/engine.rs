@@ -1,0 +1,313 @@
+//! What differs between SQLite and PostgreSQL, written once per engine
+//! ([`SqlEngine`]): how a UUID is stored, how a transaction that must run
+//! alone starts, and the few sqlx calls that need the concrete engine.
+//! Everything else is one SQL text (`sql.rs`) run by one implementation
+//! (`store.rs`, generic over the engine).
+//!
+//! The generic code needs no `where` clause: what it binds must be
+//! [`Bindable`] and what it reads [`Readable`], and both name the two
+//! engines concretely, so the compiler checks them at each call.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::PgRow;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Database, Decode, Encode, FromRow, Pool, Postgres, Sqlite, Transaction, Type};
+use uuid::Uuid;
+
+use super::Engine;
+
+/// A value the shared SQL may bind: anything both engines encode. sqlx
+/// encodes it at once, so it may be borrowed for just the call.
+pub trait Bindable<'t>:
+    Encode<'t, Sqlite> + Type<Sqlite> + Encode<'t, Postgres> + Type<Postgres>
+{
+}
+
+impl<'t, T> Bindable<'t> for T where
+    T: Encode<'t, Sqlite> + Type<Sqlite> + Encode<'t, Postgres> + Type<Postgres>
+{
+}
+
+/// A record the shared SQL may read: anything both engines' rows decode
+/// into (`#[derive(sqlx::FromRow)]`, or a tuple of columns).
+pub trait Readable:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<T> Readable for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+type Statement<'q, DB> = Query<'q, DB, <DB as Database>::Arguments>;
+type Answer<'c, T> = Pin<Box<dyn Future<Output = Result<T, sqlx::Error>> + Send + 'c>>;
+
+/// An engine the store runs on.
+pub trait SqlEngine: Database {
+    /// Which engine this is.
+    const ENGINE: Engine;
+
+    /// How a UUID is stored: native `uuid`, or hyphenated text.
+    type Uuid: Type<Self> + for<'q> Encode<'q, Self> + for<'r> Decode<'r, Self> + Send;
+
+    fn to_column(uuid: Uuid) -> Self::Uuid;
+
+    fn from_column(column: Self::Uuid) -> Uuid;
+
+    /// A transaction that runs alone among serialized ones, for checks
+    /// that span rows ("one active superuser remains"), on every replica.
+    fn begin_serialized(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send;
+
+    fn bind<'q, 't, T: Bindable<'t>>(
+        statement: Statement<'q, Self>,
+        value: T,
+    ) -> Statement<'q, Self>;
+
+    fn fetch_optional<'q: 'c, 'c, T: Readable + 'c>(
+        statement: Statement<'q, Self>,
+        connection: &'c mut Self::Connection,
+    ) -> Answer<'c, Option<T>>;
+
+    fn fetch_all<'q: 'c, 'c, T: Readable + 'c>(
+        statement: Statement<'q, Self>,
+        connection: &'c mut Self::Connection,
+    ) -> Answer<'c, Vec<T>>;
+
+    /// Runs a statement; how many rows it changed.
+    fn execute<'q: 'c, 'c>(
+        statement: Statement<'q, Self>,
+        connection: &'c mut Self::Connection,
+    ) -> Answer<'c, u64>;
+}
+
+impl SqlEngine for Sqlite {
+    const ENGINE: Engine = Engine::Sqlite;
+
+    /// SQLite has no UUID type: hyphenated text, readable in the `sqlite3`
+    /// shell.
+    type Uuid = uuid::fmt::Hyphenated;
+
+    fn to_column(uuid: Uuid) -> Self::Uuid {
+        uuid.hyphenated()
+    }
+
+    fn from_column(column: Self::Uuid) -> Uuid {
+        column.into_uuid()
+    }
+
+    /// `BEGIN IMMEDIATE` takes SQLite's write lock at once, so serialized
+    /// transactions never interleave their reads and writes.
+    fn begin_serialized(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send {
+        pool.begin_with("BEGIN IMMEDIATE")
+    }
+
+    fn bind<'q, 't, T: Bindable<'t>>(
+        statement: Statement<'q, Self>,
+        value: T,
+    ) -> Statement<'q, Self> {
+        statement.bind(value)
+    }
+
+    fn fetch_optional<'q: 'c, 'c, T: Readable + 'c>(
+        statement: Statement<'q, Self>,
+        connection: &'c mut Self::Connection,
+    ) -> Answer<'c, Option<T>> {
+        Box::pin(async move {
+            let row = statement.fetch_optional(connection).await?;
+            row.as_ref().map(T::from_row).transpose()
+        })
+    }
+
+    fn fetch_all<'q: 'c, 'c, T: Readable + 'c>(
+        statement: Statement<'q, Self>,
+        connection: &'c mut Self::Connection,
+    ) -> Answer<'c, Vec<T>> {
+        Box::pin(async move {
+            let rows = statement.fetch_all(connection).await?;
+            rows.iter().map(T::from_row).collect()
+        })
+    }
+
+    fn execute<'q: 'c, 'c>(
+        statement: Statement<'q, Self>,
+        connection: &'c mut Self::Connection,
+    ) -> Answer<'c, u64> {
+        Box::pin(async move { Ok(statement.execute(connection).await?.rows_affected()) })
+    }
+}
+
+/// Key of the transaction-scoped advisory lock that serializes checks
+/// spanning several rows (such as "one active superuser remains").
+const SERIALIZED_LOCK: i64 = 0x5042_0001;
+
+impl SqlEngine for Postgres {
+    const ENGINE: Engine = Engine::Postgres;
+
+    /// PostgreSQL's native `uuid`.
+    type Uuid = Uuid;
+
+    fn to_column(uuid: Uuid) -> Self::Uuid {
+        uuid
+    }
+
+    fn from_column(column: Self::Uuid) -> Uuid {
+        column
+    }
+
+    /// A transaction holding the advisory lock until it ends, on every replica.
+    async fn begin_serialized(
+        pool: &Pool<Self>,
+    ) -> Result<Transaction<'static, Self>, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(SERIALIZED_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
+    fn bind<'q, 't, T: Bindable<'t>>(
+        statement: Statement<'q, Self>,
+        value: T,
+    ) -> Statement<'q, Self> {
+        statement.bind(value)
+    }
+
+    fn fetch_optional<'q: 'c, 'c, T: Readable + 'c>(
+        statement: Statement<'q, Self>,
+        connection: &'c mut Self::Connection,
+    ) -> Answer<'c, Option<T>> {
+        Box::pin(async move {
+            let row = statement.fetch_optional(connection).await?;
+            row.as_ref().map(T::from_row).transpose()
+        })
+    }
+
+    fn fetch_all<'q: 'c, 'c, T: Readable + 'c>(
+        statement: Statement<'q, Self>,
+        connection: &'c mut Self::Connection,
+    ) -> Answer<'c, Vec<T>> {
+        Box::pin(async move {
+            let rows = statement.fetch_all(connection).await?;
+            rows.iter().map(T::from_row).collect()
+        })
+    }
+
+    fn execute<'q: 'c, 'c>(
+        statement: Statement<'q, Self>,
+        connection: &'c mut Self::Connection,
+    ) -> Answer<'c, u64> {
+        Box::pin(async move { Ok(statement.execute(connection).await?.rows_affected()) })
+    }
+}
+
+/// A statement of the shared SQL with its parameters, run on engine `DB`.
+pub struct Sql<'q, DB: SqlEngine>(Statement<'q, DB>);
+
+impl<'q, DB: SqlEngine> Sql<'q, DB> {
+    pub fn new(sql: &'static str) -> Self {
+        Self(sqlx::query(sql))
+    }
+
+    pub fn bind<'t, T: Bindable<'t>>(self, value: T) -> Self {
+        Self(DB::bind(self.0, value))
+    }
+
+    pub async fn fetch_optional<T: Readable>(
+        self,
+        connection: &mut DB::Connection,
+    ) -> Result<Option<T>, sqlx::Error> {
+        DB::fetch_optional(self.0, connection).await
+    }
+
+    pub async fn fetch_one<T: Readable>(
+        self,
+        connection: &mut DB::Connection,
+    ) -> Result<T, sqlx::Error> {
+        DB::fetch_optional(self.0, connection)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    pub async fn fetch_all<T: Readable>(
+        self,
+        connection: &mut DB::Connection,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        DB::fetch_all(self.0, connection).await
+    }
+
+    /// Runs the statement; how many rows it changed.
+    pub async fn execute(self, connection: &mut DB::Connection) -> Result<u64, sqlx::Error> {
+        DB::execute(self.0, connection).await
+    }
+}
+
+/// An id column: bound and read as the engine stores UUIDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbId(pub Uuid);
+
+/// A column that may hold an id or NULL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbOptId(pub Option<Uuid>);
+
+impl From<DbId> for Uuid {
+    fn from(id: DbId) -> Self {
+        id.0
+    }
+}
+
+impl From<DbOptId> for Option<Uuid> {
+    fn from(id: DbOptId) -> Self {
+        id.0
+    }
+}
+
+impl<DB: SqlEngine> Type<DB> for DbId {
+    fn type_info() -> DB::TypeInfo {
+        <DB::Uuid as Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <DB::Uuid as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'q, DB: SqlEngine> Encode<'q, DB> for DbId {
+    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        DB::to_column(self.0).encode_by_ref(buf)
+    }
+}
+
+impl<'r, DB: SqlEngine> Decode<'r, DB> for DbId {
+    /// A malformed id is an error, never a default.
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        <DB::Uuid as Decode<'r, DB>>::decode(value).map(|column| Self(DB::from_column(column)))
+    }
+}
+
+impl<DB: SqlEngine> Type<DB> for DbOptId {
+    fn type_info() -> DB::TypeInfo {
+        <DB::Uuid as Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <DB::Uuid as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: SqlEngine> Decode<'r, DB> for DbOptId {
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let column = <Option<DB::Uuid> as Decode<'r, DB>>::decode(value)?;
+        Ok(Self(column.map(DB::from_column)))
+    }
+}
