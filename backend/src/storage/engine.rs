@@ -16,7 +16,10 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::PgRow;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Database, Decode, Encode, FromRow, Pool, Postgres, Sqlite, Transaction, Type};
+use sqlx::{
+    Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Postgres, Sqlite,
+    Transaction, Type,
+};
 use uuid::Uuid;
 
 use super::Engine;
@@ -122,20 +125,14 @@ impl SqlEngine for Sqlite {
         statement: Statement<'q, Self>,
         connection: &'c mut Self::Connection,
     ) -> Answer<'c, Option<T>> {
-        Box::pin(async move {
-            let row = statement.fetch_optional(connection).await?;
-            row.as_ref().map(T::from_row).transpose()
-        })
+        Box::pin(fetch_optional(statement, connection))
     }
 
     fn fetch_all<'q: 'c, 'c, T: Readable + 'c>(
         statement: Statement<'q, Self>,
         connection: &'c mut Self::Connection,
     ) -> Answer<'c, Vec<T>> {
-        Box::pin(async move {
-            let rows = statement.fetch_all(connection).await?;
-            rows.iter().map(T::from_row).collect()
-        })
+        Box::pin(fetch_all(statement, connection))
     }
 
     fn execute<'q: 'c, 'c>(
@@ -187,20 +184,14 @@ impl SqlEngine for Postgres {
         statement: Statement<'q, Self>,
         connection: &'c mut Self::Connection,
     ) -> Answer<'c, Option<T>> {
-        Box::pin(async move {
-            let row = statement.fetch_optional(connection).await?;
-            row.as_ref().map(T::from_row).transpose()
-        })
+        Box::pin(fetch_optional(statement, connection))
     }
 
     fn fetch_all<'q: 'c, 'c, T: Readable + 'c>(
         statement: Statement<'q, Self>,
         connection: &'c mut Self::Connection,
     ) -> Answer<'c, Vec<T>> {
-        Box::pin(async move {
-            let rows = statement.fetch_all(connection).await?;
-            rows.iter().map(T::from_row).collect()
-        })
+        Box::pin(fetch_all(statement, connection))
     }
 
     fn execute<'q: 'c, 'c>(
@@ -209,6 +200,39 @@ impl SqlEngine for Postgres {
     ) -> Answer<'c, u64> {
         Box::pin(async move { Ok(statement.execute(connection).await?.rows_affected()) })
     }
+}
+
+// The engines' `fetch_*` methods above call these with their concrete
+// engine, for which the `where` clauses hold; the generic code never needs
+// them. (`execute` stays per engine: the number of changed rows is a method
+// of each engine's own result type.)
+
+async fn fetch_optional<'q, DB, T>(
+    statement: Statement<'q, DB>,
+    connection: &mut DB::Connection,
+) -> Result<Option<T>, sqlx::Error>
+where
+    DB: Database,
+    for<'e> &'e mut DB::Connection: Executor<'e, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    T: for<'r> FromRow<'r, DB::Row>,
+{
+    let row = statement.fetch_optional(connection).await?;
+    row.as_ref().map(T::from_row).transpose()
+}
+
+async fn fetch_all<'q, DB, T>(
+    statement: Statement<'q, DB>,
+    connection: &mut DB::Connection,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    DB: Database,
+    for<'e> &'e mut DB::Connection: Executor<'e, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    T: for<'r> FromRow<'r, DB::Row>,
+{
+    let rows = statement.fetch_all(connection).await?;
+    rows.iter().map(T::from_row).collect()
 }
 
 /// A statement of the shared SQL with its parameters, run on engine `DB`.
