@@ -3,6 +3,11 @@
 
 use crate::types::ErrorBody;
 
+/// Where server functions are served: every `#[server(prefix = "/fn")]`
+/// (the attribute needs a literal), the server's input check and the
+/// status of a failed call all mean this path.
+pub const SERVER_FN_PREFIX: &str = "/fn/";
+
 /// Where people land after signing in when no `next` is given.
 pub const HOME: &str = "/dashboard";
 

@@ -13,9 +13,6 @@
 
 use leptos::prelude::use_context;
 
-/// Where server functions are served (`#[server(prefix = "/fn")]`).
-pub const PREFIX: &str = "/fn/";
-
 /// Gives the current server function call's response `status_code`, if
 /// the call came over HTTP from a script (see the module docs).
 pub fn set(status_code: u16) {
@@ -25,7 +22,12 @@ pub fn set(status_code: u16) {
     ) else {
         return;
     };
-    if !request.uri.path().starts_with(PREFIX) || is_plain_form_post(&request) {
+    if !request
+        .uri
+        .path()
+        .starts_with(crate::routing::SERVER_FN_PREFIX)
+        || is_plain_form_post(&request)
+    {
         return;
     }
     if let Ok(status) = http::StatusCode::from_u16(status_code)

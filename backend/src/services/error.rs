@@ -79,23 +79,22 @@ impl ServiceError {
                 (invalid.message.clone(), Some(invalid.field.to_string()))
             }
             ServiceError::NotDispatched {
-                message,
-                details,
-                agents,
-            } => {
-                return ErrorBody {
-                    agents: agents.clone(),
-                    ..ErrorBody::new(self.status_code(), message.clone())
-                }
-                .with_optional_details(details.clone());
-            }
+                message, details, ..
+            } => (message.clone(), details.clone()),
             ServiceError::Internal(detail) => {
                 tracing::error!(detail, "internal error");
                 ("Internal server error.".to_string(), None)
             }
             other => (other.to_string(), None),
         };
-        ErrorBody::new(self.status_code(), message).with_optional_details(details)
+        let agents = match self {
+            ServiceError::NotDispatched { agents, .. } => agents.clone(),
+            _ => Vec::new(),
+        };
+        ErrorBody {
+            agents,
+            ..ErrorBody::new(self.status_code(), message).with_optional_details(details)
+        }
     }
 }
 

@@ -278,7 +278,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(Some(record))
     }
 
-    async fn user_by_id(&self, id: uuid::Uuid) -> Result<Option<UserRecord>, StorageError> {
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<UserRecord>, StorageError> {
         Sql::<DB>::new(sql::SELECT_USER_BY_ID)
             .bind(DbId(id))
             .fetch_optional::<UserRecord>(&mut *self.conn().await?)
@@ -331,7 +331,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
 
     async fn update_user(
         &self,
-        id: uuid::Uuid,
+        id: Uuid,
         changes: UserChanges,
     ) -> Result<Option<UserRecord>, StorageError> {
         let mut tx = DB::begin_serialized(&self.pool).await?;
@@ -363,7 +363,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(Some(user))
     }
 
-    async fn delete_user(&self, id: uuid::Uuid) -> Result<bool, StorageError> {
+    async fn delete_user(&self, id: Uuid) -> Result<bool, StorageError> {
         let mut tx = DB::begin_serialized(&self.pool).await?;
         let deleted = Sql::<DB>::new(sql::DELETE_USER)
             .bind(DbId(id))
@@ -390,7 +390,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok((device_views(rows), count))
     }
 
-    async fn device_view(&self, id: uuid::Uuid) -> Result<Option<DeviceView>, StorageError> {
+    async fn device_view(&self, id: Uuid) -> Result<Option<DeviceView>, StorageError> {
         let rows = Sql::<DB>::new(sql::SELECT_DEVICE_VIEW)
             .bind(DbId(id))
             .fetch_all(&mut *self.conn().await?)
@@ -401,7 +401,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
     async fn insert_device(
         &self,
         device: &DeviceRecord,
-        agent_ids: &[uuid::Uuid],
+        agent_ids: &[Uuid],
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         Sql::<DB>::new(sql::INSERT_DEVICE)
@@ -427,7 +427,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
     async fn update_device(
         &self,
         device: &DeviceRecord,
-        agent_ids: Option<&[uuid::Uuid]>,
+        agent_ids: Option<&[Uuid]>,
     ) -> Result<bool, StorageError> {
         let mut tx = self.pool.begin().await?;
         let updated = Sql::<DB>::new(sql::UPDATE_DEVICE)
@@ -453,7 +453,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(true)
     }
 
-    async fn delete_device(&self, id: uuid::Uuid) -> Result<bool, StorageError> {
+    async fn delete_device(&self, id: Uuid) -> Result<bool, StorageError> {
         let deleted = Sql::<DB>::new(sql::DELETE_DEVICE)
             .bind(DbId(id))
             .execute(&mut *self.conn().await?)
@@ -469,7 +469,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .await
     }
 
-    async fn cluster_view(&self, id: uuid::Uuid) -> Result<Option<ClusterView>, StorageError> {
+    async fn cluster_view(&self, id: Uuid) -> Result<Option<ClusterView>, StorageError> {
         Sql::<DB>::new(sql::SELECT_CLUSTER_VIEW)
             .bind(DbId(id))
             .fetch_optional::<ClusterView>(&mut *self.conn().await?)
@@ -477,7 +477,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .map_err(Into::into)
     }
 
-    async fn cluster_device_views(&self, id: uuid::Uuid) -> Result<Vec<DeviceView>, StorageError> {
+    async fn cluster_device_views(&self, id: Uuid) -> Result<Vec<DeviceView>, StorageError> {
         let rows = Sql::<DB>::new(sql::SELECT_DEVICE_VIEWS_OF_CLUSTER)
             .bind(DbId(id))
             .fetch_all(&mut *self.conn().await?)
@@ -485,7 +485,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(device_views(rows))
     }
 
-    async fn cluster_agent_views(&self, id: uuid::Uuid) -> Result<Vec<AgentView>, StorageError> {
+    async fn cluster_agent_views(&self, id: Uuid) -> Result<Vec<AgentView>, StorageError> {
         Sql::<DB>::new(sql::SELECT_AGENT_VIEWS_OF_CLUSTER)
             .bind(DbId(id))
             .fetch_all::<AgentView>(&mut *self.conn().await?)
@@ -536,7 +536,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(true)
     }
 
-    async fn delete_cluster(&self, id: uuid::Uuid) -> Result<bool, StorageError> {
+    async fn delete_cluster(&self, id: Uuid) -> Result<bool, StorageError> {
         let deleted = Sql::<DB>::new(sql::DELETE_CLUSTER)
             .bind(DbId(id))
             .execute(&mut *self.conn().await?)
@@ -575,7 +575,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
 
     async fn revoke_enrollment_key(
         &self,
-        id: uuid::Uuid,
+        id: Uuid,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StorageError> {
         let updated = Sql::<DB>::new(sql::REVOKE_ENROLLMENT_KEY)
@@ -600,7 +600,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
     async fn insert_agent(
         &self,
         agent: &AgentRecord,
-        used_key: Option<uuid::Uuid>,
+        used_key: Option<Uuid>,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         Sql::<DB>::new(sql::INSERT_AGENT)
@@ -632,7 +632,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(())
     }
 
-    async fn agent_record(&self, id: uuid::Uuid) -> Result<Option<AgentRecord>, StorageError> {
+    async fn agent_record(&self, id: Uuid) -> Result<Option<AgentRecord>, StorageError> {
         Sql::<DB>::new(sql::SELECT_AGENT_BY_ID)
             .bind(DbId(id))
             .fetch_optional::<AgentRecord>(&mut *self.conn().await?)
@@ -686,7 +686,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
 
     async fn approve_agent(
         &self,
-        id: uuid::Uuid,
+        id: Uuid,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StorageError> {
         let updated = Sql::<DB>::new(sql::APPROVE_AGENT)
@@ -699,7 +699,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
 
     async fn record_heartbeat(
         &self,
-        id: uuid::Uuid,
+        id: Uuid,
         at: chrono::DateTime<chrono::Utc>,
         interfaces: Option<&[shared::types::AgentInterface]>,
     ) -> Result<bool, StorageError> {
@@ -720,7 +720,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .await
     }
 
-    async fn agent_view(&self, id: uuid::Uuid) -> Result<Option<AgentView>, StorageError> {
+    async fn agent_view(&self, id: Uuid) -> Result<Option<AgentView>, StorageError> {
         Sql::<DB>::new(sql::SELECT_AGENT_VIEW)
             .bind(DbId(id))
             .fetch_optional::<AgentView>(&mut *self.conn().await?)
@@ -728,7 +728,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .map_err(Into::into)
     }
 
-    async fn delete_agent(&self, id: uuid::Uuid) -> Result<bool, StorageError> {
+    async fn delete_agent(&self, id: Uuid) -> Result<bool, StorageError> {
         let deleted = Sql::<DB>::new(sql::DELETE_AGENT)
             .bind(DbId(id))
             .execute(&mut *self.conn().await?)
@@ -736,7 +736,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(deleted > 0)
     }
 
-    async fn device_wake_target(&self, id: uuid::Uuid) -> Result<Option<WakeTarget>, StorageError> {
+    async fn device_wake_target(&self, id: Uuid) -> Result<Option<WakeTarget>, StorageError> {
         let devices = Sql::<DB>::new(sql::SELECT_WAKE_DEVICE)
             .bind(DbId(id))
             .fetch_all::<WakeDeviceRow>(&mut *self.conn().await?)
@@ -751,7 +751,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(wake_targets(devices, links).pop())
     }
 
-    async fn cluster_wake_targets(&self, id: uuid::Uuid) -> Result<Vec<WakeTarget>, StorageError> {
+    async fn cluster_wake_targets(&self, id: Uuid) -> Result<Vec<WakeTarget>, StorageError> {
         let devices = Sql::<DB>::new(sql::SELECT_WAKE_DEVICES_OF_CLUSTER)
             .bind(DbId(id))
             .fetch_all::<WakeDeviceRow>(&mut *self.conn().await?)
@@ -763,7 +763,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(wake_targets(devices, links))
     }
 
-    async fn cluster_ref(&self, id: uuid::Uuid) -> Result<Option<ClusterRef>, StorageError> {
+    async fn cluster_ref(&self, id: Uuid) -> Result<Option<ClusterRef>, StorageError> {
         Sql::<DB>::new(sql::SELECT_CLUSTER_REF)
             .bind(DbId(id))
             .fetch_optional::<ClusterRef>(&mut *self.conn().await?)
@@ -771,7 +771,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .map_err(Into::into)
     }
 
-    async fn agent_ref(&self, id: uuid::Uuid) -> Result<Option<AgentRef>, StorageError> {
+    async fn agent_ref(&self, id: Uuid) -> Result<Option<AgentRef>, StorageError> {
         Sql::<DB>::new(sql::SELECT_AGENT_REF)
             .bind(DbId(id))
             .fetch_optional::<AgentRef>(&mut *self.conn().await?)

@@ -36,7 +36,12 @@ pub async fn check(
     request: Request,
     next: Next,
 ) -> Response {
-    if !request.uri().path().starts_with("/fn/") || request.method() != Method::POST {
+    if !request
+        .uri()
+        .path()
+        .starts_with(shared::routing::SERVER_FN_PREFIX)
+        || request.method() != Method::POST
+    {
         return next.run(request).await;
     }
     let content_type = request
