@@ -58,7 +58,7 @@ pub async fn session() -> Result<Session, ErrorBody> {
 /// is still active with the same rights; else the session is ended.
 pub async fn session_user(services: &Services) -> Result<Option<UserRecord>, ErrorBody> {
     let session = session().await?;
-    let id: Option<uuid::Uuid> = session.get(USER_ID).await.map_err(internal)?;
+    let id: Option<shared::ids::UserId> = session.get(USER_ID).await.map_err(internal)?;
     let Some(id) = id else { return Ok(None) };
     let version: Option<i64> = session.get(TOKEN_VERSION).await.map_err(internal)?;
     let subject = TokenSubject {

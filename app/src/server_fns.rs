@@ -6,7 +6,7 @@
 //! API's [`ErrorBody`] (status, message, field), with the error's HTTP status.
 
 use leptos::prelude::*;
-use uuid::Uuid;
+use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId};
 
 #[cfg(feature = "ssr")]
 use crate::call;
@@ -149,21 +149,21 @@ pub async fn create_device(request: DeviceCreate) -> Result<DevicePublic, ErrorB
 
 /// Changes a device.
 #[server(prefix = "/fn", endpoint = "update_device", input = leptos::server_fn::codec::Json)]
-pub async fn update_device(id: Uuid, request: DeviceUpdate) -> Result<DevicePublic, ErrorBody> {
+pub async fn update_device(id: DeviceId, request: DeviceUpdate) -> Result<DevicePublic, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.update_device(&actor, id, request).await)
 }
 
 /// Deletes a device.
 #[server(prefix = "/fn", endpoint = "delete_device")]
-pub async fn delete_device(id: Uuid) -> Result<Message, ErrorBody> {
+pub async fn delete_device(id: DeviceId) -> Result<Message, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.delete_device(&actor, id).await)
 }
 
 /// Wakes a device through its agents.
 #[server(prefix = "/fn", endpoint = "wake_device")]
-pub async fn wake_device(id: Uuid) -> Result<DeviceWakeResult, ErrorBody> {
+pub async fn wake_device(id: DeviceId) -> Result<DeviceWakeResult, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.wake_device(&actor, id).await)
 }
@@ -178,14 +178,14 @@ pub async fn load_agents_overview() -> Result<AgentsOverview, ErrorBody> {
 
 /// Approves a pending agent.
 #[server(prefix = "/fn", endpoint = "approve_agent")]
-pub async fn approve_agent(id: Uuid) -> Result<AgentPublic, ErrorBody> {
+pub async fn approve_agent(id: AgentId) -> Result<AgentPublic, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.approve_agent(&actor, id).await)
 }
 
 /// Forgets an agent.
 #[server(prefix = "/fn", endpoint = "delete_agent")]
-pub async fn delete_agent(id: Uuid) -> Result<Message, ErrorBody> {
+pub async fn delete_agent(id: AgentId) -> Result<Message, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.delete_agent(&actor, id).await)
 }
@@ -201,7 +201,7 @@ pub async fn create_enrollment_key(
 
 /// Revokes an enrollment key.
 #[server(prefix = "/fn", endpoint = "revoke_enrollment_key")]
-pub async fn revoke_enrollment_key(id: Uuid) -> Result<Message, ErrorBody> {
+pub async fn revoke_enrollment_key(id: EnrollmentKeyId) -> Result<Message, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.revoke_enrollment_key(&actor, id).await)
 }
@@ -237,7 +237,7 @@ pub async fn load_clusters() -> Result<ClustersOverview, ErrorBody> {
 
 /// Everything a cluster's page shows.
 #[server(prefix = "/fn", endpoint = "cluster_page")]
-pub async fn load_cluster(id: Uuid) -> Result<ClusterPage, ErrorBody> {
+pub async fn load_cluster(id: ClusterId) -> Result<ClusterPage, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.cluster_page(&actor, id).await)
 }
@@ -251,21 +251,24 @@ pub async fn create_cluster(request: ClusterCreate) -> Result<ClusterPublic, Err
 
 /// Changes a cluster; member lists replace.
 #[server(prefix = "/fn", endpoint = "update_cluster", input = leptos::server_fn::codec::Json)]
-pub async fn update_cluster(id: Uuid, request: ClusterUpdate) -> Result<ClusterPublic, ErrorBody> {
+pub async fn update_cluster(
+    id: ClusterId,
+    request: ClusterUpdate,
+) -> Result<ClusterPublic, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.update_cluster(&actor, id, request).await)
 }
 
 /// Deletes a cluster; its devices and agents stay, detached.
 #[server(prefix = "/fn", endpoint = "delete_cluster")]
-pub async fn delete_cluster(id: Uuid) -> Result<Message, ErrorBody> {
+pub async fn delete_cluster(id: ClusterId) -> Result<Message, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.delete_cluster(&actor, id).await)
 }
 
 /// Wakes every device of a cluster.
 #[server(prefix = "/fn", endpoint = "wake_cluster")]
-pub async fn wake_cluster(id: Uuid) -> Result<ClusterWakeResult, ErrorBody> {
+pub async fn wake_cluster(id: ClusterId) -> Result<ClusterWakeResult, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.wake_cluster(&actor, id).await)
 }
@@ -286,14 +289,14 @@ pub async fn create_user(request: UserCreate) -> Result<UserPublic, ErrorBody> {
 
 /// Changes a user.
 #[server(prefix = "/fn", endpoint = "update_user", input = leptos::server_fn::codec::Json)]
-pub async fn update_user(id: Uuid, request: UserUpdate) -> Result<UserPublic, ErrorBody> {
+pub async fn update_user(id: UserId, request: UserUpdate) -> Result<UserPublic, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.update_user(&actor, id, request).await)
 }
 
 /// Deletes a user.
 #[server(prefix = "/fn", endpoint = "delete_user")]
-pub async fn delete_user(id: Uuid) -> Result<Message, ErrorBody> {
+pub async fn delete_user(id: UserId) -> Result<Message, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.delete_user(&actor, id).await)
 }

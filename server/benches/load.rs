@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use powerbeacon::Config;
+use shared::ids::AgentId;
 use support::{Bench, PostgresScratch, sqlite_config};
-use uuid::Uuid;
 
 const AGENTS: usize = 10_000;
 const PERIOD: Duration = Duration::from_secs(30);
@@ -46,7 +46,7 @@ async fn run(engine: &str, mut config: Config) {
 
     let key = bench.enrollment_key(None).await;
     let started = Instant::now();
-    let mut agents: Vec<(Uuid, String)> = Vec::with_capacity(AGENTS);
+    let mut agents: Vec<(AgentId, String)> = Vec::with_capacity(AGENTS);
     for i in 0..AGENTS {
         // Registered, never called: the port is never used.
         agents.push(
@@ -68,7 +68,11 @@ async fn run(engine: &str, mut config: Config) {
 }
 
 /// Sends every agent's heartbeat once, evenly over `period`; returns the latencies.
-async fn round(bench: &Bench, agents: Arc<Vec<(Uuid, String)>>, period: Duration) -> Vec<Duration> {
+async fn round(
+    bench: &Bench,
+    agents: Arc<Vec<(AgentId, String)>>,
+    period: Duration,
+) -> Vec<Duration> {
     let url = format!("{}/api/agents/heartbeat", bench.base);
     let gap = period / agents.len() as u32;
     let mut ticker = tokio::time::interval(gap);

@@ -17,8 +17,8 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use fake_agent::{Behaviour, FakeAgent, closed_port};
 use powerbeacon_agent::wire::HeartbeatRequest;
+use shared::ids::{AgentId, ClusterId};
 use support::{Bench, sqlite_config};
-use uuid::Uuid;
 
 fn benches(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -41,7 +41,7 @@ fn benches(c: &mut Criterion) {
         }
         registered.push(bench.register_agent(&key, "refusing", closed_port()).await);
         registered.push(bench.register_agent(&key, "silent", silent.port()).await);
-        let ids: Vec<Uuid> = registered.iter().map(|(id, _)| *id).collect();
+        let ids: Vec<AgentId> = registered.iter().map(|(id, _)| *id).collect();
         let (refusing, quiet) = (ids[5], ids[6]);
         keep_alive(&bench, registered);
         let device = bench.add_devices(0, 1, None, &ids[..3]).await[0];
@@ -79,7 +79,7 @@ fn benches(c: &mut Criterion) {
 }
 
 /// Heartbeats for every agent every 20 s, so none goes offline during a long run.
-fn keep_alive(bench: &Bench, agents: Vec<(Uuid, String)>) {
+fn keep_alive(bench: &Bench, agents: Vec<(AgentId, String)>) {
     let services = bench.services.clone();
     tokio::spawn(async move {
         loop {
@@ -98,7 +98,7 @@ fn keep_alive(bench: &Bench, agents: Vec<(Uuid, String)>) {
     });
 }
 
-async fn cluster(bench: &Bench, name: &str, agent_ids: &[Uuid]) -> Uuid {
+async fn cluster(bench: &Bench, name: &str, agent_ids: &[AgentId]) -> ClusterId {
     bench
         .services
         .create_cluster(

@@ -13,14 +13,13 @@
 //!   enrollment keys, changes the role and active state of non-superusers;
 //! - superuser: everything, including accounts and single sign-on.
 
-use uuid::Uuid;
-
+use crate::ids::{ClusterId, UserId};
 use crate::types::{Role, UserEditScope};
 
 /// The signed-in user a rule is decided for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {
-    pub id: Uuid,
+    pub id: UserId,
     pub role: Role,
 }
 
@@ -102,7 +101,7 @@ impl Actor {
 
     /// Whether the actor may change, delete and wake a device or cluster
     /// owned by `owner_id`: admins any, users their own.
-    pub fn may_manage(self, owner_id: Option<Uuid>) -> bool {
+    pub fn may_manage(self, owner_id: Option<UserId>) -> bool {
         self.is_admin() || (self.role >= Role::User && owner_id == Some(self.id))
     }
 
@@ -124,9 +123,9 @@ impl Actor {
     /// devices they manage, and those already in it.
     pub fn may_move_device(
         self,
-        owner: Option<Uuid>,
-        device_cluster: Option<Uuid>,
-        cluster: Option<Uuid>,
+        owner: Option<UserId>,
+        device_cluster: Option<ClusterId>,
+        cluster: Option<ClusterId>,
     ) -> bool {
         (cluster.is_some() && device_cluster == cluster) || self.may_manage(owner)
     }
@@ -139,9 +138,9 @@ impl Actor {
     /// whole instance).
     pub fn may_move_agent(
         self,
-        agent_cluster: Option<Uuid>,
-        agent_cluster_owner: Option<Uuid>,
-        cluster: Option<Uuid>,
+        agent_cluster: Option<ClusterId>,
+        agent_cluster_owner: Option<UserId>,
+        cluster: Option<ClusterId>,
     ) -> bool {
         match agent_cluster {
             None => self.is_admin(),
@@ -188,13 +187,13 @@ impl Actor {
     }
 
     /// Whether the actor may delete user `id`: superusers, never themselves.
-    pub fn may_delete_user(self, id: Uuid) -> bool {
+    pub fn may_delete_user(self, id: UserId) -> bool {
         self.is_superuser() && self.id != id
     }
 
     /// Whether the actor may read and change another user's profile
     /// (superusers; everyone may read their own).
-    pub fn may_read_user(self, id: Uuid) -> bool {
+    pub fn may_read_user(self, id: UserId) -> bool {
         self.id == id || self.is_superuser()
     }
 
@@ -213,26 +212,29 @@ pub const SSO_ROLES: [Role; 3] = [Role::Admin, Role::User, Role::Viewer];
 /// `device_cluster`: both in the same cluster, or both in none (the
 /// original PowerBeacon's rule; docs/API.md). The server enforces it; the
 /// device form offers only the agents it allows.
-pub fn agent_may_serve(agent_cluster: Option<Uuid>, device_cluster: Option<Uuid>) -> bool {
+pub fn agent_may_serve(
+    agent_cluster: Option<ClusterId>,
+    device_cluster: Option<ClusterId>,
+) -> bool {
     agent_cluster == device_cluster
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
+
+    const ME: UserId = UserId::from_uuid(Uuid::from_u128(1));
 
     fn actor(role: Role) -> Actor {
-        Actor {
-            id: Uuid::from_u128(1),
-            role,
-        }
+        Actor { id: ME, role }
     }
 
-    const OTHER: Uuid = Uuid::from_u128(2);
+    const OTHER: UserId = UserId::from_uuid(Uuid::from_u128(2));
 
     #[test]
     fn managers_are_admins_and_owners_from_user_up() {
-        let mine = Some(Uuid::from_u128(1));
+        let mine = Some(ME);
         assert!(actor(Role::Admin).may_manage(Some(OTHER)));
         assert!(actor(Role::Admin).may_manage(None));
         assert!(actor(Role::User).may_manage(mine));
@@ -254,13 +256,13 @@ mod tests {
 
     #[test]
     fn free_agents_join_clusters_only_through_admins() {
-        let cluster = Some(Uuid::from_u128(10));
-        let elsewhere = Some(Uuid::from_u128(11));
+        let cluster = Some(ClusterId::from_uuid(Uuid::from_u128(10)));
+        let elsewhere = Some(ClusterId::from_uuid(Uuid::from_u128(11)));
         assert!(actor(Role::Admin).may_move_agent(None, None, cluster));
         assert!(!actor(Role::User).may_move_agent(None, None, cluster));
         assert!(actor(Role::User).may_move_agent(cluster, Some(OTHER), cluster));
         assert!(!actor(Role::User).may_move_agent(elsewhere, Some(OTHER), cluster));
-        assert!(actor(Role::User).may_move_agent(elsewhere, Some(Uuid::from_u128(1)), cluster));
+        assert!(actor(Role::User).may_move_agent(elsewhere, Some(ME), cluster));
     }
 
     #[test]
@@ -287,13 +289,13 @@ mod tests {
                 .contains(&Role::Superuser)
         );
         assert!(actor(Role::Superuser).may_delete_user(OTHER));
-        assert!(!actor(Role::Superuser).may_delete_user(Uuid::from_u128(1)));
+        assert!(!actor(Role::Superuser).may_delete_user(ME));
         assert!(!actor(Role::Admin).may_delete_user(OTHER));
     }
 
     #[test]
     fn agents_serve_devices_of_their_own_cluster_only() {
-        let a = Some(Uuid::from_u128(10));
+        let a = Some(ClusterId::from_uuid(Uuid::from_u128(10)));
         assert!(agent_may_serve(None, None));
         assert!(agent_may_serve(a, a));
         assert!(!agent_may_serve(a, None));

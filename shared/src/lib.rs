@@ -1,6 +1,7 @@
 //! What PowerBeacon's server and browser app share, so the two can never
 //! disagree (docs/ARCHITECTURE.md, "Crates").
 //!
+//! - [`ids`]: the typed ids (`UserId`, `DeviceId`, …) of every record.
 //! - [`types`]: the REST API's request and response shapes and the pages'
 //!   read models.
 //! - [`limits`]: the field limits, used by the server's validators and the
@@ -13,9 +14,11 @@
 //! Features: `openapi` derives the OpenAPI schemas (the server's API docs);
 //! `server-fn` lets [`types::ErrorBody`] travel as a server function's error
 //! (the browser app); `ssr` adds what that error does on the server: it gives
-//! the response its status ([`server_fn_status`]).
+//! the response its status ([`server_fn_status`]); `sqlx` makes the ids
+//! database columns (the server's storage).
 
 pub mod access;
+pub mod ids;
 pub mod limits;
 pub mod routing;
 #[cfg(feature = "ssr")]

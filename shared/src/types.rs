@@ -1,9 +1,9 @@
 //! Types of the REST API and the server functions, compiled by both the
 //! server and the browser so the two can never disagree on a field name.
 
+use crate::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// The body of every error response (docs/API.md, "Conventions").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +65,7 @@ pub struct SetupInitRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserPublic {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub email: Option<String>,
     pub is_active: bool,
@@ -323,6 +323,26 @@ impl OsType {
     }
 }
 
+/// A spelling that names no [`OsType`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownOsType(pub String);
+
+impl std::fmt::Display for UnknownOsType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown OS type {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownOsType {}
+
+impl std::str::FromStr for OsType {
+    type Err = UnknownOsType;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text).ok_or_else(|| UnknownOsType(text.chars().take(32).collect()))
+    }
+}
+
 /// Whether an agent has sent a heartbeat within the offline timeout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -336,7 +356,7 @@ pub enum AgentStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceAgentPublic {
-    pub id: Uuid,
+    pub id: AgentId,
     pub hostname: String,
     pub ip: String,
     pub status: AgentStatus,
@@ -346,7 +366,7 @@ pub struct DeviceAgentPublic {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DevicePublic {
-    pub id: Uuid,
+    pub id: DeviceId,
     pub name: String,
     /// Always `AA:BB:CC:DD:EE:FF`.
     pub mac_address: String,
@@ -355,8 +375,8 @@ pub struct DevicePublic {
     pub is_active: bool,
     pub description: Option<String>,
     pub tags: Vec<String>,
-    pub cluster_id: Option<Uuid>,
-    pub owner_id: Option<Uuid>,
+    pub cluster_id: Option<ClusterId>,
+    pub owner_id: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub owner_name: Option<String>,
@@ -390,10 +410,10 @@ pub struct DeviceCreate {
     #[serde(default)]
     pub tags: Option<Vec<String>>,
     #[serde(default)]
-    pub cluster_id: Option<Uuid>,
+    pub cluster_id: Option<ClusterId>,
     /// Agents that may wake this device; they must be in its cluster.
     #[serde(default)]
-    pub agent_ids: Option<Vec<Uuid>>,
+    pub agent_ids: Option<Vec<AgentId>>,
 }
 
 /// `PUT /api/devices/{id}`: only the fields given change; `null` clears
@@ -418,21 +438,21 @@ pub struct DeviceUpdate {
     #[serde(default)]
     pub tags: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
-    pub cluster_id: Option<Option<Uuid>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<ClusterId>))]
+    pub cluster_id: Option<Option<ClusterId>>,
     #[serde(default)]
-    pub agent_ids: Option<Vec<Uuid>>,
+    pub agent_ids: Option<Vec<AgentId>>,
 }
 
 /// A cluster as listings show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterPublic {
-    pub id: Uuid,
+    pub id: ClusterId,
     pub name: String,
     pub description: Option<String>,
     pub tags: Vec<String>,
-    pub owner_id: Option<Uuid>,
+    pub owner_id: Option<UserId>,
     pub owner_name: Option<String>,
     pub device_count: u64,
     pub agent_count: u64,
@@ -468,9 +488,9 @@ pub struct ClusterCreate {
     #[serde(default)]
     pub tags: Option<Vec<String>>,
     #[serde(default)]
-    pub device_ids: Option<Vec<Uuid>>,
+    pub device_ids: Option<Vec<DeviceId>>,
     #[serde(default)]
-    pub agent_ids: Option<Vec<Uuid>>,
+    pub agent_ids: Option<Vec<AgentId>>,
 }
 
 /// `PUT /api/clusters/{id}`: only the fields given change; a member list,
@@ -486,9 +506,9 @@ pub struct ClusterUpdate {
     #[serde(default)]
     pub tags: Option<Vec<String>>,
     #[serde(default)]
-    pub device_ids: Option<Vec<Uuid>>,
+    pub device_ids: Option<Vec<DeviceId>>,
     #[serde(default)]
-    pub agent_ids: Option<Vec<Uuid>>,
+    pub agent_ids: Option<Vec<AgentId>>,
 }
 
 /// `POST /api/agents/enrollment-keys`.
@@ -500,7 +520,7 @@ pub struct EnrollmentKeyCreate {
     pub name: Option<String>,
     /// Agents enrolled with this key join this cluster.
     #[serde(default)]
-    pub cluster_id: Option<Uuid>,
+    pub cluster_id: Option<ClusterId>,
     /// Hours until the key stops working; none means it never expires.
     #[serde(default)]
     pub expires_in_hours: Option<u32>,
@@ -510,11 +530,11 @@ pub struct EnrollmentKeyCreate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollmentKeyPublic {
-    pub id: Uuid,
+    pub id: EnrollmentKeyId,
     pub name: String,
     /// The first characters of the key, to recognise it.
     pub key_prefix: String,
-    pub cluster_id: Option<Uuid>,
+    pub cluster_id: Option<ClusterId>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -583,15 +603,15 @@ pub struct AgentInterface {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentPublic {
-    pub id: Uuid,
+    pub id: AgentId,
     pub hostname: String,
     pub ip: String,
     pub port: u16,
     pub os: String,
     pub version: String,
-    pub cluster_id: Option<Uuid>,
+    pub cluster_id: Option<ClusterId>,
     /// The owner of the agent's cluster.
-    pub owner_id: Option<Uuid>,
+    pub owner_id: Option<UserId>,
     pub owner_name: Option<String>,
     /// Online when approved and heard from within the offline timeout.
     pub status: AgentStatus,
@@ -639,7 +659,7 @@ pub enum WakeOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WakeAgentResult {
-    pub agent_id: Uuid,
+    pub agent_id: AgentId,
     pub hostname: String,
     pub outcome: WakeOutcome,
     /// The agent's answer or why the call failed.
@@ -651,7 +671,7 @@ pub struct WakeAgentResult {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceWakeResult {
     pub message: String,
-    pub device_id: Uuid,
+    pub device_id: DeviceId,
     pub device_name: String,
     pub mac_address: String,
     /// Hostnames of the agents that sent the packet.
@@ -669,7 +689,7 @@ pub struct DeviceWakeResult {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterWakeResult {
     pub message: String,
-    pub cluster_id: Uuid,
+    pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub device_count: u64,
     /// Devices at least one agent sent the packet for.
@@ -849,7 +869,7 @@ mod tests {
         const SECRET: &str = "hunter2-secret";
         let key = EnrollmentKeyCreated {
             info: EnrollmentKeyPublic {
-                id: uuid::Uuid::new_v4(),
+                id: EnrollmentKeyId::from_uuid(uuid::Uuid::from_u128(1)),
                 name: "k".into(),
                 key_prefix: "pbek_".into(),
                 cluster_id: None,
@@ -955,7 +975,7 @@ pub struct DashboardDevice {
 /// A cluster as a choice in a form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterChoice {
-    pub id: Uuid,
+    pub id: ClusterId,
     pub name: String,
     /// Whether the signed-in user may put devices into it.
     pub can_manage: bool,
@@ -965,9 +985,9 @@ pub struct ClusterChoice {
 /// be picked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentChoice {
-    pub id: Uuid,
+    pub id: AgentId,
     pub hostname: String,
-    pub cluster_id: Option<Uuid>,
+    pub cluster_id: Option<ClusterId>,
     pub status: AgentStatus,
 }
 
@@ -1026,12 +1046,12 @@ impl AgentsOverview {
 
 /// A device or an agent as a choice in the cluster form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MemberChoice {
-    pub id: Uuid,
+pub struct MemberChoice<Id> {
+    pub id: Id,
     /// The device's name or the agent's hostname.
     pub name: String,
     /// The cluster it is in now.
-    pub cluster_id: Option<Uuid>,
+    pub cluster_id: Option<ClusterId>,
     /// Agents only: whether it is online.
     pub status: Option<AgentStatus>,
     /// Whether the signed-in user may move it into a cluster they manage.
@@ -1042,9 +1062,9 @@ pub struct MemberChoice {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterMembers {
     /// By name.
-    pub devices: Vec<MemberChoice>,
+    pub devices: Vec<MemberChoice<DeviceId>>,
     /// By hostname; empty for viewers, who may not list agents.
-    pub agents: Vec<MemberChoice>,
+    pub agents: Vec<MemberChoice<AgentId>>,
 }
 
 /// A cluster on the clusters page, with what the signed-in user may do.

@@ -1,7 +1,7 @@
 //! Wake buttons and the toasts that report what each agent did.
 
 use leptos::prelude::*;
-use uuid::Uuid;
+use shared::ids::{ClusterId, DeviceId};
 
 use crate::components::toast::{ToastKind, Toasts, use_toasts};
 use crate::server_fns::{wake_cluster, wake_device};
@@ -10,7 +10,7 @@ use shared::types::{ClusterWakeResult, DeviceWakeResult, ErrorBody, WakeAgentRes
 /// Wakes one device, shows that it is busy meanwhile and reports the
 /// outcome agent by agent.
 #[component]
-pub fn WakeDeviceButton(id: Uuid, name: String) -> impl IntoView {
+pub fn WakeDeviceButton(id: DeviceId, name: String) -> impl IntoView {
     let toasts = use_toasts();
     let wake = Action::new(move |_: &()| {
         let name = name.clone();
@@ -21,7 +21,7 @@ pub fn WakeDeviceButton(id: Uuid, name: String) -> impl IntoView {
 
 /// Wakes every device of a cluster and reports the outcome device by device.
 #[component]
-pub fn WakeClusterButton(id: Uuid, name: String) -> impl IntoView {
+pub fn WakeClusterButton(id: ClusterId, name: String) -> impl IntoView {
     let toasts = use_toasts();
     let wake = Action::new(move |_: &()| {
         let name = name.clone();
@@ -141,7 +141,7 @@ mod tests {
 
     fn part(hostname: &str, outcome: WakeOutcome, message: Option<&str>) -> WakeAgentResult {
         WakeAgentResult {
-            agent_id: uuid::Uuid::nil(),
+            agent_id: shared::ids::AgentId::from_uuid(uuid::Uuid::nil()),
             hostname: hostname.into(),
             outcome,
             message: message.map(str::to_string),

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use uuid::Uuid;
+use shared::ids::ClusterId;
 
 use crate::components::copy::CopyField;
 use crate::components::layout::SignedIn;
@@ -384,7 +384,7 @@ fn ConfirmDelete(
 #[component]
 fn KeyFields(
     clusters: Vec<ClusterChoice>,
-    cluster: RwSignal<Option<Uuid>>,
+    cluster: RwSignal<Option<ClusterId>>,
     hours: RwSignal<String>,
     prefix: &'static str,
 ) -> impl IntoView {
@@ -392,7 +392,7 @@ fn KeyFields(
         <label for=format!("{prefix}-cluster")>"Agents join the cluster"</label>
         <select
             id=format!("{prefix}-cluster")
-            on:change=move |event| cluster.set(Uuid::parse_str(&event_target_value(&event)).ok())
+            on:change=move |event| cluster.set(event_target_value(&event).parse().ok())
         >
             <option value="">"No cluster"</option>
             {clusters
@@ -419,7 +419,11 @@ fn closing_reloads(
     })
 }
 
-fn key_request(name: Option<String>, cluster: Option<Uuid>, hours: &str) -> EnrollmentKeyCreate {
+fn key_request(
+    name: Option<String>,
+    cluster: Option<ClusterId>,
+    hours: &str,
+) -> EnrollmentKeyCreate {
     EnrollmentKeyCreate {
         name,
         cluster_id: cluster,
@@ -434,7 +438,7 @@ fn InstallDialog(
     on_close: Callback<()>,
     reload: Callback<()>,
 ) -> impl IntoView {
-    let cluster = RwSignal::new(None::<Uuid>);
+    let cluster = RwSignal::new(None::<ClusterId>);
     let hours = RwSignal::new("24".to_string());
     let result = RwSignal::new(None::<Result<AgentInstall, String>>);
     let busy = RwSignal::new(false);
@@ -528,7 +532,7 @@ fn NewKeyDialog(
     reload: Callback<()>,
 ) -> impl IntoView {
     let name = RwSignal::new(String::new());
-    let cluster = RwSignal::new(None::<Uuid>);
+    let cluster = RwSignal::new(None::<ClusterId>);
     let hours = RwSignal::new(String::new());
     let created = RwSignal::new(None::<Result<EnrollmentKeyCreated, String>>);
     let on_close = closing_reloads(on_close, reload, move || {
@@ -629,7 +633,7 @@ fn KeysSection(
 ) -> impl IntoView {
     let toasts = use_toasts();
     let now = Utc::now();
-    let cluster_name = move |id: Option<Uuid>| {
+    let cluster_name = move |id: Option<ClusterId>| {
         id.and_then(|id| clusters.iter().find(|c| c.id == id).map(|c| c.name.clone()))
             .unwrap_or_else(|| "—".into())
     };
@@ -713,7 +717,7 @@ mod tests {
 
     fn agent(hostname: &str, approved: bool, status: AgentStatus) -> AgentPublic {
         AgentPublic {
-            id: Uuid::new_v4(),
+            id: shared::ids::AgentId::from_uuid(uuid::Uuid::new_v4()),
             hostname: hostname.into(),
             ip: "192.0.2.5".into(),
             port: 18080,

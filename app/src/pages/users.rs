@@ -253,7 +253,7 @@ fn UserLine(
     row: UserRow,
     dialog: RwSignal<Option<Dialog>>,
     shows_details: bool,
-    me: uuid::Uuid,
+    me: shared::ids::UserId,
 ) -> impl IntoView {
     let user = row.user.clone();
     let edit_row = row.clone();
@@ -466,7 +466,7 @@ mod tests {
         role: Role,
     ) -> UserPublic {
         UserPublic {
-            id: uuid::Uuid::new_v4(),
+            id: shared::ids::UserId::from_uuid(uuid::Uuid::new_v4()),
             username: username.into(),
             email: email.map(str::to_string),
             is_active: true,

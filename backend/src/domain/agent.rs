@@ -16,8 +16,9 @@ const MAX_FEATURES: usize = 16;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentRegistration {
     pub hostname: String,
-    /// Canonical spelling of the address the server calls the agent on.
-    pub ip: String,
+    /// The address the server calls the agent on (IPv4-mapped IPv6
+    /// addresses are taken as IPv4).
+    pub ip: IpAddr,
     pub port: u16,
     pub os: String,
     pub version: String,
@@ -75,7 +76,7 @@ fn parse_hostname(input: &str) -> Result<String, Invalid> {
 /// link-local (169.254.0.0/16 holds cloud metadata services; fe80::/10 needs
 /// a zone the server cannot know). Whether loopback is allowed is the
 /// server's setting, checked by the service.
-fn parse_agent_ip(input: &str) -> Result<String, Invalid> {
+fn parse_agent_ip(input: &str) -> Result<IpAddr, Invalid> {
     let ip: IpAddr = input
         .trim()
         .parse()
@@ -94,7 +95,7 @@ fn parse_agent_ip(input: &str) -> Result<String, Invalid> {
             format!("{ip} cannot be called; advertise an address the server can reach."),
         ));
     }
-    Ok(ip.to_string())
+    Ok(ip)
 }
 
 /// Cloud metadata services, which hand out credentials to whoever asks

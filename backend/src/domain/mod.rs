@@ -1,6 +1,10 @@
 //! Validated values: parsed once at the edge, trusted everywhere inside.
 
 use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use powerbeacon_agent::MacAddress;
 
 use shared::limits;
 
@@ -102,6 +106,21 @@ impl Username {
     }
 }
 
+/// Reads a stored username back (see `storage::engine::Parsed`).
+impl FromStr for Username {
+    type Err = Invalid;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text)
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// An email address of plausible shape (`local@domain.tld`, at most 254 characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
@@ -128,6 +147,21 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Reads a stored email back (see `storage::engine::Parsed`).
+impl FromStr for Email {
+    type Err = Invalid;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text)
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -260,25 +294,22 @@ pub fn parse_tags(input: &[String]) -> Result<Vec<String>, Invalid> {
     Ok(tags)
 }
 
-/// A MAC address in any accepted spelling, returned canonical.
-pub fn parse_mac(input: &str) -> Result<String, Invalid> {
-    powerbeacon_agent::MacAddress::parse(input)
-        .map(|mac| mac.to_string())
-        .map_err(|error| Invalid::new("mac_address", error.to_string()))
+/// A MAC address in any accepted spelling (it displays canonical).
+pub fn parse_mac(input: &str) -> Result<MacAddress, Invalid> {
+    MacAddress::parse(input).map_err(|error| Invalid::new("mac_address", error.to_string()))
 }
 
-/// An IPv4 or IPv6 address, returned in its canonical spelling; blank means none.
-pub fn parse_ip(input: Option<&str>) -> Result<Option<String>, Invalid> {
+/// An IPv4 or IPv6 address (it displays in its canonical spelling); blank
+/// means none.
+pub fn parse_ip(input: Option<&str>) -> Result<Option<IpAddr>, Invalid> {
     non_blank(input)
         .map(|text| {
-            text.parse::<std::net::IpAddr>()
-                .map(|ip| ip.to_string())
-                .map_err(|_| {
-                    Invalid::new(
-                        "ip_address",
-                        format!("{text:?} is not an IPv4 or IPv6 address."),
-                    )
-                })
+            text.parse::<IpAddr>().map_err(|_| {
+                Invalid::new(
+                    "ip_address",
+                    format!("{text:?} is not an IPv4 or IPv6 address."),
+                )
+            })
         })
         .transpose()
 }
@@ -371,10 +402,16 @@ mod tests {
         assert_eq!(parse_name("name", "  nas ").unwrap(), "nas");
         assert!(parse_name("name", " ").is_err());
         assert!(parse_name("name", &"x".repeat(101)).is_err());
-        assert_eq!(parse_mac("aa-bb-cc-dd-ee-0f").unwrap(), "AA:BB:CC:DD:EE:0F");
+        assert_eq!(
+            parse_mac("aa-bb-cc-dd-ee-0f").unwrap().to_string(),
+            "AA:BB:CC:DD:EE:0F"
+        );
         assert_eq!(parse_mac("nope").unwrap_err().field, "mac_address");
         assert_eq!(
-            parse_ip(Some("2001:DB8::1")).unwrap().as_deref(),
+            parse_ip(Some("2001:DB8::1"))
+                .unwrap()
+                .map(|ip| ip.to_string())
+                .as_deref(),
             Some("2001:db8::1")
         );
         assert_eq!(parse_ip(Some(" ")).unwrap(), None);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use shared::ids::UserId;
 
 /// The claims PowerBeacon puts in an access token.
 #[derive(Debug, Serialize, Deserialize)]
@@ -25,7 +25,7 @@ struct Claims {
 /// issued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenSubject {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub version: i64,
 }
 
@@ -88,7 +88,7 @@ impl TokenKeys {
                 }
             })?;
         Ok(TokenSubject {
-            user_id: Uuid::parse_str(&data.claims.sub).map_err(|_| TokenError::Invalid)?,
+            user_id: data.claims.sub.parse().map_err(|_| TokenError::Invalid)?,
             version: data.claims.ver,
         })
     }
@@ -104,7 +104,7 @@ mod tests {
 
     fn subject(version: i64) -> TokenSubject {
         TokenSubject {
-            user_id: Uuid::new_v4(),
+            user_id: UserId::generate(),
             version,
         }
     }
@@ -134,7 +134,7 @@ mod tests {
         let keys = keys("s3cret", Duration::from_secs(60));
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
-            sub: Uuid::new_v4().to_string(),
+            sub: UserId::generate().to_string(),
             iat: now - 120,
             exp: now - 60,
             ver: 0,

@@ -1,14 +1,16 @@
 //! Agents: enrollment and re-registration (docs/API.md, "Agents"), heartbeats, and
 //! the agent list with liveness computed at read time.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
+use shared::ids::AgentId;
 use shared::types::{
     AgentPublic, AgentRegistrationConfig, AgentRow, AgentStatus, AgentsOverview, AgentsPublic,
     DeviceAgentPublic, Message,
 };
 use subtle::ConstantTimeEq;
-use uuid::Uuid;
 
 use super::enrollment::hash_key;
 use super::{ServiceError, Services};
@@ -42,7 +44,7 @@ impl Services {
         presented_token: Option<&str>,
     ) -> Result<(RegisterResponse, Registered), ServiceError> {
         let registration = AgentRegistration::parse(request)?;
-        self.check_agent_address(&registration.ip, registration.port)?;
+        self.check_agent_address(registration.ip, registration.port)?;
         let now = crate::storage::now();
         if let Some(existing) = self.store.agent_by_hostname(&registration.hostname).await? {
             let Some(token) = presented_token else {
@@ -119,7 +121,7 @@ impl Services {
             }
         };
         let agent = AgentRecord {
-            id: Uuid::new_v4(),
+            id: AgentId::generate(),
             hostname: registration.hostname,
             ip: registration.ip,
             port: registration.port,
@@ -172,7 +174,10 @@ impl Services {
                 "Invalid or missing authorization header.".into(),
             ));
         };
-        let id = Uuid::parse_str(request.agent_id.trim())
+        let id: AgentId = request
+            .agent_id
+            .trim()
+            .parse()
             .map_err(|_| ServiceError::BadRequest("Invalid agent ID format.".into()))?;
         let agent = self
             .store
@@ -215,7 +220,7 @@ impl Services {
     pub async fn get_agent(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: AgentId,
     ) -> Result<AgentPublic, ServiceError> {
         require_user(actor)?;
         let view = self
@@ -231,7 +236,7 @@ impl Services {
     pub async fn delete_agent(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: AgentId,
     ) -> Result<Message, ServiceError> {
         let view = self
             .store
@@ -251,7 +256,7 @@ impl Services {
     pub async fn approve_agent(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: AgentId,
     ) -> Result<AgentPublic, ServiceError> {
         require_admin(actor, "Only admins approve agents.")?;
         if !self.store.approve_agent(id, crate::storage::now()).await? {
@@ -281,10 +286,8 @@ impl Services {
     /// services always, loopback unless the server allows it, and anything
     /// outside the operator's agent networks and ports. Checked at
     /// registration and again before every wake call.
-    pub(crate) fn check_agent_address(&self, ip: &str, port: u16) -> Result<(), Invalid> {
-        let Ok(address) = ip.parse::<std::net::IpAddr>() else {
-            return Err(Invalid::new("ip", format!("{ip:?} is not an address.")));
-        };
+    pub(crate) fn check_agent_address(&self, ip: IpAddr, port: u16) -> Result<(), Invalid> {
+        let address = ip;
         if crate::domain::is_metadata_address(address) {
             return Err(Invalid::new(
                 "ip",
@@ -401,7 +404,7 @@ impl Services {
         AgentPublic {
             id: agent.id,
             hostname: agent.hostname.clone(),
-            ip: agent.ip.clone(),
+            ip: agent.ip.to_string(),
             port: agent.port,
             os: agent.os.clone(),
             version: agent.version.clone(),
@@ -423,7 +426,7 @@ impl Services {
         DeviceAgentPublic {
             id: agent.id,
             hostname: agent.hostname.clone(),
-            ip: agent.ip.clone(),
+            ip: agent.ip.to_string(),
             status: self.status_of(agent.approved, agent.last_seen),
         }
     }

@@ -1,11 +1,11 @@
 //! Clusters: groups of devices and the agents that reach them.
 
+use shared::ids::{AgentId, ClusterId, DeviceId};
 use shared::types::{
     AgentPublic, ClusterCreate, ClusterDetailPublic, ClusterMembers, ClusterPage, ClusterPublic,
     ClusterRow, ClusterUpdate, ClustersOverview, ClustersPublic, DashboardDevice, MemberChoice,
     Message,
 };
-use uuid::Uuid;
 
 use super::dashboard::{CHOICE_LIMIT, name_order};
 use super::devices::dedup;
@@ -33,7 +33,7 @@ impl Services {
     pub async fn get_cluster(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: ClusterId,
     ) -> Result<ClusterDetailPublic, ServiceError> {
         let view = self
             .store
@@ -71,7 +71,7 @@ impl Services {
         )?;
         let now = crate::storage::now();
         let cluster = ClusterRecord {
-            id: Uuid::new_v4(),
+            id: ClusterId::generate(),
             name: parse_name("name", &request.name)?,
             description: parse_description(request.description.as_deref())?,
             tags: parse_tags(request.tags.as_deref().unwrap_or_default())?,
@@ -91,7 +91,7 @@ impl Services {
     pub async fn update_cluster(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: ClusterId,
         request: ClusterUpdate,
     ) -> Result<ClusterPublic, ServiceError> {
         let view = self.cluster_to_manage(actor, id, "change").await?;
@@ -119,7 +119,7 @@ impl Services {
     pub async fn delete_cluster(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: ClusterId,
     ) -> Result<Message, ServiceError> {
         self.cluster_to_manage(actor, id, "delete").await?;
         self.store.delete_cluster(id).await?;
@@ -166,7 +166,7 @@ impl Services {
     pub async fn cluster_page(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: ClusterId,
     ) -> Result<ClusterPage, ServiceError> {
         let detail = self.get_cluster(actor, id).await?;
         let can_manage_cluster = actor.access().may_manage(detail.cluster.owner_id);
@@ -211,7 +211,7 @@ impl Services {
         let cluster = existing.map(|detail| detail.cluster.id);
         let (device_views, _) = self.store.list_device_views(page).await?;
         let (agent_views, _) = self.store.list_agent_views(page).await?;
-        let mut devices: Vec<MemberChoice> = device_views
+        let mut devices: Vec<MemberChoice<DeviceId>> = device_views
             .iter()
             .map(|view| MemberChoice {
                 id: view.device.id,
@@ -225,7 +225,7 @@ impl Services {
                 ),
             })
             .collect();
-        let mut agents: Vec<MemberChoice> = agent_views
+        let mut agents: Vec<MemberChoice<AgentId>> = agent_views
             .iter()
             .map(|view| MemberChoice {
                 id: view.agent.id,
@@ -242,13 +242,12 @@ impl Services {
         // Members beyond the first page of choices still show up ticked, so
         // saving the form never drops them.
         if let Some(detail) = existing {
-            let offered: std::collections::HashSet<Uuid> = devices
-                .iter()
-                .chain(&agents)
-                .map(|choice| choice.id)
-                .collect();
+            let offered_devices: std::collections::HashSet<DeviceId> =
+                devices.iter().map(|choice| choice.id).collect();
+            let offered_agents: std::collections::HashSet<AgentId> =
+                agents.iter().map(|choice| choice.id).collect();
             for device in &detail.devices {
-                if !offered.contains(&device.id) {
+                if !offered_devices.contains(&device.id) {
                     devices.push(MemberChoice {
                         id: device.id,
                         name: device.name.clone(),
@@ -259,7 +258,7 @@ impl Services {
                 }
             }
             for agent in &detail.agents {
-                if !offered.contains(&agent.id) {
+                if !offered_agents.contains(&agent.id) {
                     agents.push(MemberChoice {
                         id: agent.id,
                         name: agent.hostname.clone(),
@@ -279,7 +278,7 @@ impl Services {
     pub(super) async fn cluster_to_manage(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: ClusterId,
         action: &str,
     ) -> Result<ClusterView, ServiceError> {
         let view = self
@@ -300,9 +299,9 @@ impl Services {
     async fn check_members(
         &self,
         actor: &UserRecord,
-        cluster_id: Option<Uuid>,
-        device_ids: Option<Vec<Uuid>>,
-        agent_ids: Option<Vec<Uuid>>,
+        cluster_id: Option<ClusterId>,
+        device_ids: Option<Vec<DeviceId>>,
+        agent_ids: Option<Vec<AgentId>>,
     ) -> Result<Membership, ServiceError> {
         let device_ids = device_ids.map(dedup);
         let agent_ids = agent_ids.map(dedup);
@@ -352,7 +351,7 @@ impl Services {
         })
     }
 
-    async fn cluster_public_by_id(&self, id: Uuid) -> Result<ClusterPublic, ServiceError> {
+    async fn cluster_public_by_id(&self, id: ClusterId) -> Result<ClusterPublic, ServiceError> {
         let view = self
             .store
             .cluster_view(id)

@@ -1,8 +1,9 @@
 //! Devices: the machines to wake, who manages them, and which agents reach them.
 
+use powerbeacon_agent::MacAddress;
 use shared::access::agent_may_serve;
-use shared::types::{DeviceCreate, DevicePublic, DeviceUpdate, DevicesPublic, Message, OsType};
-use uuid::Uuid;
+use shared::ids::{AgentId, ClusterId, DeviceId};
+use shared::types::{DeviceCreate, DevicePublic, DeviceUpdate, DevicesPublic, Message};
 
 use super::{ServiceError, Services};
 use crate::domain::{Invalid, parse_description, parse_ip, parse_mac, parse_name, parse_tags};
@@ -26,7 +27,7 @@ impl Services {
     pub async fn get_device(
         &self,
         _actor: &UserRecord,
-        id: Uuid,
+        id: DeviceId,
     ) -> Result<DevicePublic, ServiceError> {
         let view = self
             .store
@@ -45,11 +46,11 @@ impl Services {
         ServiceError::forbidden_unless(actor.access().may_create(), "Viewers cannot add devices.")?;
         let now = crate::storage::now();
         let device = DeviceRecord {
-            id: Uuid::new_v4(),
+            id: DeviceId::generate(),
             name: parse_name("name", &request.name)?,
             mac_address: parse_mac(&request.mac_address)?,
             ip_address: parse_ip(request.ip_address.as_deref())?,
-            os_type: request.os_type.unwrap_or_default().as_str().to_string(),
+            os_type: request.os_type.unwrap_or_default(),
             is_active: request.is_active.unwrap_or(true),
             description: parse_description(request.description.as_deref())?,
             tags: parse_tags(request.tags.as_deref().unwrap_or_default())?,
@@ -73,7 +74,7 @@ impl Services {
     pub async fn update_device(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: DeviceId,
         request: DeviceUpdate,
     ) -> Result<DevicePublic, ServiceError> {
         let view = self.device_to_manage(actor, id, "change").await?;
@@ -88,7 +89,7 @@ impl Services {
             device.ip_address = parse_ip(ip.as_deref())?;
         }
         if let Some(os_type) = request.os_type {
-            device.os_type = os_type.as_str().to_string();
+            device.os_type = os_type;
         }
         if let Some(is_active) = request.is_active {
             device.is_active = is_active;
@@ -149,7 +150,7 @@ impl Services {
     pub async fn delete_device(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: DeviceId,
     ) -> Result<Message, ServiceError> {
         self.device_to_manage(actor, id, "delete").await?;
         self.store.delete_device(id).await?;
@@ -161,7 +162,7 @@ impl Services {
     async fn device_to_manage(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: DeviceId,
         action: &str,
     ) -> Result<DeviceView, ServiceError> {
         let view = self
@@ -180,7 +181,7 @@ impl Services {
     async fn check_cluster(
         &self,
         actor: &UserRecord,
-        cluster_id: Option<Uuid>,
+        cluster_id: Option<ClusterId>,
     ) -> Result<(), ServiceError> {
         let Some(cluster_id) = cluster_id else {
             return Ok(());
@@ -200,8 +201,8 @@ impl Services {
     /// (or, for a device in no cluster, in none).
     async fn check_agents(
         &self,
-        cluster_id: Option<Uuid>,
-        agent_ids: &[Uuid],
+        cluster_id: Option<ClusterId>,
+        agent_ids: &[AgentId],
     ) -> Result<Vec<AgentRef>, ServiceError> {
         let mut agents = Vec::with_capacity(agent_ids.len());
         for &agent_id in agent_ids {
@@ -233,9 +234,9 @@ impl Services {
         DevicePublic {
             id: device.id,
             name: device.name.clone(),
-            mac_address: device.mac_address.clone(),
-            ip_address: device.ip_address.clone(),
-            os_type: OsType::parse(&device.os_type).unwrap_or_default(),
+            mac_address: device.mac_address.to_string(),
+            ip_address: device.ip_address.map(|ip| ip.to_string()),
+            os_type: device.os_type,
             is_active: device.is_active,
             description: device.description.clone(),
             tags: device.tags.clone(),
@@ -255,7 +256,7 @@ impl Services {
 }
 
 /// The ids in their first order, each once.
-pub(super) fn dedup(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+pub(super) fn dedup<Id: Copy + Eq + std::hash::Hash>(mut ids: Vec<Id>) -> Vec<Id> {
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(*id));
     ids
@@ -265,7 +266,7 @@ fn device_not_found() -> ServiceError {
     ServiceError::NotFound("Device not found.".into())
 }
 
-fn mac_conflict(error: StorageError, mac: &str) -> ServiceError {
+fn mac_conflict(error: StorageError, mac: &MacAddress) -> ServiceError {
     match &error {
         StorageError::Conflict { constraint } if constraint == "devices_mac_address_key" => {
             ServiceError::Conflict(format!("A device with MAC address {mac} already exists."))

@@ -4,10 +4,10 @@
 //! so a database leak does not leak working keys.
 
 use sha2::{Digest, Sha256};
+use shared::ids::EnrollmentKeyId;
 use shared::types::{
     EnrollmentKeyCreate, EnrollmentKeyCreated, EnrollmentKeyPublic, EnrollmentKeysPublic, Message,
 };
-use uuid::Uuid;
 
 use super::{ServiceError, Services};
 use crate::domain::{Invalid, non_blank};
@@ -66,7 +66,7 @@ impl Services {
         }
         let key = format!("{KEY_PREFIX}{}", random_secret());
         let record = EnrollmentKeyRecord {
-            id: Uuid::new_v4(),
+            id: EnrollmentKeyId::generate(),
             name,
             key_hash: hash_key(&key),
             key_prefix: key[..SHOWN_CHARS].to_string(),
@@ -103,7 +103,7 @@ impl Services {
     pub async fn revoke_enrollment_key(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: EnrollmentKeyId,
     ) -> Result<Message, ServiceError> {
         require_admin(actor)?;
         if !self

@@ -76,8 +76,8 @@ impl Services {
             .await
             .map_err(|error| ServiceError::Internal(format!("password hashing failed: {error}")))?;
         let user = NewUser {
-            username: username.as_str().to_string(),
-            email: email.map(|e| e.as_str().to_string()),
+            username,
+            email,
             full_name: full_name.map(|n| n.as_str().to_string()),
             password_hash: Some(password_hash),
             role: Role::Superuser,

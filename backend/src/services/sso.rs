@@ -355,15 +355,14 @@ impl Services {
         let email = claims
             .email()
             .filter(|_| claims.email_verified() == Some(true))
-            .and_then(|email| Email::parse(email.as_str()).ok())
-            .map(|email| email.as_str().to_string());
+            .and_then(|email| Email::parse(email.as_str()).ok());
         let claimed_name = claims
             .preferred_username()
             .map(|name| name.as_str().to_string())
             .or_else(|| {
                 email
                     .as_ref()
-                    .and_then(|e| e.split('@').next().map(str::to_string))
+                    .and_then(|e| e.as_str().split('@').next().map(str::to_string))
             })
             .unwrap_or_default();
         let full_name = claims
@@ -375,9 +374,7 @@ impl Services {
         let mut attempt = 1;
         loop {
             let user = NewUser {
-                username: Username::suggest(&claimed_name, attempt)
-                    .as_str()
-                    .to_string(),
+                username: Username::suggest(&claimed_name, attempt),
                 email: email.clone(),
                 full_name: full_name.clone(),
                 password_hash: None,

@@ -1,10 +1,10 @@
 //! Users: who may see, create, change and delete whom.
 
+use shared::ids::UserId;
 use shared::types::{
     AccountSettings, Message, Role, UpdatePassword, UserCreate, UserEditScope, UserPublic, UserRow,
     UserUpdate, UserUpdateMe, UsersOverview, UsersPublic,
 };
-use uuid::Uuid;
 
 use super::{ServiceError, Services};
 use crate::domain::{Email, FullName, NewPassword, Username};
@@ -104,8 +104,8 @@ impl Services {
         let full_name = optional(request.full_name.as_deref(), FullName::parse)?;
         let password_hash = self.hash(&password).await?;
         let user = NewUser {
-            username: username.as_str().to_string(),
-            email: email.map(|e| e.as_str().to_string()),
+            username,
+            email,
             full_name: full_name.map(|n| n.as_str().to_string()),
             password_hash: Some(password_hash),
             role: request.role.unwrap_or(Role::Viewer),
@@ -131,7 +131,11 @@ impl Services {
     }
 
     /// One user; oneself or, for superusers, anyone.
-    pub async fn get_user(&self, actor: &UserRecord, id: Uuid) -> Result<UserPublic, ServiceError> {
+    pub async fn get_user(
+        &self,
+        actor: &UserRecord,
+        id: UserId,
+    ) -> Result<UserPublic, ServiceError> {
         if !actor.access().may_read_user(id) {
             return Err(forbidden());
         }
@@ -148,7 +152,7 @@ impl Services {
     pub async fn update_user(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: UserId,
         request: UserUpdate,
     ) -> Result<UserPublic, ServiceError> {
         if !actor.access().is_admin() {
@@ -209,7 +213,11 @@ impl Services {
     }
 
     /// Deletes a user; superusers only, never themselves.
-    pub async fn delete_user(&self, actor: &UserRecord, id: Uuid) -> Result<Message, ServiceError> {
+    pub async fn delete_user(
+        &self,
+        actor: &UserRecord,
+        id: UserId,
+    ) -> Result<Message, ServiceError> {
         if !actor.access().may_delete_user(id) {
             return Err(if actor.access().is_superuser() {
                 ServiceError::Forbidden("You cannot delete your own account.".into())
@@ -257,7 +265,8 @@ impl Services {
             .await?
             .ok_or_else(not_found)?;
         // Guessing the current password is throttled like signing in.
-        self.claim_login_attempt(&user.username, client).await?;
+        self.claim_login_attempt(user.username.as_str(), client)
+            .await?;
         let current_ok = match &user.password_hash {
             Some(hash) => verify_password(request.current_password.clone(), hash.clone()).await,
             None => false,
@@ -267,7 +276,7 @@ impl Services {
                 "The current password is incorrect.".into(),
             ));
         }
-        self.login_succeeded(&user.username, client).await?;
+        self.login_succeeded(user.username.as_str(), client).await?;
         if request.current_password == request.new_password {
             return Err(ServiceError::BadRequest(
                 "The new password must differ from the current one.".into(),
@@ -304,13 +313,9 @@ fn profile_changes(
     full_name: Option<&str>,
 ) -> Result<UserChanges, ServiceError> {
     Ok(UserChanges {
-        username: username
-            .map(|name| Username::parse(name).map(|name| name.as_str().to_string()))
-            .transpose()?,
+        username: username.map(Username::parse).transpose()?,
         email: email
-            .map(|email| {
-                optional(Some(email), Email::parse).map(|e| e.map(|e| e.as_str().to_string()))
-            })
+            .map(|email| optional(Some(email), Email::parse))
             .transpose()?,
         full_name: full_name
             .map(|name| {

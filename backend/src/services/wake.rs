@@ -1,8 +1,8 @@
 //! Wake requests: who may wake what, and what the answer says. The fan-out
 //! itself is the [`WakeDispatcher`](crate::wake::WakeDispatcher)'s.
 
+use shared::ids::{ClusterId, DeviceId};
 use shared::types::{ClusterWakeResult, DeviceWakeResult, WakeAgentResult, WakeOutcome};
-use uuid::Uuid;
 
 use super::agents::is_online;
 use super::{ServiceError, Services};
@@ -19,7 +19,7 @@ impl Services {
     pub async fn wake_device(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: DeviceId,
     ) -> Result<DeviceWakeResult, ServiceError> {
         let target = self
             .store
@@ -73,7 +73,7 @@ impl Services {
     pub async fn wake_cluster(
         &self,
         actor: &UserRecord,
-        id: Uuid,
+        id: ClusterId,
     ) -> Result<ClusterWakeResult, ServiceError> {
         let cluster = self.cluster_to_manage(actor, id, "wake").await?.cluster;
         let targets = self.store.cluster_wake_targets(id).await?;
@@ -127,7 +127,7 @@ impl Services {
                     |agent| is_online(agent.approved, agent.last_seen, offline_after),
                     |agent| {
                         services
-                            .check_agent_address(&agent.ip, agent.port)
+                            .check_agent_address(agent.ip, agent.port)
                             .map_err(|refused| refused.message)
                     },
                 )
@@ -176,7 +176,7 @@ fn device_result(outcome: &DeviceOutcome) -> DeviceWakeResult {
         message,
         device_id: target.device_id,
         device_name: target.name.clone(),
-        mac_address: target.mac_address.clone(),
+        mac_address: target.mac_address.to_string(),
         successful_agents,
         failed_agents,
         offline_agents,

@@ -1,6 +1,7 @@
 //! What differs between SQLite and PostgreSQL, written once per engine
-//! ([`SqlEngine`]): how a UUID is stored, how a transaction that must run
-//! alone starts, and the few sqlx calls that need the concrete engine.
+//! ([`SqlEngine`]): how a transaction that must run alone starts, and the
+//! few sqlx calls that need the concrete engine. How a UUID is stored is
+//! the typed ids' own ([`shared::ids::UuidColumn`]).
 //! Everything else is one SQL text (`sql.rs`) run by one implementation
 //! (`store.rs`, generic over the engine).
 //!
@@ -11,7 +12,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use sqlx::encode::IsNull;
+use std::str::FromStr;
+
+use shared::ids::UuidColumn;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::PgRow;
 use sqlx::query::Query;
@@ -20,7 +23,6 @@ use sqlx::{
     Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Postgres, Sqlite,
     Transaction, Type,
 };
-use uuid::Uuid;
 
 use super::Engine;
 
@@ -52,16 +54,9 @@ type Statement<'q, DB> = Query<'q, DB, <DB as Database>::Arguments>;
 type Answer<'c, T> = Pin<Box<dyn Future<Output = Result<T, sqlx::Error>> + Send + 'c>>;
 
 /// An engine the store runs on.
-pub trait SqlEngine: Database {
+pub trait SqlEngine: Database + UuidColumn {
     /// Which engine this is.
     const ENGINE: Engine;
-
-    /// How a UUID is stored: native `uuid`, or hyphenated text.
-    type Uuid: Type<Self> + for<'q> Encode<'q, Self> + for<'r> Decode<'r, Self> + Send;
-
-    fn to_column(uuid: Uuid) -> Self::Uuid;
-
-    fn from_column(column: Self::Uuid) -> Uuid;
 
     /// A transaction that runs alone among serialized ones, for checks
     /// that span rows ("one active superuser remains"), on every replica.
@@ -93,18 +88,6 @@ pub trait SqlEngine: Database {
 
 impl SqlEngine for Sqlite {
     const ENGINE: Engine = Engine::Sqlite;
-
-    /// SQLite has no UUID type: hyphenated text, readable in the `sqlite3`
-    /// shell.
-    type Uuid = uuid::fmt::Hyphenated;
-
-    fn to_column(uuid: Uuid) -> Self::Uuid {
-        uuid.hyphenated()
-    }
-
-    fn from_column(column: Self::Uuid) -> Uuid {
-        column.into_uuid()
-    }
 
     /// `BEGIN IMMEDIATE` takes SQLite's write lock at once, so serialized
     /// transactions never interleave their reads and writes.
@@ -149,17 +132,6 @@ const SERIALIZED_LOCK: i64 = 0x5042_0001;
 
 impl SqlEngine for Postgres {
     const ENGINE: Engine = Engine::Postgres;
-
-    /// PostgreSQL's native `uuid`.
-    type Uuid = Uuid;
-
-    fn to_column(uuid: Uuid) -> Self::Uuid {
-        uuid
-    }
-
-    fn from_column(column: Self::Uuid) -> Uuid {
-        column
-    }
 
     /// A transaction holding the advisory lock until it ends, on every replica.
     async fn begin_serialized(
@@ -276,62 +248,88 @@ impl<'q, DB: SqlEngine> Sql<'q, DB> {
     }
 }
 
-/// An id column: bound and read as the engine stores UUIDs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DbId(pub Uuid);
+/// A text column holding a value of type `T` in its display spelling
+/// (a MAC address, an IP address, a username…): read by parsing, so a value
+/// `T` cannot hold is a decode error (`StorageError::Corrupt`), never a
+/// default. Records name it in `#[sqlx(try_from = "Parsed<T>")]`; values are
+/// bound as their text.
+pub struct Parsed<T>(T);
 
-/// A column that may hold an id or NULL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DbOptId(pub Option<Uuid>);
+/// A nullable [`Parsed`] column.
+pub struct ParsedOpt<T>(Option<T>);
 
-impl From<DbId> for Uuid {
-    fn from(id: DbId) -> Self {
-        id.0
-    }
-}
-
-impl From<DbOptId> for Option<Uuid> {
-    fn from(id: DbOptId) -> Self {
-        id.0
-    }
-}
-
-impl<DB: SqlEngine> Type<DB> for DbId {
+impl<T, DB: SqlEngine> Type<DB> for Parsed<T>
+where
+    String: Type<DB>,
+{
     fn type_info() -> DB::TypeInfo {
-        <DB::Uuid as Type<DB>>::type_info()
+        <String as Type<DB>>::type_info()
     }
 
     fn compatible(ty: &DB::TypeInfo) -> bool {
-        <DB::Uuid as Type<DB>>::compatible(ty)
+        <String as Type<DB>>::compatible(ty)
     }
 }
 
-impl<'q, DB: SqlEngine> Encode<'q, DB> for DbId {
-    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        DB::to_column(self.0).encode_by_ref(buf)
-    }
-}
-
-impl<'r, DB: SqlEngine> Decode<'r, DB> for DbId {
-    /// A malformed id is an error, never a default.
+impl<'r, T, DB: SqlEngine> Decode<'r, DB> for Parsed<T>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+    &'r str: Decode<'r, DB>,
+{
     fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
-        <DB::Uuid as Decode<'r, DB>>::decode(value).map(|column| Self(DB::from_column(column)))
+        let text = <&'r str as Decode<'r, DB>>::decode(value)?;
+        Ok(Self(text.parse()?))
     }
 }
 
-impl<DB: SqlEngine> Type<DB> for DbOptId {
+impl<T, DB: SqlEngine> Type<DB> for ParsedOpt<T>
+where
+    String: Type<DB>,
+{
     fn type_info() -> DB::TypeInfo {
-        <DB::Uuid as Type<DB>>::type_info()
+        <String as Type<DB>>::type_info()
     }
 
     fn compatible(ty: &DB::TypeInfo) -> bool {
-        <DB::Uuid as Type<DB>>::compatible(ty)
+        <String as Type<DB>>::compatible(ty)
     }
 }
 
-impl<'r, DB: SqlEngine> Decode<'r, DB> for DbOptId {
+impl<'r, T, DB: SqlEngine> Decode<'r, DB> for ParsedOpt<T>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+    &'r str: Decode<'r, DB>,
+{
     fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
-        let column = <Option<DB::Uuid> as Decode<'r, DB>>::decode(value)?;
-        Ok(Self(column.map(DB::from_column)))
+        let text = <Option<&'r str> as Decode<'r, DB>>::decode(value)?;
+        Ok(Self(text.map(str::parse).transpose()?))
     }
 }
+
+/// The types records read through [`Parsed`] (sqlx's `try_from` wants a
+/// `From` per type; a blanket one is not allowed for foreign types).
+macro_rules! parsed_columns {
+    ($($ty:ty),*) => {$(
+        impl From<Parsed<$ty>> for $ty {
+            fn from(column: Parsed<$ty>) -> Self {
+                column.0
+            }
+        }
+
+        impl From<ParsedOpt<$ty>> for Option<$ty> {
+            fn from(column: ParsedOpt<$ty>) -> Self {
+                column.0
+            }
+        }
+    )*};
+}
+
+parsed_columns!(
+    std::net::IpAddr,
+    powerbeacon_agent::MacAddress,
+    shared::types::OsType,
+    crate::domain::Username,
+    crate::domain::Email
+);

@@ -13,6 +13,8 @@ mod sqlite;
 mod store;
 
 use std::path::Path;
+
+use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -100,7 +102,7 @@ pub trait Store: Send + Sync + 'static {
     async fn create_first_user(&self, user: NewUser) -> Result<Option<UserRecord>, StorageError>;
 
     /// A user by id.
-    async fn user_by_id(&self, id: uuid::Uuid) -> Result<Option<UserRecord>, StorageError>;
+    async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, StorageError>;
 
     /// A user by name, ignoring case.
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StorageError>;
@@ -134,26 +136,26 @@ pub trait Store: Send + Sync + 'static {
     /// superuser, also under concurrent changes.
     async fn update_user(
         &self,
-        id: uuid::Uuid,
+        id: UserId,
         changes: UserChanges,
     ) -> Result<Option<UserRecord>, StorageError>;
 
     /// Deletes a user; `false` when none existed. Refuses the last active
     /// superuser like [`Store::update_user`].
-    async fn delete_user(&self, id: uuid::Uuid) -> Result<bool, StorageError>;
+    async fn delete_user(&self, id: UserId) -> Result<bool, StorageError>;
 
     /// One page of devices, newest first, with owner, cluster and agents; and the total.
     async fn list_device_views(&self, page: Page) -> Result<(Vec<DeviceView>, u64), StorageError>;
 
     /// One device with owner, cluster and agents.
-    async fn device_view(&self, id: uuid::Uuid) -> Result<Option<DeviceView>, StorageError>;
+    async fn device_view(&self, id: DeviceId) -> Result<Option<DeviceView>, StorageError>;
 
     /// Inserts a device linked to `agent_ids`; a taken MAC is a conflict on
     /// `devices_mac_address_key`.
     async fn insert_device(
         &self,
         device: &DeviceRecord,
-        agent_ids: &[uuid::Uuid],
+        agent_ids: &[AgentId],
     ) -> Result<(), StorageError>;
 
     /// Writes every field of a device (stamping `updated_at`) and, when
@@ -161,24 +163,24 @@ pub trait Store: Send + Sync + 'static {
     async fn update_device(
         &self,
         device: &DeviceRecord,
-        agent_ids: Option<&[uuid::Uuid]>,
+        agent_ids: Option<&[AgentId]>,
     ) -> Result<bool, StorageError>;
 
     /// Deletes a device and its agent links; `false` when none existed.
-    async fn delete_device(&self, id: uuid::Uuid) -> Result<bool, StorageError>;
+    async fn delete_device(&self, id: DeviceId) -> Result<bool, StorageError>;
 
     /// One page of clusters, newest first, with counts; and the total.
     async fn list_cluster_views(&self, page: Page)
     -> Result<(Vec<ClusterView>, u64), StorageError>;
 
     /// One cluster with counts.
-    async fn cluster_view(&self, id: uuid::Uuid) -> Result<Option<ClusterView>, StorageError>;
+    async fn cluster_view(&self, id: ClusterId) -> Result<Option<ClusterView>, StorageError>;
 
     /// A cluster's devices, by name, with owner, cluster and agents.
-    async fn cluster_device_views(&self, id: uuid::Uuid) -> Result<Vec<DeviceView>, StorageError>;
+    async fn cluster_device_views(&self, id: ClusterId) -> Result<Vec<DeviceView>, StorageError>;
 
     /// A cluster's agents, by hostname.
-    async fn cluster_agent_views(&self, id: uuid::Uuid) -> Result<Vec<AgentView>, StorageError>;
+    async fn cluster_agent_views(&self, id: ClusterId) -> Result<Vec<AgentView>, StorageError>;
 
     /// Inserts a cluster and moves the given devices and agents into it.
     async fn insert_cluster(
@@ -197,7 +199,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StorageError>;
 
     /// Deletes a cluster; its devices and agents stay, detached.
-    async fn delete_cluster(&self, id: uuid::Uuid) -> Result<bool, StorageError>;
+    async fn delete_cluster(&self, id: ClusterId) -> Result<bool, StorageError>;
 
     /// Stores a new enrollment key (its hash; the secret is never stored).
     async fn insert_enrollment_key(&self, key: &EnrollmentKeyRecord) -> Result<(), StorageError>;
@@ -211,7 +213,7 @@ pub trait Store: Send + Sync + 'static {
     /// Marks a key revoked at `at` (kept if already revoked); `false` when unknown.
     async fn revoke_enrollment_key(
         &self,
-        id: uuid::Uuid,
+        id: EnrollmentKeyId,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StorageError>;
 
@@ -227,11 +229,11 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_agent(
         &self,
         agent: &AgentRecord,
-        used_key: Option<uuid::Uuid>,
+        used_key: Option<EnrollmentKeyId>,
     ) -> Result<(), StorageError>;
 
     /// An agent, token included, by id.
-    async fn agent_record(&self, id: uuid::Uuid) -> Result<Option<AgentRecord>, StorageError>;
+    async fn agent_record(&self, id: AgentId) -> Result<Option<AgentRecord>, StorageError>;
 
     /// An agent, token included, by hostname.
     async fn agent_by_hostname(&self, hostname: &str) -> Result<Option<AgentRecord>, StorageError>;
@@ -246,7 +248,7 @@ pub trait Store: Send + Sync + 'static {
     /// agent exists.
     async fn approve_agent(
         &self,
-        id: uuid::Uuid,
+        id: AgentId,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StorageError>;
 
@@ -254,7 +256,7 @@ pub trait Store: Send + Sync + 'static {
     /// when no such agent exists.
     async fn record_heartbeat(
         &self,
-        id: uuid::Uuid,
+        id: AgentId,
         at: chrono::DateTime<chrono::Utc>,
         interfaces: Option<&[shared::types::AgentInterface]>,
     ) -> Result<bool, StorageError>;
@@ -263,22 +265,22 @@ pub trait Store: Send + Sync + 'static {
     async fn list_agent_views(&self, page: Page) -> Result<(Vec<AgentView>, u64), StorageError>;
 
     /// One agent with its cluster and device count.
-    async fn agent_view(&self, id: uuid::Uuid) -> Result<Option<AgentView>, StorageError>;
+    async fn agent_view(&self, id: AgentId) -> Result<Option<AgentView>, StorageError>;
 
     /// Deletes an agent and its device links; `false` when none existed.
-    async fn delete_agent(&self, id: uuid::Uuid) -> Result<bool, StorageError>;
+    async fn delete_agent(&self, id: AgentId) -> Result<bool, StorageError>;
 
     /// A device and its agents, for a wake.
-    async fn device_wake_target(&self, id: uuid::Uuid) -> Result<Option<WakeTarget>, StorageError>;
+    async fn device_wake_target(&self, id: DeviceId) -> Result<Option<WakeTarget>, StorageError>;
 
     /// Every device of a cluster (by name) and their agents, for a wake.
-    async fn cluster_wake_targets(&self, id: uuid::Uuid) -> Result<Vec<WakeTarget>, StorageError>;
+    async fn cluster_wake_targets(&self, id: ClusterId) -> Result<Vec<WakeTarget>, StorageError>;
 
     /// A cluster's id, name and owner.
-    async fn cluster_ref(&self, id: uuid::Uuid) -> Result<Option<ClusterRef>, StorageError>;
+    async fn cluster_ref(&self, id: ClusterId) -> Result<Option<ClusterRef>, StorageError>;
 
     /// An agent's identity, cluster and liveness.
-    async fn agent_ref(&self, id: uuid::Uuid) -> Result<Option<AgentRef>, StorageError>;
+    async fn agent_ref(&self, id: AgentId) -> Result<Option<AgentRef>, StorageError>;
 
     /// A stored setting.
     async fn setting(&self, key: &str) -> Result<Option<String>, StorageError>;

@@ -1,18 +1,23 @@
 //! Rows as the storage layer reads and writes them.
 
-use chrono::{DateTime, Utc};
-use shared::types::{AgentInterface, Role, UserPublic};
-use uuid::Uuid;
+use std::net::IpAddr;
 
-use super::engine::{DbId, DbOptId};
+use chrono::{DateTime, Utc};
+use powerbeacon_agent::MacAddress;
+use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId};
+use shared::types::{AgentInterface, OsType, Role, UserPublic};
+
+use super::engine::{Parsed, ParsedOpt};
+use crate::domain::{Email, Username};
 
 /// A user row.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserRecord {
-    #[sqlx(try_from = "DbId")]
-    pub id: Uuid,
-    pub username: String,
-    pub email: Option<String>,
+    pub id: UserId,
+    #[sqlx(try_from = "Parsed<Username>")]
+    pub username: Username,
+    #[sqlx(try_from = "ParsedOpt<Email>")]
+    pub email: Option<Email>,
     pub full_name: Option<String>,
     /// Argon2id PHC string; `None` for accounts that sign in only through SSO.
     pub password_hash: Option<String>,
@@ -38,8 +43,8 @@ impl UserRecord {
     pub fn to_public(&self) -> UserPublic {
         UserPublic {
             id: self.id,
-            username: self.username.clone(),
-            email: self.email.clone(),
+            username: self.username.as_str().to_string(),
+            email: self.email.as_ref().map(|email| email.as_str().to_string()),
             is_active: self.is_active,
             role: self.role,
             full_name: self.full_name.clone(),
@@ -51,8 +56,8 @@ impl UserRecord {
 /// A user about to be inserted; the store fills in the id and timestamps.
 #[derive(Clone)]
 pub struct NewUser {
-    pub username: String,
-    pub email: Option<String>,
+    pub username: Username,
+    pub email: Option<Email>,
     pub full_name: Option<String>,
     pub password_hash: Option<String>,
     pub role: Role,
@@ -62,7 +67,7 @@ impl NewUser {
     /// The full record this insert creates, stamped `now`.
     pub(super) fn into_record(self, now: DateTime<Utc>) -> UserRecord {
         UserRecord {
-            id: Uuid::new_v4(),
+            id: UserId::generate(),
             username: self.username,
             email: self.email,
             full_name: self.full_name,
@@ -80,9 +85,9 @@ impl NewUser {
 /// fields given are written, so two changes at once never undo each other.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct UserChanges {
-    pub username: Option<String>,
+    pub username: Option<Username>,
     /// `Some(None)` clears it.
-    pub email: Option<Option<String>>,
+    pub email: Option<Option<Email>>,
     /// `Some(None)` clears it.
     pub full_name: Option<Option<String>>,
     pub password_hash: Option<String>,
@@ -96,20 +101,20 @@ pub struct UserChanges {
 /// A device row. The MAC is stored canonical (`AA:BB:CC:DD:EE:FF`).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DeviceRecord {
-    #[sqlx(try_from = "DbId")]
-    pub id: Uuid,
+    pub id: DeviceId,
     pub name: String,
-    pub mac_address: String,
-    pub ip_address: Option<String>,
-    pub os_type: String,
+    #[sqlx(try_from = "Parsed<MacAddress>")]
+    pub mac_address: MacAddress,
+    #[sqlx(try_from = "ParsedOpt<IpAddr>")]
+    pub ip_address: Option<IpAddr>,
+    #[sqlx(try_from = "Parsed<OsType>")]
+    pub os_type: OsType,
     pub is_active: bool,
     pub description: Option<String>,
     #[sqlx(json)]
     pub tags: Vec<String>,
-    #[sqlx(try_from = "DbOptId")]
-    pub cluster_id: Option<Uuid>,
-    #[sqlx(try_from = "DbOptId")]
-    pub owner_id: Option<Uuid>,
+    pub cluster_id: Option<ClusterId>,
+    pub owner_id: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -129,12 +134,11 @@ pub struct DeviceView {
 /// What a device or a permission check needs to know about an agent.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AgentRef {
-    #[sqlx(try_from = "DbId")]
-    pub id: Uuid,
+    pub id: AgentId,
     pub hostname: String,
-    pub ip: String,
-    #[sqlx(try_from = "DbOptId")]
-    pub cluster_id: Option<Uuid>,
+    #[sqlx(try_from = "Parsed<IpAddr>")]
+    pub ip: IpAddr,
+    pub cluster_id: Option<ClusterId>,
     pub approved: bool,
     pub last_seen: Option<DateTime<Utc>>,
 }
@@ -142,24 +146,20 @@ pub struct AgentRef {
 /// What a permission check needs to know about a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClusterRef {
-    #[sqlx(try_from = "DbId")]
-    pub id: Uuid,
+    pub id: ClusterId,
     pub name: String,
-    #[sqlx(try_from = "DbOptId")]
-    pub owner_id: Option<Uuid>,
+    pub owner_id: Option<UserId>,
 }
 
 /// A cluster row.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClusterRecord {
-    #[sqlx(try_from = "DbId")]
-    pub id: Uuid,
+    pub id: ClusterId,
     pub name: String,
     pub description: Option<String>,
     #[sqlx(json)]
     pub tags: Vec<String>,
-    #[sqlx(try_from = "DbOptId")]
-    pub owner_id: Option<Uuid>,
+    pub owner_id: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -179,23 +179,20 @@ pub struct ClusterView {
 /// Who belongs to a cluster; `None` leaves that side as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Membership {
-    pub device_ids: Option<Vec<Uuid>>,
-    pub agent_ids: Option<Vec<Uuid>>,
+    pub device_ids: Option<Vec<DeviceId>>,
+    pub agent_ids: Option<Vec<AgentId>>,
 }
 
 /// An enrollment key row; only a hash of the secret is stored.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EnrollmentKeyRecord {
-    #[sqlx(try_from = "DbId")]
-    pub id: Uuid,
+    pub id: EnrollmentKeyId,
     pub name: String,
     /// SHA-256 of the whole key, hex.
     pub key_hash: String,
     pub key_prefix: String,
-    #[sqlx(try_from = "DbOptId")]
-    pub cluster_id: Option<Uuid>,
-    #[sqlx(try_from = "DbOptId")]
-    pub created_by: Option<Uuid>,
+    pub cluster_id: Option<ClusterId>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -206,10 +203,10 @@ pub struct EnrollmentKeyRecord {
 /// to the agent on every wake call; it never leaves the server otherwise.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AgentRecord {
-    #[sqlx(try_from = "DbId")]
-    pub id: Uuid,
+    pub id: AgentId,
     pub hostname: String,
-    pub ip: String,
+    #[sqlx(try_from = "Parsed<IpAddr>")]
+    pub ip: IpAddr,
     #[sqlx(try_from = "i32")]
     pub port: u16,
     pub os: String,
@@ -222,11 +219,9 @@ pub struct AgentRecord {
     /// Protocol extensions the agent announced.
     #[sqlx(json)]
     pub features: Vec<String>,
-    #[sqlx(try_from = "DbOptId")]
-    pub cluster_id: Option<Uuid>,
+    pub cluster_id: Option<ClusterId>,
     /// Who enrolled it: the creator of the enrollment key it used.
-    #[sqlx(try_from = "DbOptId")]
-    pub owner_id: Option<Uuid>,
+    pub owner_id: Option<UserId>,
     pub last_seen: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -244,8 +239,8 @@ impl AgentRecord {
 /// is never undone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentRenewal {
-    pub id: Uuid,
-    pub ip: String,
+    pub id: AgentId,
+    pub ip: IpAddr,
     pub port: u16,
     pub os: String,
     pub version: String,
@@ -264,8 +259,7 @@ pub struct AgentView {
     #[sqlx(flatten)]
     pub agent: AgentRecord,
     pub cluster_name: Option<String>,
-    #[sqlx(try_from = "DbOptId")]
-    pub cluster_owner_id: Option<Uuid>,
+    pub cluster_owner_id: Option<UserId>,
     pub cluster_owner_name: Option<String>,
     #[sqlx(try_from = "i64")]
     pub device_count: u64,
@@ -274,11 +268,11 @@ pub struct AgentView {
 /// A device to wake and the agents linked to it, by hostname.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WakeTarget {
-    pub device_id: Uuid,
+    pub device_id: DeviceId,
     pub name: String,
-    pub mac_address: String,
-    pub ip_address: Option<String>,
-    pub owner_id: Option<Uuid>,
+    pub mac_address: MacAddress,
+    pub ip_address: Option<IpAddr>,
+    pub owner_id: Option<UserId>,
     pub agents: Vec<AgentRecord>,
 }
 
@@ -393,7 +387,7 @@ mod tests {
         const SECRET: &str = "$argon2id$secret-hash";
         let now = chrono::Utc::now();
         let user = NewUser {
-            username: "a".into(),
+            username: Username::parse("a").unwrap(),
             email: None,
             full_name: None,
             password_hash: Some(SECRET.into()),
@@ -404,7 +398,7 @@ mod tests {
             ..UserChanges::default()
         };
         let key = EnrollmentKeyRecord {
-            id: Uuid::new_v4(),
+            id: EnrollmentKeyId::generate(),
             name: "k".into(),
             key_hash: SECRET.into(),
             key_prefix: "pbek_".into(),
@@ -416,9 +410,9 @@ mod tests {
             last_used_at: None,
         };
         let agent = AgentRecord {
-            id: Uuid::new_v4(),
+            id: AgentId::generate(),
             hostname: "h".into(),
-            ip: "192.0.2.1".into(),
+            ip: "192.0.2.1".parse().unwrap(),
             port: 1,
             os: String::new(),
             version: String::new(),

@@ -5,9 +5,14 @@ use std::collections::HashMap;
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Pool};
-use uuid::Uuid;
+use std::net::IpAddr;
 
-use super::engine::{DbId, DbOptId, Readable, Sql, SqlEngine};
+use powerbeacon_agent::MacAddress;
+use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId};
+
+use crate::domain::{Email, Username};
+
+use super::engine::{Parsed, ParsedOpt, Readable, Sql, SqlEngine};
 use super::{
     AgentRecord, AgentRef, AgentRenewal, AgentView, ClusterRecord, ClusterRef, ClusterView,
     DeviceRecord, DeviceView, Engine, EnrollmentKeyRecord, LoginAttempts, Membership, NewUser,
@@ -67,9 +72,9 @@ async fn insert_user_row<DB: SqlEngine>(
     identity: Option<(&str, &str)>,
 ) -> Result<(), StorageError> {
     Sql::<DB>::new(sql::INSERT_USER)
-        .bind(DbId(record.id))
-        .bind(&record.username)
-        .bind(&record.email)
+        .bind(record.id)
+        .bind(record.username.as_str())
+        .bind(record.email.as_ref().map(Email::as_str))
         .bind(&record.full_name)
         .bind(&record.password_hash)
         .bind(record.role.as_str())
@@ -86,17 +91,17 @@ async fn insert_user_row<DB: SqlEngine>(
 /// Replaces a device's agent links.
 async fn link_agents<DB: SqlEngine>(
     conn: &mut DB::Connection,
-    device_id: Uuid,
-    agent_ids: &[Uuid],
+    device_id: DeviceId,
+    agent_ids: &[AgentId],
 ) -> Result<(), StorageError> {
     Sql::<DB>::new(sql::DELETE_DEVICE_AGENTS)
-        .bind(DbId(device_id))
+        .bind(device_id)
         .execute(conn)
         .await?;
     for agent_id in agent_ids {
         Sql::<DB>::new(sql::INSERT_DEVICE_AGENT)
-            .bind(DbId(device_id))
-            .bind(DbId(*agent_id))
+            .bind(device_id)
+            .bind(*agent_id)
             .execute(conn)
             .await?;
     }
@@ -107,37 +112,37 @@ async fn link_agents<DB: SqlEngine>(
 /// device↔agent links that now cross its border.
 async fn set_members<DB: SqlEngine>(
     conn: &mut DB::Connection,
-    cluster_id: Uuid,
+    cluster_id: ClusterId,
     members: &Membership,
 ) -> Result<(), StorageError> {
     if let Some(device_ids) = &members.device_ids {
         Sql::<DB>::new(sql::DETACH_CLUSTER_DEVICES)
-            .bind(DbId(cluster_id))
+            .bind(cluster_id)
             .execute(conn)
             .await?;
         for id in device_ids {
             Sql::<DB>::new(sql::ATTACH_DEVICE)
-                .bind(DbId(cluster_id))
-                .bind(DbId(*id))
+                .bind(cluster_id)
+                .bind(*id)
                 .execute(conn)
                 .await?;
         }
     }
     if let Some(agent_ids) = &members.agent_ids {
         Sql::<DB>::new(sql::DETACH_CLUSTER_AGENTS)
-            .bind(DbId(cluster_id))
+            .bind(cluster_id)
             .execute(conn)
             .await?;
         for id in agent_ids {
             Sql::<DB>::new(sql::ATTACH_AGENT)
-                .bind(DbId(cluster_id))
-                .bind(DbId(*id))
+                .bind(cluster_id)
+                .bind(*id)
                 .execute(conn)
                 .await?;
         }
     }
     Sql::<DB>::new(sql::PRUNE_CLUSTER_LINKS)
-        .bind(DbId(cluster_id))
+        .bind(cluster_id)
         .execute(conn)
         .await?;
     Ok(())
@@ -149,12 +154,11 @@ async fn set_members<DB: SqlEngine>(
 struct DeviceViewRow {
     #[sqlx(flatten)]
     view: DeviceView,
-    #[sqlx(try_from = "DbOptId")]
-    agent_id: Option<Uuid>,
+    agent_id: Option<AgentId>,
     agent_hostname: Option<String>,
-    agent_ip: Option<String>,
-    #[sqlx(try_from = "DbOptId")]
-    agent_cluster_id: Option<Uuid>,
+    #[sqlx(try_from = "ParsedOpt<IpAddr>")]
+    agent_ip: Option<IpAddr>,
+    agent_cluster_id: Option<ClusterId>,
     agent_approved: Option<bool>,
     agent_last_seen: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -192,27 +196,26 @@ fn device_views(rows: Vec<DeviceViewRow>) -> Vec<DeviceView> {
 /// A device to wake, without its agents.
 #[derive(sqlx::FromRow)]
 struct WakeDeviceRow {
-    #[sqlx(try_from = "DbId")]
-    id: Uuid,
+    id: DeviceId,
     name: String,
-    mac_address: String,
-    ip_address: Option<String>,
-    #[sqlx(try_from = "DbOptId")]
-    owner_id: Option<Uuid>,
+    #[sqlx(try_from = "Parsed<MacAddress>")]
+    mac_address: MacAddress,
+    #[sqlx(try_from = "ParsedOpt<IpAddr>")]
+    ip_address: Option<IpAddr>,
+    owner_id: Option<UserId>,
 }
 
 /// An agent linked to the device `device_id`.
 #[derive(sqlx::FromRow)]
 struct WakeLinkRow {
-    #[sqlx(try_from = "DbId")]
-    device_id: Uuid,
+    device_id: DeviceId,
     #[sqlx(flatten)]
     agent: AgentRecord,
 }
 
 /// Attaches each link's agent to its device, in row order.
 fn wake_targets(devices: Vec<WakeDeviceRow>, links: Vec<WakeLinkRow>) -> Vec<WakeTarget> {
-    let mut by_device: HashMap<Uuid, Vec<AgentRecord>> = HashMap::new();
+    let mut by_device: HashMap<DeviceId, Vec<AgentRecord>> = HashMap::new();
     for link in links {
         by_device
             .entry(link.device_id)
@@ -278,9 +281,9 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(Some(record))
     }
 
-    async fn user_by_id(&self, id: Uuid) -> Result<Option<UserRecord>, StorageError> {
+    async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, StorageError> {
         Sql::<DB>::new(sql::SELECT_USER_BY_ID)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_optional::<UserRecord>(&mut *self.conn().await?)
             .await
             .map_err(Into::into)
@@ -331,15 +334,20 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
 
     async fn update_user(
         &self,
-        id: Uuid,
+        id: UserId,
         changes: UserChanges,
     ) -> Result<Option<UserRecord>, StorageError> {
         let mut tx = DB::begin_serialized(&self.pool).await?;
         let row = Sql::<DB>::new(sql::UPDATE_USER)
-            .bind(DbId(id))
-            .bind(&changes.username)
+            .bind(id)
+            .bind(changes.username.as_ref().map(Username::as_str))
             .bind(changes.email.is_some())
-            .bind(changes.email.flatten())
+            .bind(
+                changes
+                    .email
+                    .as_ref()
+                    .and_then(|email| email.as_ref().map(Email::as_str)),
+            )
             .bind(changes.full_name.is_some())
             .bind(changes.full_name.flatten())
             .bind(&changes.password_hash)
@@ -363,10 +371,10 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(Some(user))
     }
 
-    async fn delete_user(&self, id: Uuid) -> Result<bool, StorageError> {
+    async fn delete_user(&self, id: UserId) -> Result<bool, StorageError> {
         let mut tx = DB::begin_serialized(&self.pool).await?;
         let deleted = Sql::<DB>::new(sql::DELETE_USER)
-            .bind(DbId(id))
+            .bind(id)
             .execute(&mut tx)
             .await?;
         if deleted == 0 {
@@ -390,9 +398,9 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok((device_views(rows), count))
     }
 
-    async fn device_view(&self, id: Uuid) -> Result<Option<DeviceView>, StorageError> {
+    async fn device_view(&self, id: DeviceId) -> Result<Option<DeviceView>, StorageError> {
         let rows = Sql::<DB>::new(sql::SELECT_DEVICE_VIEW)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_all(&mut *self.conn().await?)
             .await?;
         Ok(device_views(rows).pop())
@@ -401,20 +409,20 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
     async fn insert_device(
         &self,
         device: &DeviceRecord,
-        agent_ids: &[Uuid],
+        agent_ids: &[AgentId],
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         Sql::<DB>::new(sql::INSERT_DEVICE)
-            .bind(DbId(device.id))
+            .bind(device.id)
             .bind(&device.name)
-            .bind(&device.mac_address)
-            .bind(&device.ip_address)
-            .bind(&device.os_type)
+            .bind(device.mac_address.to_string())
+            .bind(device.ip_address.map(|ip| ip.to_string()))
+            .bind(device.os_type.as_str())
             .bind(device.is_active)
             .bind(&device.description)
             .bind(sqlx::types::Json(&device.tags))
-            .bind(device.cluster_id.map(DbId))
-            .bind(device.owner_id.map(DbId))
+            .bind(device.cluster_id)
+            .bind(device.owner_id)
             .bind(device.created_at)
             .bind(device.updated_at)
             .execute(&mut tx)
@@ -427,19 +435,19 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
     async fn update_device(
         &self,
         device: &DeviceRecord,
-        agent_ids: Option<&[Uuid]>,
+        agent_ids: Option<&[AgentId]>,
     ) -> Result<bool, StorageError> {
         let mut tx = self.pool.begin().await?;
         let updated = Sql::<DB>::new(sql::UPDATE_DEVICE)
-            .bind(DbId(device.id))
+            .bind(device.id)
             .bind(&device.name)
-            .bind(&device.mac_address)
-            .bind(&device.ip_address)
-            .bind(&device.os_type)
+            .bind(device.mac_address.to_string())
+            .bind(device.ip_address.map(|ip| ip.to_string()))
+            .bind(device.os_type.as_str())
             .bind(device.is_active)
             .bind(&device.description)
             .bind(sqlx::types::Json(&device.tags))
-            .bind(device.cluster_id.map(DbId))
+            .bind(device.cluster_id)
             .bind(device.updated_at)
             .execute(&mut tx)
             .await?;
@@ -453,9 +461,9 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(true)
     }
 
-    async fn delete_device(&self, id: Uuid) -> Result<bool, StorageError> {
+    async fn delete_device(&self, id: DeviceId) -> Result<bool, StorageError> {
         let deleted = Sql::<DB>::new(sql::DELETE_DEVICE)
-            .bind(DbId(id))
+            .bind(id)
             .execute(&mut *self.conn().await?)
             .await?;
         Ok(deleted > 0)
@@ -469,25 +477,25 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .await
     }
 
-    async fn cluster_view(&self, id: Uuid) -> Result<Option<ClusterView>, StorageError> {
+    async fn cluster_view(&self, id: ClusterId) -> Result<Option<ClusterView>, StorageError> {
         Sql::<DB>::new(sql::SELECT_CLUSTER_VIEW)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_optional::<ClusterView>(&mut *self.conn().await?)
             .await
             .map_err(Into::into)
     }
 
-    async fn cluster_device_views(&self, id: Uuid) -> Result<Vec<DeviceView>, StorageError> {
+    async fn cluster_device_views(&self, id: ClusterId) -> Result<Vec<DeviceView>, StorageError> {
         let rows = Sql::<DB>::new(sql::SELECT_DEVICE_VIEWS_OF_CLUSTER)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_all(&mut *self.conn().await?)
             .await?;
         Ok(device_views(rows))
     }
 
-    async fn cluster_agent_views(&self, id: Uuid) -> Result<Vec<AgentView>, StorageError> {
+    async fn cluster_agent_views(&self, id: ClusterId) -> Result<Vec<AgentView>, StorageError> {
         Sql::<DB>::new(sql::SELECT_AGENT_VIEWS_OF_CLUSTER)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_all::<AgentView>(&mut *self.conn().await?)
             .await
             .map_err(Into::into)
@@ -500,11 +508,11 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         Sql::<DB>::new(sql::INSERT_CLUSTER)
-            .bind(DbId(cluster.id))
+            .bind(cluster.id)
             .bind(&cluster.name)
             .bind(&cluster.description)
             .bind(sqlx::types::Json(&cluster.tags))
-            .bind(cluster.owner_id.map(DbId))
+            .bind(cluster.owner_id)
             .bind(cluster.created_at)
             .bind(cluster.updated_at)
             .execute(&mut tx)
@@ -521,7 +529,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
     ) -> Result<bool, StorageError> {
         let mut tx = self.pool.begin().await?;
         let updated = Sql::<DB>::new(sql::UPDATE_CLUSTER)
-            .bind(DbId(cluster.id))
+            .bind(cluster.id)
             .bind(&cluster.name)
             .bind(&cluster.description)
             .bind(sqlx::types::Json(&cluster.tags))
@@ -536,9 +544,9 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(true)
     }
 
-    async fn delete_cluster(&self, id: Uuid) -> Result<bool, StorageError> {
+    async fn delete_cluster(&self, id: ClusterId) -> Result<bool, StorageError> {
         let deleted = Sql::<DB>::new(sql::DELETE_CLUSTER)
-            .bind(DbId(id))
+            .bind(id)
             .execute(&mut *self.conn().await?)
             .await?;
         Ok(deleted > 0)
@@ -546,12 +554,12 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
 
     async fn insert_enrollment_key(&self, key: &EnrollmentKeyRecord) -> Result<(), StorageError> {
         Sql::<DB>::new(sql::INSERT_ENROLLMENT_KEY)
-            .bind(DbId(key.id))
+            .bind(key.id)
             .bind(&key.name)
             .bind(&key.key_hash)
             .bind(&key.key_prefix)
-            .bind(key.cluster_id.map(DbId))
-            .bind(key.created_by.map(DbId))
+            .bind(key.cluster_id)
+            .bind(key.created_by)
             .bind(key.created_at)
             .bind(key.expires_at)
             .bind(key.revoked_at)
@@ -575,11 +583,11 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
 
     async fn revoke_enrollment_key(
         &self,
-        id: Uuid,
+        id: EnrollmentKeyId,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StorageError> {
         let updated = Sql::<DB>::new(sql::REVOKE_ENROLLMENT_KEY)
-            .bind(DbId(id))
+            .bind(id)
             .bind(at)
             .execute(&mut *self.conn().await?)
             .await?;
@@ -600,13 +608,13 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
     async fn insert_agent(
         &self,
         agent: &AgentRecord,
-        used_key: Option<Uuid>,
+        used_key: Option<EnrollmentKeyId>,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         Sql::<DB>::new(sql::INSERT_AGENT)
-            .bind(DbId(agent.id))
+            .bind(agent.id)
             .bind(&agent.hostname)
-            .bind(&agent.ip)
+            .bind(agent.ip.to_string())
             .bind(i32::from(agent.port))
             .bind(&agent.os)
             .bind(&agent.version)
@@ -614,8 +622,8 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .bind(agent.approved)
             .bind(sqlx::types::Json(&agent.interfaces))
             .bind(sqlx::types::Json(&agent.features))
-            .bind(agent.cluster_id.map(DbId))
-            .bind(agent.owner_id.map(DbId))
+            .bind(agent.cluster_id)
+            .bind(agent.owner_id)
             .bind(agent.last_seen)
             .bind(agent.created_at)
             .bind(agent.updated_at)
@@ -623,7 +631,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .await?;
         if let Some(key_id) = used_key {
             Sql::<DB>::new(sql::TOUCH_ENROLLMENT_KEY)
-                .bind(DbId(key_id))
+                .bind(key_id)
                 .bind(agent.created_at)
                 .execute(&mut tx)
                 .await?;
@@ -632,9 +640,9 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok(())
     }
 
-    async fn agent_record(&self, id: Uuid) -> Result<Option<AgentRecord>, StorageError> {
+    async fn agent_record(&self, id: AgentId) -> Result<Option<AgentRecord>, StorageError> {
         Sql::<DB>::new(sql::SELECT_AGENT_BY_ID)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_optional::<AgentRecord>(&mut *self.conn().await?)
             .await
             .map_err(Into::into)
@@ -651,8 +659,8 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
     async fn renew_agent(&self, renewal: &AgentRenewal) -> Result<bool, StorageError> {
         let mut tx = self.pool.begin().await?;
         let updated = Sql::<DB>::new(sql::RENEW_AGENT)
-            .bind(DbId(renewal.id))
-            .bind(&renewal.ip)
+            .bind(renewal.id)
+            .bind(renewal.ip.to_string())
             .bind(i32::from(renewal.port))
             .bind(&renewal.os)
             .bind(&renewal.version)
@@ -666,15 +674,15 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         }
         if let Some(key) = &renewal.approving_key {
             let approved = Sql::<DB>::new(sql::APPROVE_AGENT_WITH_KEY)
-                .bind(DbId(renewal.id))
-                .bind(key.cluster_id.map(DbId))
-                .bind(key.created_by.map(DbId))
+                .bind(renewal.id)
+                .bind(key.cluster_id)
+                .bind(key.created_by)
                 .bind(renewal.at)
                 .execute(&mut tx)
                 .await?;
             if approved > 0 {
                 Sql::<DB>::new(sql::TOUCH_ENROLLMENT_KEY)
-                    .bind(DbId(key.id))
+                    .bind(key.id)
                     .bind(renewal.at)
                     .execute(&mut tx)
                     .await?;
@@ -686,11 +694,11 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
 
     async fn approve_agent(
         &self,
-        id: Uuid,
+        id: AgentId,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StorageError> {
         let updated = Sql::<DB>::new(sql::APPROVE_AGENT)
-            .bind(DbId(id))
+            .bind(id)
             .bind(at)
             .execute(&mut *self.conn().await?)
             .await?;
@@ -699,18 +707,16 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
 
     async fn record_heartbeat(
         &self,
-        id: Uuid,
+        id: AgentId,
         at: chrono::DateTime<chrono::Utc>,
         interfaces: Option<&[shared::types::AgentInterface]>,
     ) -> Result<bool, StorageError> {
         let query = match interfaces {
             Some(interfaces) => Sql::<DB>::new(sql::RECORD_HEARTBEAT_WITH_INTERFACES)
-                .bind(DbId(id))
+                .bind(id)
                 .bind(at)
                 .bind(sqlx::types::Json(interfaces)),
-            None => Sql::<DB>::new(sql::RECORD_HEARTBEAT)
-                .bind(DbId(id))
-                .bind(at),
+            None => Sql::<DB>::new(sql::RECORD_HEARTBEAT).bind(id).bind(at),
         };
         Ok(query.execute(&mut *self.conn().await?).await? > 0)
     }
@@ -720,60 +726,60 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .await
     }
 
-    async fn agent_view(&self, id: Uuid) -> Result<Option<AgentView>, StorageError> {
+    async fn agent_view(&self, id: AgentId) -> Result<Option<AgentView>, StorageError> {
         Sql::<DB>::new(sql::SELECT_AGENT_VIEW)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_optional::<AgentView>(&mut *self.conn().await?)
             .await
             .map_err(Into::into)
     }
 
-    async fn delete_agent(&self, id: Uuid) -> Result<bool, StorageError> {
+    async fn delete_agent(&self, id: AgentId) -> Result<bool, StorageError> {
         let deleted = Sql::<DB>::new(sql::DELETE_AGENT)
-            .bind(DbId(id))
+            .bind(id)
             .execute(&mut *self.conn().await?)
             .await?;
         Ok(deleted > 0)
     }
 
-    async fn device_wake_target(&self, id: Uuid) -> Result<Option<WakeTarget>, StorageError> {
+    async fn device_wake_target(&self, id: DeviceId) -> Result<Option<WakeTarget>, StorageError> {
         let devices = Sql::<DB>::new(sql::SELECT_WAKE_DEVICE)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_all::<WakeDeviceRow>(&mut *self.conn().await?)
             .await?;
         if devices.is_empty() {
             return Ok(None);
         }
         let links = Sql::<DB>::new(sql::SELECT_WAKE_AGENTS_OF_DEVICE)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_all::<WakeLinkRow>(&mut *self.conn().await?)
             .await?;
         Ok(wake_targets(devices, links).pop())
     }
 
-    async fn cluster_wake_targets(&self, id: Uuid) -> Result<Vec<WakeTarget>, StorageError> {
+    async fn cluster_wake_targets(&self, id: ClusterId) -> Result<Vec<WakeTarget>, StorageError> {
         let devices = Sql::<DB>::new(sql::SELECT_WAKE_DEVICES_OF_CLUSTER)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_all::<WakeDeviceRow>(&mut *self.conn().await?)
             .await?;
         let links = Sql::<DB>::new(sql::SELECT_WAKE_AGENTS_OF_CLUSTER)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_all::<WakeLinkRow>(&mut *self.conn().await?)
             .await?;
         Ok(wake_targets(devices, links))
     }
 
-    async fn cluster_ref(&self, id: Uuid) -> Result<Option<ClusterRef>, StorageError> {
+    async fn cluster_ref(&self, id: ClusterId) -> Result<Option<ClusterRef>, StorageError> {
         Sql::<DB>::new(sql::SELECT_CLUSTER_REF)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_optional::<ClusterRef>(&mut *self.conn().await?)
             .await
             .map_err(Into::into)
     }
 
-    async fn agent_ref(&self, id: Uuid) -> Result<Option<AgentRef>, StorageError> {
+    async fn agent_ref(&self, id: AgentId) -> Result<Option<AgentRef>, StorageError> {
         Sql::<DB>::new(sql::SELECT_AGENT_REF)
-            .bind(DbId(id))
+            .bind(id)
             .fetch_optional::<AgentRef>(&mut *self.conn().await?)
             .await
             .map_err(Into::into)

@@ -1,6 +1,6 @@
 //! HTTP calls from the server to an agent's `/wol` endpoint.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use powerbeacon_agent::wire::{WolBatchRequest, WolBatchResponse, WolRequest, WolResponse};
@@ -102,10 +102,7 @@ impl AgentClient {
         B: serde::Serialize + ?Sized,
         T: serde::de::DeserializeOwned,
     {
-        let ip: IpAddr = agent.ip.parse().map_err(|_| {
-            AgentCallError::Unreachable(format!("invalid agent address {:?}", agent.ip))
-        })?;
-        let url = format!("http://{}/wol", SocketAddr::new(ip, agent.port));
+        let url = format!("http://{}/wol", SocketAddr::new(agent.ip, agent.port));
         let response = self
             .http
             .post(url)

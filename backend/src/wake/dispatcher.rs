@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures::StreamExt;
 use powerbeacon_agent::net::{broadcast_toward, directed_broadcast};
 use powerbeacon_agent::wire::{FEATURE_WOL_BATCH, WolBatchRequest, WolRequest};
+use shared::ids::AgentId;
 use shared::types::{AgentInterface, WakeAgentResult, WakeOutcome};
-use uuid::Uuid;
 
 use super::{AgentCallError, AgentClient};
 use crate::storage::{AgentRecord, WakeTarget};
@@ -76,7 +76,7 @@ impl WakeDispatcher {
             .map(|target| vec![None; target.agents.len()])
             .collect();
         let mut queues: Vec<AgentQueue> = Vec::new();
-        let mut queue_of: HashMap<Uuid, usize> = HashMap::new();
+        let mut queue_of: HashMap<AgentId, usize> = HashMap::new();
         for (t, target) in targets.iter().enumerate() {
             for (a, agent) in target.agents.iter().enumerate() {
                 if !online(agent) {
@@ -190,10 +190,10 @@ impl WakeDispatcher {
 /// The request for `agent` to wake `target`.
 fn wol_request(target: &WakeTarget, agent: &AgentRecord) -> WolRequest {
     WolRequest {
-        mac: target.mac_address.clone(),
-        broadcast: fallback_broadcast(target.ip_address.as_deref(), &agent.interfaces),
+        mac: target.mac_address.to_string(),
+        broadcast: fallback_broadcast(target.ip_address, &agent.interfaces),
         port: WOL_PORT,
-        ip: target.ip_address.clone(),
+        ip: target.ip_address.map(|ip| ip.to_string()),
         repeat: None,
         secureon: None,
     }
@@ -204,8 +204,8 @@ fn wol_request(target: &WakeTarget, agent: &AgentRecord) -> WolRequest {
 /// (any prefix length), else that of the device's /24 (what the original
 /// server sent), else the limited broadcast. Agents that know their
 /// interfaces choose for themselves; this serves those that don't.
-pub fn fallback_broadcast(device_ip: Option<&str>, interfaces: &[AgentInterface]) -> String {
-    let Some(ip) = device_ip.and_then(|ip| ip.parse::<Ipv4Addr>().ok()) else {
+pub fn fallback_broadcast(device_ip: Option<IpAddr>, interfaces: &[AgentInterface]) -> String {
+    let Some(IpAddr::V4(ip)) = device_ip else {
         return Ipv4Addr::BROADCAST.to_string();
     };
     let subnets = interfaces.iter().filter_map(|interface| {
@@ -261,7 +261,7 @@ mod tests {
     fn the_agents_subnet_gives_the_broadcast() {
         let interfaces = [interface("198.51.100.65", 26), interface("fe80::1", 64)];
         assert_eq!(
-            fallback_broadcast(Some("198.51.100.70"), &interfaces),
+            fallback_broadcast(Some("198.51.100.70".parse().unwrap()), &interfaces),
             "198.51.100.127"
         );
     }
@@ -270,7 +270,7 @@ mod tests {
     fn without_a_matching_interface_the_device_s_24_is_used() {
         let interfaces = [interface("192.0.2.1", 24)];
         assert_eq!(
-            fallback_broadcast(Some("198.51.100.70"), &interfaces),
+            fallback_broadcast(Some("198.51.100.70".parse().unwrap()), &interfaces),
             "198.51.100.255"
         );
     }
@@ -279,7 +279,7 @@ mod tests {
     fn devices_without_ipv4_get_the_limited_broadcast() {
         assert_eq!(fallback_broadcast(None, &[]), "255.255.255.255");
         assert_eq!(
-            fallback_broadcast(Some("2001:db8::5"), &[]),
+            fallback_broadcast(Some("2001:db8::5".parse().unwrap()), &[]),
             "255.255.255.255"
         );
     }

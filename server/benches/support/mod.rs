@@ -7,6 +7,7 @@ use backend::services::Services;
 use backend::storage::UserRecord;
 use powerbeacon::{Application, Config};
 use powerbeacon_agent::wire::RegisterRequest;
+use shared::ids::{AgentId, ClusterId, DeviceId};
 use shared::types::{DeviceCreate, EnrollmentKeyCreate, Role, SetupInitRequest};
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
@@ -67,9 +68,9 @@ impl Bench {
         &self,
         first: usize,
         count: usize,
-        cluster_id: Option<Uuid>,
-        agent_ids: &[Uuid],
-    ) -> Vec<Uuid> {
+        cluster_id: Option<ClusterId>,
+        agent_ids: &[AgentId],
+    ) -> Vec<DeviceId> {
         let mut ids = Vec::with_capacity(count);
         for i in first..first + count {
             let created = self
@@ -99,7 +100,7 @@ impl Bench {
     }
 
     /// A fresh enrollment key (optionally for a cluster).
-    pub async fn enrollment_key(&self, cluster_id: Option<Uuid>) -> String {
+    pub async fn enrollment_key(&self, cluster_id: Option<ClusterId>) -> String {
         self.services
             .create_enrollment_key(
                 &self.actor,
@@ -115,7 +116,7 @@ impl Bench {
     }
 
     /// Registers an agent on 127.0.0.1:`port`; returns its id and token.
-    pub async fn register_agent(&self, key: &str, hostname: &str, port: u16) -> (Uuid, String) {
+    pub async fn register_agent(&self, key: &str, hostname: &str, port: u16) -> (AgentId, String) {
         let (response, _) = self
             .services
             .register_agent(

@@ -5,11 +5,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
+use shared::ids::{AgentId, EnrollmentKeyId};
 use shared::types::{
     AgentInstall, AgentPublic, AgentsPublic, EnrollmentKeyCreate, EnrollmentKeyCreated,
     EnrollmentKeysPublic, Message,
 };
-use uuid::Uuid;
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiPath, AuthUser, MaybeBearer, Pagination};
@@ -94,7 +94,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AgentId>,
 ) -> ApiResult<Json<AgentPublic>> {
     Ok(Json(state.services.get_agent(&actor, id).await?))
 }
@@ -110,7 +110,7 @@ pub async fn get(
 pub async fn delete(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AgentId>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(state.services.delete_agent(&actor, id).await?))
 }
@@ -126,7 +126,7 @@ pub async fn delete(
 pub async fn approve(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AgentId>,
 ) -> ApiResult<Json<AgentPublic>> {
     Ok(Json(state.services.approve_agent(&actor, id).await?))
 }
@@ -180,7 +180,7 @@ pub async fn list_enrollment_keys(
 pub async fn revoke_enrollment_key(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<EnrollmentKeyId>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(
         state.services.revoke_enrollment_key(&actor, id).await?,

@@ -3,11 +3,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use shared::ids::ClusterId;
 use shared::types::{
     ClusterCreate, ClusterDetailPublic, ClusterPublic, ClusterUpdate, ClusterWakeResult,
     ClustersPublic, Message,
 };
-use uuid::Uuid;
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiPath, AuthUser, Pagination};
@@ -40,7 +40,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ClusterId>,
 ) -> ApiResult<Json<ClusterDetailPublic>> {
     Ok(Json(state.services.get_cluster(&actor, id).await?))
 }
@@ -79,7 +79,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ClusterId>,
     ApiJson(request): ApiJson<ClusterUpdate>,
 ) -> ApiResult<Json<ClusterPublic>> {
     Ok(Json(
@@ -97,7 +97,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ClusterId>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(state.services.delete_cluster(&actor, id).await?))
 }
@@ -117,7 +117,7 @@ pub async fn delete(
 pub async fn wake(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ClusterId>,
 ) -> ApiResult<(StatusCode, Json<ClusterWakeResult>)> {
     let result = state.services.wake_cluster(&actor, id).await?;
     Ok((StatusCode::ACCEPTED, Json(result)))

@@ -3,10 +3,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use shared::ids::DeviceId;
 use shared::types::{
     DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, DevicesPublic, Message,
 };
-use uuid::Uuid;
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiPath, AuthUser, Pagination};
@@ -39,7 +39,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DeviceId>,
 ) -> ApiResult<Json<DevicePublic>> {
     Ok(Json(state.services.get_device(&actor, id).await?))
 }
@@ -79,7 +79,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DeviceId>,
     ApiJson(request): ApiJson<DeviceUpdate>,
 ) -> ApiResult<Json<DevicePublic>> {
     Ok(Json(
@@ -97,7 +97,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DeviceId>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(state.services.delete_device(&actor, id).await?))
 }
@@ -117,7 +117,7 @@ pub async fn delete(
 pub async fn wake(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DeviceId>,
 ) -> ApiResult<(StatusCode, Json<DeviceWakeResult>)> {
     let result = state.services.wake_device(&actor, id).await?;
     Ok((StatusCode::ACCEPTED, Json(result)))

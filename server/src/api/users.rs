@@ -2,10 +2,10 @@
 
 use axum::Json;
 use axum::extract::State;
+use shared::ids::UserId;
 use shared::types::{
     Message, UpdatePassword, UserCreate, UserPublic, UserUpdate, UserUpdateMe, UsersPublic,
 };
-use uuid::Uuid;
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiPath, AuthUser, ClientIp, Pagination};
@@ -70,7 +70,7 @@ pub async fn me(AuthUser(actor): AuthUser) -> Json<UserPublic> {
 pub async fn get(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<Json<UserPublic>> {
     Ok(Json(state.services.get_user(&actor, id).await?))
 }
@@ -90,7 +90,7 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(request): ApiJson<UserUpdate>,
 ) -> ApiResult<Json<UserPublic>> {
     Ok(Json(state.services.update_user(&actor, id, request).await?))
@@ -109,7 +109,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(state.services.delete_user(&actor, id).await?))
 }

@@ -33,7 +33,7 @@ pub async fn start_page(State(state): State<AppState>, session: Session) -> Resp
         Ok(status) if !status.is_setup_complete => Redirect::to("/setup").into_response(),
         Ok(_) => {
             let signed_in = matches!(
-                session.get::<uuid::Uuid>(sessions::USER_ID).await,
+                session.get::<shared::ids::UserId>(sessions::USER_ID).await,
                 Ok(Some(_))
             );
             Redirect::to(if signed_in {

@@ -104,7 +104,7 @@ async fn me_needs_a_valid_token(app: &TestApp) {
         &secrecy::SecretString::from("another-secret".to_string()),
         std::time::Duration::from_secs(60),
     );
-    let id = uuid::Uuid::parse_str(admin["id"].as_str().unwrap()).unwrap();
+    let id: shared::ids::UserId = admin["id"].as_str().unwrap().parse().unwrap();
     let forged = other.issue(TokenSubject {
         user_id: id,
         version: 0,
@@ -120,7 +120,7 @@ async fn me_needs_a_valid_token(app: &TestApp) {
 
     // A well-signed token for a user that does not exist.
     let ghost = app.services.tokens().issue(TokenSubject {
-        user_id: uuid::Uuid::new_v4(),
+        user_id: shared::ids::UserId::generate(),
         version: 0,
     });
     let response = app

@@ -52,7 +52,7 @@ async fn init_creates_a_superuser_once(app: &TestApp) {
     );
 
     // The password is stored as an Argon2id hash.
-    let id = uuid::Uuid::parse_str(user["id"].as_str().unwrap()).unwrap();
+    let id: shared::ids::UserId = user["id"].as_str().unwrap().parse().unwrap();
     let stored = app.services.store().user_by_id(id).await.unwrap().unwrap();
     assert!(stored.password_hash.unwrap().starts_with("$argon2id$"));
 

@@ -18,7 +18,7 @@ with_both_databases!(
 async fn jwt_secret_is_generated_once_and_kept(db: TestDb) {
     let first = Application::build(db.config()).await.unwrap();
     let user = TokenSubject {
-        user_id: uuid::Uuid::new_v4(),
+        user_id: shared::ids::UserId::generate(),
         version: 0,
     };
     let token = first.services().tokens().issue(user);
@@ -44,7 +44,7 @@ async fn configured_jwt_secret_wins(db: TestDb) {
         .await
         .unwrap();
     let user = TokenSubject {
-        user_id: uuid::Uuid::new_v4(),
+        user_id: shared::ids::UserId::generate(),
         version: 0,
     };
     let token = from_config.services().tokens().issue(user);

@@ -1,10 +1,12 @@
 //! The storage layer on both engines: schema, constraints, settings, users.
 
+use backend::domain::{Email, Username};
 use backend::storage::{
     AgentRecord, AgentRenewal, ConnectOptions, Engine, NewUser, StorageError, Store, UserChanges,
     connect, keys,
 };
-use shared::types::Role;
+use shared::ids::{AgentId, DeviceId, UserId};
+use shared::types::{OsType, Role};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,8 +40,8 @@ async fn open(db: &TestDb) -> Arc<dyn Store> {
 
 fn new_user(name: &str) -> NewUser {
     NewUser {
-        username: name.into(),
-        email: Some(format!("{name}@example.com")),
+        username: Username::parse(name).unwrap(),
+        email: Some(Email::parse(&format!("{name}@example.com")).unwrap()),
         full_name: Some("Test User".into()),
         password_hash: Some("$argon2id$dummy".into()),
         role: Role::Superuser,
@@ -78,7 +80,7 @@ async fn migrations_are_idempotent_across_restarts(db: TestDb) {
     first.close().await;
     let second = open(&db).await;
     let found = second.user_by_id(created.id).await.unwrap().unwrap();
-    assert_eq!(found.username, "keeper");
+    assert_eq!(found.username.as_str(), "keeper");
     second.close().await;
     db.drop_database().await;
 }
@@ -93,8 +95,11 @@ async fn first_user_is_created_once(db: TestDb) {
     assert_eq!(created.role, Role::Superuser);
     assert!(created.is_active);
     let read = store.user_by_id(created.id).await.unwrap().expect("stored");
-    assert_eq!(read.username, "root");
-    assert_eq!(read.email.as_deref(), Some("root@example.com"));
+    assert_eq!(read.username.as_str(), "root");
+    assert_eq!(
+        read.email.as_ref().map(Email::as_str),
+        Some("root@example.com")
+    );
     assert_eq!(read.password_hash.as_deref(), Some("$argon2id$dummy"));
     // Timestamps survive the round trip (to the microsecond at least).
     assert!(
@@ -114,7 +119,7 @@ async fn first_user_is_created_once(db: TestDb) {
     assert_eq!(store.count_users().await.unwrap(), 1);
     assert!(
         store
-            .user_by_id(uuid::Uuid::new_v4())
+            .user_by_id(UserId::generate())
             .await
             .unwrap()
             .is_none()
@@ -316,10 +321,10 @@ async fn a_change_writes_only_its_own_fields(db: TestDb) {
     };
     let after = store.update_user(user.id, cleared).await.unwrap().unwrap();
     assert_eq!(after.full_name, None);
-    assert_eq!(after.username, "ann");
+    assert_eq!(after.username.as_str(), "ann");
     assert!(
         store
-            .update_user(uuid::Uuid::new_v4(), UserChanges::default())
+            .update_user(UserId::generate(), UserChanges::default())
             .await
             .unwrap()
             .is_none()
@@ -363,9 +368,9 @@ async fn renewal_and_approval_never_undo_each_other(db: TestDb) {
         mac: None,
     }];
     let agent = AgentRecord {
-        id: uuid::Uuid::new_v4(),
+        id: AgentId::generate(),
         hostname: "walk-in".into(),
-        ip: "198.51.100.7".into(),
+        ip: "198.51.100.7".parse().unwrap(),
         port: 18080,
         os: "linux".into(),
         version: "1.0.0".into(),
@@ -385,7 +390,7 @@ async fn renewal_and_approval_never_undo_each_other(db: TestDb) {
     assert!(store.approve_agent(agent.id, now).await.unwrap());
     let renewal = AgentRenewal {
         id: stale.id,
-        ip: "198.51.100.8".into(),
+        ip: "198.51.100.8".parse().unwrap(),
         port: 18181,
         os: stale.os.clone(),
         version: "1.1.0".into(),
@@ -398,17 +403,20 @@ async fn renewal_and_approval_never_undo_each_other(db: TestDb) {
     assert!(store.renew_agent(&renewal).await.unwrap());
     let after = store.agent_record(agent.id).await.unwrap().unwrap();
     assert!(after.approved, "approval kept");
-    assert_eq!((after.ip.as_str(), after.port), ("198.51.100.8", 18181));
+    assert_eq!(
+        (after.ip.to_string().as_str(), after.port),
+        ("198.51.100.8", 18181)
+    );
     assert_eq!(after.interfaces, interfaces, "no interfaces given: kept");
     assert_eq!(after.features, ["wol-batch"]);
     assert_eq!(after.token, agent.token);
     // An approval after a renewal keeps the new address.
     assert!(store.approve_agent(agent.id, now).await.unwrap());
     let again = store.agent_record(agent.id).await.unwrap().unwrap();
-    assert_eq!(again.ip, "198.51.100.8");
+    assert_eq!(again.ip.to_string(), "198.51.100.8");
     // Unknown agents: nothing written.
     let unknown = AgentRenewal {
-        id: uuid::Uuid::new_v4(),
+        id: AgentId::generate(),
         ..renewal
     };
     assert!(!store.renew_agent(&unknown).await.unwrap());
@@ -448,11 +456,11 @@ async fn a_corrupt_row_is_an_error_never_a_default(db: TestDb) {
     let store = open(&db).await;
     let now = backend::storage::now();
     let device = backend::storage::DeviceRecord {
-        id: uuid::Uuid::new_v4(),
+        id: DeviceId::generate(),
         name: "pc".into(),
-        mac_address: "AA:BB:CC:DD:EE:FF".into(),
+        mac_address: "AA:BB:CC:DD:EE:FF".parse().unwrap(),
         ip_address: None,
-        os_type: "linux".into(),
+        os_type: OsType::Linux,
         is_active: true,
         description: None,
         tags: vec!["lab".into()],
@@ -475,6 +483,38 @@ async fn a_corrupt_row_is_an_error_never_a_default(db: TestDb) {
         matches!(listed, Err(StorageError::Corrupt(_))),
         "{listed:?}"
     );
+    // Typed columns: a stored value its type cannot hold is corrupt too
+    // (the OS type needs no such test: a CHECK constraint keeps it valid).
+    db.run_sql(r#"UPDATE devices SET tags = '["lab"]'"#)
+        .await
+        .unwrap();
+    assert!(store.device_view(device.id).await.unwrap().is_some());
+    for (column, value) in [
+        ("mac_address", "'not-a-mac'"),
+        ("ip_address", "'192.0.2.300'"),
+    ] {
+        db.run_sql(&format!("UPDATE devices SET {column} = {value}"))
+            .await
+            .unwrap();
+        let read = store.device_view(device.id).await;
+        assert!(
+            matches!(read, Err(StorageError::Corrupt(_))),
+            "{column}: {read:?}"
+        );
+        let restore = match column {
+            "mac_address" => "'AA:BB:CC:DD:EE:FF'",
+            _ => "NULL",
+        };
+        db.run_sql(&format!("UPDATE devices SET {column} = {restore}"))
+            .await
+            .unwrap();
+    }
+    store.insert_user(new_user("grace")).await.unwrap();
+    db.run_sql("UPDATE users SET email = 'no-at-sign' WHERE username = 'grace'")
+        .await
+        .unwrap();
+    let read = store.user_by_username("grace").await;
+    assert!(matches!(read, Err(StorageError::Corrupt(_))), "{read:?}");
     if store.engine() == Engine::Sqlite {
         // SQLite keeps ids as text: one that is not a UUID is corrupt too.
         store.insert_user(new_user("ada")).await.unwrap();

@@ -5,7 +5,6 @@ use chrono::Utc;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use uuid::Uuid;
 
 use super::form::ClusterForm;
 use super::{ConfirmDeleteCluster, plural};
@@ -28,7 +27,12 @@ pub fn ClusterDetailPage() -> impl IntoView {
 #[component]
 fn ClusterDetailContent() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|id| Uuid::parse_str(&id).ok()));
+    let id = move || {
+        params.with(|p| {
+            p.get("id")
+                .and_then(|id| id.parse::<shared::ids::ClusterId>().ok())
+        })
+    };
     let data = Resource::new(id, |id| async move {
         match id {
             Some(id) => load_cluster(id).await,

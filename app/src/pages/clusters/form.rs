@@ -2,7 +2,7 @@
 //! tags, and which devices and agents belong to it.
 
 use leptos::prelude::*;
-use uuid::Uuid;
+use shared::ids::ClusterId;
 
 use crate::components::form::{FormError, blank_to_none, parse_tags};
 use crate::components::modal::Modal;
@@ -161,10 +161,10 @@ pub fn ClusterForm(
 /// The choices the person may tick (the service marks what they may put
 /// into this cluster, its members included) and the ids ticked at first
 /// (the cluster's members).
-fn choices(
-    all: Vec<MemberChoice>,
-    cluster: Option<Uuid>,
-) -> (Vec<MemberChoice>, RwSignal<Vec<Uuid>>) {
+fn choices<Id: MemberId>(
+    all: Vec<MemberChoice<Id>>,
+    cluster: Option<ClusterId>,
+) -> (Vec<MemberChoice<Id>>, RwSignal<Vec<Id>>) {
     let chosen = all
         .iter()
         .filter(|choice| cluster.is_some() && choice.cluster_id == cluster)
@@ -176,20 +176,25 @@ fn choices(
 
 /// The ticked ids, or `None` when they are the ones ticked at first (so an
 /// edit that does not touch the members leaves them as they are).
-fn changed(chosen: Vec<Uuid>, initial: &[Uuid]) -> Option<Vec<Uuid>> {
+fn changed<Id: PartialEq>(chosen: Vec<Id>, initial: &[Id]) -> Option<Vec<Id>> {
     let same = chosen.len() == initial.len() && chosen.iter().all(|id| initial.contains(id));
     (!same).then_some(chosen)
 }
 
+/// What a member's id must be for the picker: a device's or an agent's.
+trait MemberId: Copy + Eq + std::fmt::Display + Send + Sync + 'static {}
+
+impl<Id: Copy + Eq + std::fmt::Display + Send + Sync + 'static> MemberId for Id {}
+
 /// Ticks for devices or agents, with a filter once the list is long.
 #[component]
-fn MemberPicker(
+fn MemberPicker<Id: MemberId>(
     legend: &'static str,
     id: &'static str,
     empty: &'static str,
-    options: Vec<MemberChoice>,
-    chosen: RwSignal<Vec<Uuid>>,
-    cluster: Option<Uuid>,
+    options: Vec<MemberChoice<Id>>,
+    chosen: RwSignal<Vec<Id>>,
+    cluster: Option<ClusterId>,
 ) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let long = options.len() > 8;
@@ -269,10 +274,10 @@ mod tests {
 
     #[test]
     fn untouched_members_are_not_sent() {
-        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
         assert_eq!(changed(vec![b, a], &[a, b]), None);
         assert_eq!(changed(vec![a], &[a, b]), Some(vec![a]));
         assert_eq!(changed(vec![a, b], &[a]), Some(vec![a, b]));
-        assert_eq!(changed(vec![], &[]), None);
+        assert_eq!(changed::<uuid::Uuid>(vec![], &[]), None);
     }
 }

@@ -204,7 +204,7 @@ fn cluster_form(
 /// own choices, which hold all its members.
 #[component]
 fn EditCluster(
-    id: uuid::Uuid,
+    id: shared::ids::ClusterId,
     on_saved: Callback<ClusterPublic>,
     on_close: Callback<()>,
 ) -> impl IntoView {
@@ -318,7 +318,7 @@ mod tests {
 
     fn cluster(name: &str, description: Option<&str>, tags: &[&str]) -> ClusterPublic {
         ClusterPublic {
-            id: uuid::Uuid::new_v4(),
+            id: shared::ids::ClusterId::from_uuid(uuid::Uuid::new_v4()),
             name: name.into(),
             description: description.map(str::to_string),
             tags: tags.iter().map(|t| t.to_string()).collect(),

@@ -2,7 +2,7 @@
 //! next to the field they name.
 
 use leptos::prelude::*;
-use uuid::Uuid;
+use shared::ids::AgentId;
 
 use crate::components::form::{FormError, blank_to_none, parse_tags};
 use crate::components::modal::Modal;
@@ -61,7 +61,7 @@ pub fn DeviceForm(
     let chosen_agents = RwSignal::new(
         existing
             .as_ref()
-            .map(|d| d.agents.iter().map(|a| a.id).collect::<Vec<Uuid>>())
+            .map(|d| d.agents.iter().map(|a| a.id).collect::<Vec<AgentId>>())
             .unwrap_or_default(),
     );
     let error = FormError::new();
@@ -220,7 +220,7 @@ pub fn DeviceForm(
                 <select
                     id="device-cluster"
                     on:change=move |event| {
-                        cluster.set(Uuid::parse_str(&event_target_value(&event)).ok());
+                        cluster.set(event_target_value(&event).parse().ok());
                     }
                 >
                     <option value="" selected=move || cluster.get().is_none()>"No cluster"</option>

@@ -1,6 +1,6 @@
 //! Which devices the dashboard shows for a search and filters.
 
-use uuid::Uuid;
+use shared::ids::ClusterId;
 
 use shared::types::{DashboardDevice, OsType};
 
@@ -10,7 +10,7 @@ pub struct DeviceFilter {
     /// Matches name, IP, MAC (any spelling) and tags, case-insensitively.
     pub search: String,
     pub os: Option<OsType>,
-    pub cluster: Option<Uuid>,
+    pub cluster: Option<ClusterId>,
     pub tag: Option<String>,
 }
 
@@ -66,7 +66,9 @@ pub fn all_tags(devices: &[DashboardDevice]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::ids::DeviceId;
     use shared::types::DevicePublic;
+    use uuid::Uuid;
 
     fn device(
         name: &str,
@@ -78,7 +80,7 @@ mod tests {
         let now = chrono::Utc::now();
         DashboardDevice {
             device: DevicePublic {
-                id: Uuid::new_v4(),
+                id: DeviceId::from_uuid(Uuid::new_v4()),
                 name: name.into(),
                 mac_address: mac.into(),
                 ip_address: ip.map(Into::into),
@@ -137,7 +139,7 @@ mod tests {
             &["office"],
             OsType::Windows,
         );
-        let cluster = Uuid::new_v4();
+        let cluster = ClusterId::from_uuid(Uuid::new_v4());
         pc.device.cluster_id = Some(cluster);
         let only = |filter: DeviceFilter| filter.matches(&pc);
         assert!(only(DeviceFilter {
@@ -153,7 +155,7 @@ mod tests {
             ..Default::default()
         }));
         assert!(!only(DeviceFilter {
-            cluster: Some(Uuid::new_v4()),
+            cluster: Some(ClusterId::from_uuid(Uuid::new_v4())),
             ..Default::default()
         }));
         assert!(only(DeviceFilter {

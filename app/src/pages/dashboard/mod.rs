@@ -7,7 +7,6 @@ pub mod filter;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use uuid::Uuid;
 
 use self::device_form::DeviceForm;
 use self::filter::{DeviceFilter, all_tags};
@@ -49,7 +48,7 @@ fn DashboardContent() -> impl IntoView {
     let initial = query.with_untracked(|q| DeviceFilter {
         search: q.get("q").unwrap_or_default(),
         os: q.get("os").and_then(|os| OsType::parse(&os)),
-        cluster: q.get("cluster").and_then(|id| Uuid::parse_str(&id).ok()),
+        cluster: q.get("cluster").and_then(|id| id.parse().ok()),
         tag: q.get("tag").filter(|tag| !tag.is_empty()),
     });
     let filter = RwSignal::new(initial);
@@ -301,7 +300,7 @@ fn Toolbar(
                 id="filter-cluster"
                 name="cluster"
                 on:change=move |event| {
-                    filter.update(|f| f.cluster = Uuid::parse_str(&event_target_value(&event)).ok())
+                    filter.update(|f| f.cluster = event_target_value(&event).parse().ok())
                 }
             >
                 <option value="" selected=move || filter.with(|f| f.cluster.is_none())>
