@@ -323,23 +323,12 @@ impl OsType {
     }
 }
 
-/// A spelling that names no [`OsType`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownOsType(pub String);
-
-impl std::fmt::Display for UnknownOsType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "unknown OS type {:?}", self.0)
-    }
-}
-
-impl std::error::Error for UnknownOsType {}
-
+/// Reads the database's spelling; anything else is an error, never a default.
 impl std::str::FromStr for OsType {
-    type Err = UnknownOsType;
+    type Err = UnknownSpelling;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or_else(|| UnknownOsType(text.chars().take(32).collect()))
+        Self::parse(text).ok_or_else(|| UnknownSpelling::new("OS type", text))
     }
 }
 
@@ -756,24 +745,38 @@ impl Role {
     }
 }
 
-/// A role spelling that is none of the four.
+/// A stored spelling that names none of an enum's values (a role, an OS type).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownRole(pub String);
+pub struct UnknownSpelling {
+    /// What was being read, e.g. `"role"`.
+    pub of: &'static str,
+    /// The text found (at most 32 characters of it).
+    pub text: String,
+}
 
-impl std::fmt::Display for UnknownRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "unknown role {:?}", self.0)
+impl UnknownSpelling {
+    fn new(of: &'static str, text: &str) -> Self {
+        Self {
+            of,
+            text: text.chars().take(32).collect(),
+        }
     }
 }
 
-impl std::error::Error for UnknownRole {}
+impl std::fmt::Display for UnknownSpelling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown {} {:?}", self.of, self.text)
+    }
+}
+
+impl std::error::Error for UnknownSpelling {}
 
 /// Reads the database's spelling; anything else is an error, never a default.
 impl TryFrom<String> for Role {
-    type Error = UnknownRole;
+    type Error = UnknownSpelling;
 
-    fn try_from(text: String) -> Result<Self, UnknownRole> {
-        Role::parse(&text).ok_or(UnknownRole(text))
+    fn try_from(text: String) -> Result<Self, UnknownSpelling> {
+        Role::parse(&text).ok_or_else(|| UnknownSpelling::new("role", &text))
     }
 }
 

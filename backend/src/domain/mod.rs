@@ -106,21 +106,6 @@ impl Username {
     }
 }
 
-/// Reads a stored username back (see `storage::engine::Parsed`).
-impl FromStr for Username {
-    type Err = Invalid;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text)
-    }
-}
-
-impl fmt::Display for Username {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// An email address of plausible shape (`local@domain.tld`, at most 254 characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
@@ -147,21 +132,6 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-/// Reads a stored email back (see `storage::engine::Parsed`).
-impl FromStr for Email {
-    type Err = Invalid;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text)
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -193,6 +163,29 @@ impl FullName {
         &self.0
     }
 }
+
+/// Validated text values that are stored as their text: parsed back with
+/// their own rules when read (see `storage::engine::Parsed`), and shown as
+/// they are.
+macro_rules! text_values {
+    ($($ty:ident),*) => {$(
+        impl FromStr for $ty {
+            type Err = Invalid;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Self::parse(text)
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+
+text_values!(Username, Email, FullName);
 
 /// A new password: 8 to 1024 characters. Never displayed.
 #[derive(Clone, PartialEq, Eq)]

@@ -78,7 +78,7 @@ impl Services {
         let user = NewUser {
             username,
             email,
-            full_name: full_name.map(|n| n.as_str().to_string()),
+            full_name,
             password_hash: Some(password_hash),
             role: Role::Superuser,
         };

@@ -368,8 +368,7 @@ impl Services {
         let full_name = claims
             .name()
             .and_then(|name| name.get(None))
-            .and_then(|name| FullName::parse(name.as_str()).ok())
-            .map(|name| name.as_str().to_string());
+            .and_then(|name| FullName::parse(name.as_str()).ok());
         let mut email = email;
         let mut attempt = 1;
         loop {

@@ -106,7 +106,7 @@ impl Services {
         let user = NewUser {
             username,
             email,
-            full_name: full_name.map(|n| n.as_str().to_string()),
+            full_name,
             password_hash: Some(password_hash),
             role: request.role.unwrap_or(Role::Viewer),
         };
@@ -318,9 +318,7 @@ fn profile_changes(
             .map(|email| optional(Some(email), Email::parse))
             .transpose()?,
         full_name: full_name
-            .map(|name| {
-                optional(Some(name), FullName::parse).map(|n| n.map(|n| n.as_str().to_string()))
-            })
+            .map(|name| optional(Some(name), FullName::parse))
             .transpose()?,
         ..UserChanges::default()
     })

@@ -285,14 +285,14 @@ where
 
 impl<T, DB: SqlEngine> Type<DB> for ParsedOpt<T>
 where
-    String: Type<DB>,
+    Parsed<T>: Type<DB>,
 {
     fn type_info() -> DB::TypeInfo {
-        <String as Type<DB>>::type_info()
+        Parsed::<T>::type_info()
     }
 
     fn compatible(ty: &DB::TypeInfo) -> bool {
-        <String as Type<DB>>::compatible(ty)
+        Parsed::<T>::compatible(ty)
     }
 }
 
@@ -331,5 +331,6 @@ parsed_columns!(
     powerbeacon_agent::MacAddress,
     shared::types::OsType,
     crate::domain::Username,
-    crate::domain::Email
+    crate::domain::Email,
+    crate::domain::FullName
 );

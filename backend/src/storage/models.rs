@@ -8,7 +8,7 @@ use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId};
 use shared::types::{AgentInterface, OsType, Role, UserPublic};
 
 use super::engine::{Parsed, ParsedOpt};
-use crate::domain::{Email, Username};
+use crate::domain::{Email, FullName, Username};
 
 /// A user row.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -18,7 +18,8 @@ pub struct UserRecord {
     pub username: Username,
     #[sqlx(try_from = "ParsedOpt<Email>")]
     pub email: Option<Email>,
-    pub full_name: Option<String>,
+    #[sqlx(try_from = "ParsedOpt<FullName>")]
+    pub full_name: Option<FullName>,
     /// Argon2id PHC string; `None` for accounts that sign in only through SSO.
     pub password_hash: Option<String>,
     #[sqlx(try_from = "String")]
@@ -47,7 +48,10 @@ impl UserRecord {
             email: self.email.as_ref().map(|email| email.as_str().to_string()),
             is_active: self.is_active,
             role: self.role,
-            full_name: self.full_name.clone(),
+            full_name: self
+                .full_name
+                .as_ref()
+                .map(|name| name.as_str().to_string()),
             created_at: self.created_at,
         }
     }
@@ -58,7 +62,7 @@ impl UserRecord {
 pub struct NewUser {
     pub username: Username,
     pub email: Option<Email>,
-    pub full_name: Option<String>,
+    pub full_name: Option<FullName>,
     pub password_hash: Option<String>,
     pub role: Role,
 }
@@ -89,7 +93,7 @@ pub struct UserChanges {
     /// `Some(None)` clears it.
     pub email: Option<Option<Email>>,
     /// `Some(None)` clears it.
-    pub full_name: Option<Option<String>>,
+    pub full_name: Option<Option<FullName>>,
     pub password_hash: Option<String>,
     pub role: Option<Role>,
     pub is_active: Option<bool>,

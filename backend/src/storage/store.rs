@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use powerbeacon_agent::MacAddress;
 use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId};
 
-use crate::domain::{Email, Username};
+use crate::domain::{Email, FullName, Username};
 
 use super::engine::{Parsed, ParsedOpt, Readable, Sql, SqlEngine};
 use super::{
@@ -75,7 +75,7 @@ async fn insert_user_row<DB: SqlEngine>(
         .bind(record.id)
         .bind(record.username.as_str())
         .bind(record.email.as_ref().map(Email::as_str))
-        .bind(&record.full_name)
+        .bind(record.full_name.as_ref().map(FullName::as_str))
         .bind(&record.password_hash)
         .bind(record.role.as_str())
         .bind(record.is_active)
@@ -349,7 +349,12 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
                     .and_then(|email| email.as_ref().map(Email::as_str)),
             )
             .bind(changes.full_name.is_some())
-            .bind(changes.full_name.flatten())
+            .bind(
+                changes
+                    .full_name
+                    .as_ref()
+                    .and_then(|name| name.as_ref().map(FullName::as_str)),
+            )
             .bind(&changes.password_hash)
             .bind(changes.role.map(|role| role.as_str()))
             .bind(changes.is_active)

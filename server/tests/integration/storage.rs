@@ -1,6 +1,6 @@
 //! The storage layer on both engines: schema, constraints, settings, users.
 
-use backend::domain::{Email, Username};
+use backend::domain::{Email, FullName, Username};
 use backend::storage::{
     AgentRecord, AgentRenewal, ConnectOptions, Engine, NewUser, StorageError, Store, UserChanges,
     connect, keys,
@@ -42,7 +42,7 @@ fn new_user(name: &str) -> NewUser {
     NewUser {
         username: Username::parse(name).unwrap(),
         email: Some(Email::parse(&format!("{name}@example.com")).unwrap()),
-        full_name: Some("Test User".into()),
+        full_name: Some(FullName::parse("Test User").unwrap()),
         password_hash: Some("$argon2id$dummy".into()),
         role: Role::Superuser,
     }
@@ -304,7 +304,7 @@ async fn a_change_writes_only_its_own_fields(db: TestDb) {
         .unwrap()
         .unwrap();
     let full_name = UserChanges {
-        full_name: Some(Some("Ann".into())),
+        full_name: Some(Some(FullName::parse("Ann").unwrap())),
         ..UserChanges::default()
     };
     let after = store
@@ -313,7 +313,7 @@ async fn a_change_writes_only_its_own_fields(db: TestDb) {
         .unwrap()
         .unwrap();
     assert!(!after.is_active, "the deactivation stands");
-    assert_eq!(after.full_name.as_deref(), Some("Ann"));
+    assert_eq!(after.full_name.as_ref().map(FullName::as_str), Some("Ann"));
     assert_eq!(after.token_version, stale.token_version + 1);
     let cleared = UserChanges {
         full_name: Some(None),
