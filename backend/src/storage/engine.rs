@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+
 use std::str::FromStr;
 
 use shared::ids::UuidColumn;
