@@ -62,8 +62,7 @@ ensure_build_tools() {
 run() {
   ensure_build_tools
   say "building the release server and browser app"
-  # --precompress leaves .br and .gz copies of every asset for the server to send.
-  cargo leptos build --release --precompress
+  cargo leptos build --release
   say "building the agent that /install-agent.sh hands out"
   cargo build --release -p powerbeacon-agent
   local platform

@@ -24,7 +24,6 @@ mod api_users;
 mod api_wake;
 mod auth_hardening;
 mod http_hardening;
-mod on_the_wire;
 mod sso;
 mod startup;
 mod storage;
