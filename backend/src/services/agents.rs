@@ -287,14 +287,13 @@ impl Services {
     /// outside the operator's agent networks and ports. Checked at
     /// registration and again before every wake call.
     pub(crate) fn check_agent_address(&self, ip: IpAddr, port: u16) -> Result<(), Invalid> {
-        let address = ip;
-        if crate::domain::is_metadata_address(address) {
+        if crate::domain::is_metadata_address(ip) {
             return Err(Invalid::new(
                 "ip",
                 format!("{ip} belongs to a cloud metadata service and is never called."),
             ));
         }
-        if address.is_loopback() && !self.settings.allow_loopback_agents {
+        if ip.is_loopback() && !self.settings.allow_loopback_agents {
             return Err(Invalid::new(
                 "ip",
                 format!(
@@ -305,7 +304,7 @@ impl Services {
             ));
         }
         let networks = &self.settings.agent_networks;
-        if !networks.is_empty() && !networks.iter().any(|net| net.contains(&address)) {
+        if !networks.is_empty() && !networks.iter().any(|net| net.contains(&ip)) {
             return Err(Invalid::new(
                 "ip",
                 format!(

@@ -11,7 +11,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-
 use std::str::FromStr;
 
 use shared::ids::UuidColumn;
