@@ -93,6 +93,7 @@ pub fn ProfileFields(
             maxlength=shared::limits::USERNAME_MAX
             autocomplete=autocomplete("username")
             readonly=readonly
+            value=username.get_untracked()
             bind:value=username
             aria-invalid=error.invalid("username")
             aria-describedby="username-error"
@@ -105,6 +106,7 @@ pub fn ProfileFields(
             maxlength=shared::limits::EMAIL_MAX
             autocomplete=autocomplete("email")
             readonly=readonly
+            value=email.get_untracked()
             bind:value=email
             aria-invalid=error.invalid("email")
             aria-describedby="email-error"
@@ -116,6 +118,7 @@ pub fn ProfileFields(
             maxlength=shared::limits::FULL_NAME_MAX
             autocomplete=autocomplete("name")
             readonly=readonly
+            value=full_name.get_untracked()
             bind:value=full_name
             aria-invalid=error.invalid("full_name")
             aria-describedby="full_name-error"

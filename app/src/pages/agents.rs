@@ -168,6 +168,7 @@ fn AgentsView(
                 id="agent-search"
                 type="search"
                 placeholder="Search hostname, IP, OS or cluster"
+                value=search.get_untracked()
                 prop:value=move || search.get()
                 on:input=move |event| search.set(event_target_value(&event))
             />

@@ -251,7 +251,7 @@ pub fn OidcForm(
         <form class="form" id="oidc-form" on:submit=on_submit novalidate>
             {error.above(&["server_metadata_url", "client_id", "client_secret", "default_role"])}
             <label class="check">
-                <input type="checkbox" id="oidc-enabled" bind:checked=enabled />
+                <input type="checkbox" id="oidc-enabled" checked=enabled.get_untracked() bind:checked=enabled />
                 "Enable “Sign in with SSO”"
             </label>
             <label for="oidc-url">"Provider metadata URL"</label>
@@ -260,6 +260,7 @@ pub fn OidcForm(
                 type="url"
                 placeholder="https://id.example.com/.well-known/openid-configuration"
                 autocomplete="off"
+                value=url.get_untracked()
                 bind:value=url
                 aria-invalid=error.invalid("server_metadata_url")
                 aria-describedby="server_metadata_url-error"
@@ -269,6 +270,7 @@ pub fn OidcForm(
             <input
                 id="oidc-client-id"
                 autocomplete="off"
+                value=client_id.get_untracked()
                 bind:value=client_id
                 aria-invalid=error.invalid("client_id")
                 aria-describedby="client_id-error"
@@ -280,6 +282,7 @@ pub fn OidcForm(
                 type="password"
                 autocomplete="new-password"
                 placeholder=move || if secret_set.get() { "Stored: leave empty to keep it" } else { "" }
+                value=secret.get_untracked()
                 bind:value=secret
                 aria-invalid=error.invalid("client_secret")
                 aria-describedby="client_secret-error"

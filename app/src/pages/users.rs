@@ -143,6 +143,7 @@ fn UsersView(
                 name="q"
                 type="search"
                 placeholder="Search username, name or email"
+                value=filter.with_untracked(|f| f.search.clone())
                 prop:value=move || filter.with(|f| f.search.clone())
                 on:input=move |event| filter.update(|f| f.search = event_target_value(&event))
             />

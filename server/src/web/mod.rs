@@ -18,7 +18,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{
+    AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
+};
 use tower_sessions::Session;
 
 use self::origin::TrustedOrigins;
@@ -47,6 +49,20 @@ pub async fn start_page(State(state): State<AppState>, session: Session) -> Resp
     }
 }
 
+/// The app's routes, found once per process by rendering the app with its
+/// data loading switched off.
+///
+/// Leptos switches resource loading off with a flag global to the process
+/// while it does this, so a page rendering at that moment on another
+/// router (tests run several servers in one process) would wait forever
+/// for its data. Found once, before the first router exists, no render can
+/// overlap it.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::LazyLock<Vec<AxumRouteListing>> =
+        std::sync::LazyLock::new(|| generate_route_list(app::App));
+    ROUTES.clone()
+}
+
 /// The Leptos routes, the server functions, `/`, and the static files
 /// (with the app's 404 page for anything else), with browser sessions and
 /// the same-origin check for everything that changes state.
@@ -67,12 +83,9 @@ pub fn router(
         .route("/", get(start_page))
         .route("/api/auth/login/oauth", get(sso::login))
         .route("/api/auth/callback", get(sso::callback))
-        .leptos_routes_with_context(
-            state,
-            generate_route_list(app::App),
-            context.clone(),
-            move || app::shell(options.clone()),
-        )
+        .leptos_routes_with_context(state, routes(), context.clone(), move || {
+            app::shell(options.clone())
+        })
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))

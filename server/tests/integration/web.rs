@@ -13,6 +13,7 @@ on_both_engines!(
     start_page_leads_to_setup_then_login,
     setup_page_renders_the_account_form_on_the_server,
     setup_server_function_uses_the_service_rules,
+    forms_are_rendered_with_their_values,
     unknown_pages_get_the_html_404,
 );
 
@@ -493,4 +494,69 @@ async fn open_registration_is_shown_and_switched_by_admins(app: &TestApp) {
     assert_eq!(config["open_registration"], true);
     let (_, overview) = call(app, Some(&uma), "agents_overview", json!({})).await;
     assert_eq!(overview["open_registration"], true);
+}
+
+/// The value of the input with `id` in `html`, as the server rendered it.
+fn input_value(html: &str, id: &str) -> Option<String> {
+    let document = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(&format!("input#{id}")).unwrap();
+    let input = document.select(&selector).next()?;
+    input.value().attr("value").map(str::to_string)
+}
+
+/// What a form shows before the wasm arrives (or without it): the profile
+/// as stored, the single sign-on settings, and the search of the address.
+async fn forms_are_rendered_with_their_values(app: &TestApp) {
+    let root = app.root_token().await;
+    let response = app
+        .send(
+            app.client.patch(app.url("/api/users/me")).json(&json!({
+                "email": "root@example.com", "full_name": "Ro \"Ot\" <b>",
+            })),
+            &root,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let cookie = sign_in(app, "root", crate::helpers::TEST_PASSWORD).await;
+    let page = |path: &'static str| {
+        let cookie = cookie.clone();
+        async move {
+            let response = app
+                .client
+                .get(app.url(path))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            response.text().await.unwrap()
+        }
+    };
+
+    let settings = page("/settings").await;
+    assert_eq!(
+        input_value(&settings, "profile-username").as_deref(),
+        Some("root")
+    );
+    assert_eq!(
+        input_value(&settings, "profile-email").as_deref(),
+        Some("root@example.com")
+    );
+    assert_eq!(
+        input_value(&settings, "profile-full-name").as_deref(),
+        Some(r#"Ro "Ot" <b>"#)
+    );
+    assert_eq!(
+        input_value(&settings, "oidc-client-id").as_deref(),
+        Some("")
+    );
+
+    for (path, id) in [
+        ("/dashboard?q=nas%20box", "device-search"),
+        ("/clusters?q=nas%20box", "cluster-search"),
+        ("/users?q=nas%20box", "user-search"),
+    ] {
+        let html = page(path).await;
+        assert_eq!(input_value(&html, id).as_deref(), Some("nas box"), "{path}");
+    }
 }

@@ -10,6 +10,7 @@ use crate::web::sign_in;
 on_both_engines!(
     user_text_never_becomes_markup,
     signed_in_pages_render_for_concurrent_clients,
+    pages_render_while_other_servers_start,
 );
 
 /// Closes the element it lands in and opens a script.
@@ -203,4 +204,37 @@ async fn signed_in_pages_render_for_concurrent_clients(app: &TestApp) {
             "{path}: a cut page ending {tail:?}"
         );
     }
+}
+
+/// Pages rendered while other servers of the same process build their
+/// routers (as the tests do, many servers in one process) all finish.
+/// Leptos finds an app's routes with resource loading switched off by a
+/// flag global to the process, and a resource first polled meanwhile waits
+/// forever; the routes are found once per process, so no render overlaps
+/// that.
+async fn pages_render_while_other_servers_start(app: &TestApp) {
+    app.root_token().await;
+    let cookie = sign_in(app, "root", crate::helpers::TEST_PASSWORD).await;
+    let state = powerbeacon::state::AppState {
+        services: app.services.clone(),
+        leptos_options: leptos::prelude::LeptosOptions::builder()
+            .output_name("powerbeacon")
+            .build(),
+    };
+    let config = powerbeacon::Config::for_tests(std::env::temp_dir(), None);
+    let builders = tokio::task::spawn_blocking(move || {
+        for _ in 0..40 {
+            drop(powerbeacon::startup::router(state.clone(), &config));
+        }
+    });
+    let requests = (0..60).map(|i| {
+        let cookie = cookie.clone();
+        let path = ["/dashboard", "/clusters", "/settings"][i % 3];
+        async move { (path, page(app, &cookie, path).await) }
+    });
+    for (path, (status, html)) in futures::future::join_all(requests).await {
+        assert_eq!(status, 200, "{path}");
+        assert!(html.contains("</body>"), "{path}: a cut page");
+    }
+    builders.await.unwrap();
 }

@@ -132,6 +132,7 @@ fn ClustersView(
                 name="q"
                 type="search"
                 placeholder="Search name, description or tag"
+                value=search.get_untracked()
                 bind:value=search
             />
             <noscript>

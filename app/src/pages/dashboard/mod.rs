@@ -272,6 +272,7 @@ fn Toolbar(
                 name="q"
                 type="search"
                 placeholder="Search name, IP, MAC or tag"
+                value=filter.with_untracked(|f| f.search.clone())
                 prop:value=move || filter.with(|f| f.search.clone())
                 on:input=move |event| filter.update(|f| f.search = event_target_value(&event))
             />
