@@ -62,7 +62,8 @@ ensure_build_tools() {
 run() {
   ensure_build_tools
   say "building the release server and browser app"
-  cargo leptos build --release
+  # --precompress leaves .br and .gz copies of every asset for the server to send.
+  cargo leptos build --release --precompress
   say "building the agent that /install-agent.sh hands out"
   cargo build --release -p powerbeacon-agent
   local platform

@@ -12,7 +12,9 @@ use axum::http::{HeaderValue, header};
 use leptos::prelude::LeptosOptions;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
+use tower_http::CompressionLevel;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::session_store::ExpiredDeletion;
@@ -76,6 +78,9 @@ impl Application {
             ),
         };
         tracing::info!(engine = store.engine().name(), "database ready");
+        for stale in web::assets::drop_stale_precompressed(&config.site_root) {
+            tracing::info!(path = %stale.display(), "removed a precompressed asset older than its source");
+        }
 
         let settings = ServiceSettings {
             token_lifetime: Duration::from_secs(config.access_token_minutes.saturating_mul(60)),
@@ -257,7 +262,18 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(api::error::panic_response))
         .with_state(state);
-    with_security_headers(router).layer(axum::middleware::map_response(close_after_unread_body))
+    with_security_headers(router)
+        .layer(axum::middleware::map_response(close_after_unread_body))
+        .layer(axum::middleware::from_fn(web::assets::cache_control))
+        // Pages and JSON, and assets without a precompressed copy; what is
+        // already encoded (a `.br` served as such) passes untouched. Level 4
+        // keeps brotli and gzip cheap enough for every page render.
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .quality(CompressionLevel::Precise(4)),
+        )
 }
 
 /// A 413 leaves the rest of the request body unread, so the connection cannot

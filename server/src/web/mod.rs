@@ -8,6 +8,7 @@
 //! PowerBeacon's, but they are browser navigations that end in a browser
 //! session, so they run behind this router's session layer.
 
+pub mod assets;
 pub mod hosts;
 mod origin;
 mod server_fn_input;
@@ -15,6 +16,7 @@ pub mod sso;
 
 use axum::Router;
 use axum::extract::State;
+use axum::handler::Handler;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use leptos::prelude::provide_context;
@@ -79,16 +81,20 @@ pub fn router(
     let trusted = TrustedOrigins::new(public_url);
     let options = state.leptos_options.clone();
     let shell = move |options: leptos::prelude::LeptosOptions| app::shell(options);
+    let not_found = file_and_error_handler_with_context::<AppState, _>(context.clone(), shell);
+    let site_files = assets::site_files(
+        &state.leptos_options.site_root,
+        not_found.clone().with_state(state.clone()),
+    );
     Router::new()
         .route("/", get(start_page))
+        .route_service("/pkg/{*file}", site_files)
         .route("/api/auth/login/oauth", get(sso::login))
         .route("/api/auth/callback", get(sso::callback))
         .leptos_routes_with_context(state, routes(), context.clone(), move || {
             app::shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(
-            context, shell,
-        ))
+        .fallback(not_found)
         // Innermost first: what a server function accepts is checked after
         // the request has shown it comes from one of our pages.
         .layer(axum::middleware::from_fn_with_state(

@@ -24,6 +24,7 @@ mod api_users;
 mod api_wake;
 mod auth_hardening;
 mod http_hardening;
+mod on_the_wire;
 mod sso;
 mod startup;
 mod storage;
