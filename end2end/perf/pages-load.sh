@@ -6,10 +6,14 @@
 #
 #   cargo leptos build --release && bash end2end/perf/pages-load.sh [seconds]
 #
+# PB_LOAD_ENCODING=br (or gzip) asks for compressed pages, as browsers do;
+# the default, identity, measures rendering alone.
+#
 # Needs Debian's wrk (apt-get install wrk) and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_TO_RUN=${1:-60}
+ENCODING=${PB_LOAD_ENCODING:-identity}
 BIN=${PB_LOAD_BIN:-target/release/powerbeacon}
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 DATA=$(mktemp -d)
@@ -39,7 +43,7 @@ local paths = {"/dashboard", "/clusters", "/clusters/$CLUSTER", "/agents", "/use
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", paths[(i % #paths) + 1], {["Cookie"] = "$COOKIE"})
+  return wrk.format("GET", paths[(i % #paths) + 1], {["Cookie"] = "$COOKIE", ["Accept-Encoding"] = "$ENCODING"})
 end
 done = function(summary, latency, requests)
   io.write(string.format("requests %d, errors: connect %d, read %d, write %d, timeout %d, status %d\n",
