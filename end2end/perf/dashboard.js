@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
-  startServer, launchBrowser, api, createSuperuser, root, signIn,
+  addDevices, startServer, launchBrowser, api, createSuperuser, root, signIn,
 } from '../support/harness.js';
 
 const DEVICES = 1000;
@@ -34,13 +34,7 @@ const browser = await launchBrowser();
 try {
   await createSuperuser(server, 'root', PASSWORD);
   const rootApi = await api(server, 'root', PASSWORD);
-  for (let start = 0; start < DEVICES; start += 50) {
-    await Promise.all(Array.from({ length: Math.min(50, DEVICES - start) }, (_, i) => {
-      const n = start + i;
-      const mac = `02:00:00:00:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`;
-      return rootApi.post('/api/devices', { name: `device-${n}`, mac_address: mac, ip_address: `192.0.2.${n % 250 + 1}`, tags: ['bench'] });
-    }));
-  }
+  await addDevices(rootApi, DEVICES);
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await signIn(page, server, 'root', PASSWORD);

@@ -8,7 +8,7 @@
 //   PB_E2E_BIN=target/release/powerbeacon node end2end/perf/first-visit.js
 
 import {
-  startServer, launchBrowser, api, createSuperuser, signIn, waitForHydration,
+  addDevices, startServer, launchBrowser, api, createSuperuser, signIn, waitForHydration,
 } from '../support/harness.js';
 
 const DEVICES = Number(process.env.PB_PERF_DEVICES ?? 1000);
@@ -49,13 +49,7 @@ try {
   report('/login', await visit(anonymous, `${server.url}/login`));
 
   const rootApi = await api(server, 'root', PASSWORD);
-  for (let start = 0; start < DEVICES; start += 50) {
-    await Promise.all(Array.from({ length: Math.min(50, DEVICES - start) }, (_, i) => {
-      const n = start + i;
-      const mac = `02:00:00:00:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`;
-      return rootApi.post('/api/devices', { name: `device-${n}`, mac_address: mac, ip_address: `192.0.2.${n % 250 + 1}`, tags: ['bench'] });
-    }));
-  }
+  await addDevices(rootApi, DEVICES);
   const signedIn = await browser.newContext();
   const page = await signedIn.newPage();
   await signIn(page, server, 'root', PASSWORD);

@@ -177,6 +177,17 @@ export async function api(server, username, password) {
   };
 }
 
+/** Adds `count` devices (`device-0`…, 50 at a time) through `client` (see `api`). */
+export async function addDevices(client, count) {
+  for (let start = 0; start < count; start += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, count - start) }, (_, i) => {
+      const n = start + i;
+      const mac = `02:00:00:00:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`;
+      return client.post('/api/devices', { name: `device-${n}`, mac_address: mac, ip_address: `192.0.2.${n % 250 + 1}`, tags: ['bench'] });
+    }));
+  }
+}
+
 /** Creates the first superuser through the API. */
 export async function createSuperuser(server, username, password) {
   const response = await fetch(`${server.url}/api/setup/init`, {
