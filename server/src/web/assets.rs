@@ -13,10 +13,13 @@ use tower_http::services::ServeDir;
 /// Where the site's assets are served.
 const PKG_PREFIX: &str = "/pkg/";
 
+/// The site's icon (`public/favicon.svg`), served like the assets.
+pub const ICON_PATH: &str = "/favicon.svg";
+
 /// The endings of the precompressed copies the static file server picks.
 const COMPRESSED: [&str; 2] = ["br", "gz"];
 
-/// The files of the built site under `/pkg/`, with their precompressed
+/// The files of the built site under `/pkg/` and the icon, with their precompressed
 /// copies, `Last-Modified` and conditional requests (`If-Modified-Since` →
 /// 304); anything not found goes to `not_found` (the app's 404 page).
 pub fn site_files<F>(site_root: &str, not_found: F) -> ServeDir<F> {
@@ -85,8 +88,8 @@ pub async fn cache_control(
     request: Request<axum::body::Body>,
     next: axum::middleware::Next,
 ) -> Response<axum::body::Body> {
-    let is_asset =
-        request.uri().path().starts_with(PKG_PREFIX) || request.uri().path() == "/favicon.ico";
+    let path = request.uri().path();
+    let is_asset = path.starts_with(PKG_PREFIX) || path == ICON_PATH;
     let mut response = next.run(request).await;
     let policy = if is_asset { "no-cache" } else { "no-store" };
     response

@@ -92,6 +92,7 @@ async fn assets_are_served_precompressed_and_never_stale() {
         .set_modified(older)
         .unwrap();
 
+    std::fs::write(site.path().join("favicon.svg"), "<svg/>").unwrap();
     let site_root = site.path().to_path_buf();
     let app = TestApp::spawn_with(db, |config| config.site_root = site_root).await;
 
@@ -121,6 +122,12 @@ async fn assets_are_served_precompressed_and_never_stale() {
         .await
         .unwrap();
     assert_eq!(again.status(), 304);
+
+    // The icon is kept and revalidated like the assets.
+    let icon = fetch(&app, "/favicon.svg", None).await;
+    assert_eq!(icon.status(), 200);
+    assert_eq!(header(&icon, "cache-control"), Some("no-cache"));
+    assert!(header(&icon, "last-modified").is_some());
 
     // An asset that is not there: the app's 404 page.
     let missing = fetch(&app, "/pkg/missing.js", Some("br")).await;
