@@ -13,10 +13,11 @@ use crate::call;
 
 use shared::types::{
     AccountSettings, AgentInstall, AgentPublic, AgentRegistrationConfig, AgentsOverview,
-    ClusterCreate, ClusterPage, ClusterPublic, ClusterUpdate, ClusterWakeResult, ClustersOverview,
-    Dashboard, DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, EnrollmentKeyCreate,
-    EnrollmentKeyCreated, ErrorBody, Message, OidcConfigPublic, OidcConfigUpdate, SetupStatus,
-    UserCreate, UserPublic, UserUpdate, UserUpdateMe, UsersOverview,
+    ClusterCreate, ClusterMembers, ClusterPage, ClusterPublic, ClusterUpdate, ClusterWakeResult,
+    ClustersOverview, Dashboard, DeviceChoices, DeviceCreate, DevicePage, DevicePublic,
+    DeviceQuery, DeviceUpdate, DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated,
+    ErrorBody, Message, OidcConfigPublic, OidcConfigUpdate, SetupStatus, UserCreate, UserPublic,
+    UserUpdate, UserUpdateMe, UsersOverview,
 };
 
 /// Refuses a form whose password and its confirmation differ (only forms
@@ -133,11 +134,25 @@ pub async fn sign_out() -> Result<(), ErrorBody> {
     Ok(())
 }
 
-/// Everything the dashboard shows.
+/// The dashboard's summary: counts and the filters' choices.
 #[server(prefix = "/fn", endpoint = "dashboard")]
 pub async fn load_dashboard() -> Result<Dashboard, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.dashboard(&actor).await)
+}
+
+/// The devices a search and filters find, one page of them.
+#[server(prefix = "/fn", endpoint = "devices", input = leptos::server_fn::codec::Json)]
+pub async fn find_devices(#[server(default)] query: DeviceQuery) -> Result<DevicePage, ErrorBody> {
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.find_devices(&actor, &query).await)
+}
+
+/// What the device form offers: clusters and agents.
+#[server(prefix = "/fn", endpoint = "device_choices")]
+pub async fn load_device_choices() -> Result<DeviceChoices, ErrorBody> {
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.device_choices(&actor).await)
 }
 
 /// Adds a device.
@@ -240,6 +255,15 @@ pub async fn load_clusters() -> Result<ClustersOverview, ErrorBody> {
 pub async fn load_cluster(id: ClusterId) -> Result<ClusterPage, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.cluster_page(&actor, id).await)
+}
+
+/// What the cluster form offers: for a new cluster, or for cluster `id`.
+#[server(prefix = "/fn", endpoint = "cluster_choices")]
+pub async fn cluster_choices(
+    #[server(default)] id: Option<ClusterId>,
+) -> Result<ClusterMembers, ErrorBody> {
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.cluster_form_choices(&actor, id).await)
 }
 
 /// Creates a cluster.

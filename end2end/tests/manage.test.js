@@ -342,9 +342,11 @@ test('a large fleet shows a page of cards at a time', async () => {
   const cards = page.locator('.device-card');
   await page.getByText('73 of 73 devices').waitFor();
   assert.equal(await cards.count(), 60, 'one page rendered by the server');
-  await page.getByRole('button', { name: 'Show 13 more' }).click();
-  await page.getByRole('button', { name: /Show \d+ more/ }).waitFor({ state: 'detached' });
+  await page.getByRole('link', { name: 'Show 13 more' }).click();
+  await page.getByText('13 not shown').waitFor({ state: 'detached' });
+  await page.getByRole('link', { name: /Show \d+ more/ }).waitFor({ state: 'detached' });
   assert.equal(await cards.count(), 73);
+  assert.equal(page.url(), `${server.url}/dashboard`, 'more cards in place, no navigation');
   // A search starts again from one page, and counts what matches.
   await page.locator('#device-search').fill('bulk-6');
   await page.getByText('10 of 73 devices').waitFor();

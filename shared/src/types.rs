@@ -994,25 +994,80 @@ pub struct AgentChoice {
     pub status: AgentStatus,
 }
 
-/// Everything the dashboard shows, read in one call.
+/// The dashboard's summary: the counts, and what its filters offer. The
+/// devices come page by page, through a [`DeviceQuery`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dashboard {
-    /// Newest first; at most [`Dashboard::DEVICE_LIMIT`].
-    pub devices: Vec<DashboardDevice>,
     pub device_count: u64,
     pub cluster_count: u64,
+    /// The cluster filter's choices, by name.
     pub clusters: Vec<ClusterChoice>,
-    /// Empty for viewers, who may not list agents.
-    pub agents: Vec<AgentChoice>,
+    /// The tag filter's choices: every tag of the devices, sorted, once each.
+    pub tags: Vec<String>,
     pub agents_online: u64,
     pub agents_offline: u64,
     /// Whether the signed-in user may add devices.
     pub can_create_devices: bool,
 }
 
-impl Dashboard {
-    /// The most devices the dashboard loads at once.
-    pub const DEVICE_LIMIT: u64 = 1000;
+/// Which devices to show: a search, three filters, and how many.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeviceQuery {
+    /// Matches name, IP, MAC (any spelling) and tags, case-insensitively.
+    pub search: String,
+    pub os: Option<OsType>,
+    pub cluster: Option<ClusterId>,
+    /// Devices with exactly this tag.
+    pub tag: Option<String>,
+    /// How many to show, newest first; at most [`DeviceQuery::MAX_LIMIT`].
+    pub limit: u64,
+}
+
+impl DeviceQuery {
+    /// How many device cards a page shows at first, and adds per "Show more".
+    pub const PAGE_SIZE: u64 = 60;
+    /// The most devices one answer holds.
+    pub const MAX_LIMIT: u64 = 1000;
+
+    /// Whether anything narrows the devices down.
+    pub fn narrows(&self) -> bool {
+        !self.search.trim().is_empty()
+            || self.os.is_some()
+            || self.cluster.is_some()
+            || self.tag.is_some()
+    }
+}
+
+impl Default for DeviceQuery {
+    fn default() -> Self {
+        Self {
+            search: String::new(),
+            os: None,
+            cluster: None,
+            tag: None,
+            limit: Self::PAGE_SIZE,
+        }
+    }
+}
+
+/// The devices a [`DeviceQuery`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevicePage {
+    /// Newest first, at most the query's limit.
+    pub devices: Vec<DashboardDevice>,
+    /// How many devices match, shown or not.
+    pub matching: u64,
+    /// How many devices there are.
+    pub total: u64,
+}
+
+/// What the device form offers: clusters, and agents (none for viewers,
+/// who may not list agents). Fetched when the form opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceChoices {
+    pub clusters: Vec<ClusterChoice>,
+    pub agents: Vec<AgentChoice>,
 }
 
 /// An agent on the agents page, with what the viewer may do with it.
@@ -1061,7 +1116,7 @@ pub struct MemberChoice<Id> {
     pub can_move: bool,
 }
 
-/// What the cluster form may pick from.
+/// What the cluster form may pick from, fetched when it opens.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterMembers {
     /// By name.
@@ -1085,7 +1140,6 @@ pub struct ClustersOverview {
     /// By name; at most [`ClustersOverview::CLUSTER_LIMIT`].
     pub clusters: Vec<ClusterRow>,
     pub count: u64,
-    pub members: ClusterMembers,
     /// Whether the signed-in user may create clusters.
     pub can_create: bool,
 }
@@ -1104,8 +1158,6 @@ pub struct ClusterPage {
     pub devices: Vec<DashboardDevice>,
     /// By hostname; viewers see them without interfaces.
     pub agents: Vec<AgentPublic>,
-    /// Choices for the edit dialog; empty unless `can_manage`.
-    pub members: ClusterMembers,
 }
 
 /// Which of a user's fields the signed-in user may change.

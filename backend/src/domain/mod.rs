@@ -9,6 +9,7 @@ use powerbeacon_agent::MacAddress;
 use shared::limits;
 
 mod agent;
+pub mod device_search;
 
 pub use agent::{AgentRegistration, is_metadata_address, parse_interfaces};
 

@@ -128,7 +128,7 @@ impl Services {
     }
 
     /// What the clusters page shows `actor`: every cluster by name with
-    /// whether the actor manages it, and what the cluster form may pick.
+    /// whether the actor manages it.
     pub async fn clusters_overview(
         &self,
         actor: &UserRecord,
@@ -146,43 +146,29 @@ impl Services {
             })
             .collect();
         clusters.sort_by(|a, b| name_order(&a.cluster.name, &b.cluster.name));
-        let can_create = actor.access().may_create();
         Ok(ClustersOverview {
             clusters,
             count,
-            members: if can_create {
-                self.cluster_members(actor, None).await?
-            } else {
-                ClusterMembers::default()
-            },
-            can_create,
+            can_create: actor.access().may_create(),
         })
     }
 
     /// What `/clusters/{id}` shows `actor`: the cluster, its devices with
-    /// whether the actor may wake each, its agents (viewers: without
-    /// interfaces) and, for its managers, the edit form's choices (which
-    /// always hold the cluster's own members).
+    /// whether the actor may wake each, and its agents (viewers: without
+    /// interfaces).
     pub async fn cluster_page(
         &self,
         actor: &UserRecord,
         id: ClusterId,
     ) -> Result<ClusterPage, ServiceError> {
-        let detail = self.get_cluster(actor, id).await?;
-        let can_manage_cluster = actor.access().may_manage(detail.cluster.owner_id);
-        let members = if can_manage_cluster {
-            self.cluster_members(actor, Some(&detail)).await?
-        } else {
-            ClusterMembers::default()
-        };
         let ClusterDetailPublic {
             cluster,
             devices,
             agents,
-        } = detail;
+        } = self.get_cluster(actor, id).await?;
         Ok(ClusterPage {
+            can_manage: actor.access().may_manage(cluster.owner_id),
             cluster,
-            can_manage: can_manage_cluster,
             devices: devices
                 .into_iter()
                 .map(|device| DashboardDevice {
@@ -191,8 +177,30 @@ impl Services {
                 })
                 .collect(),
             agents,
-            members,
         })
+    }
+
+    /// What the cluster form offers `actor` when it opens: for a new
+    /// cluster (`None`) if the actor may create one, or for cluster `id` if
+    /// the actor manages it (its members always among the choices).
+    pub async fn cluster_form_choices(
+        &self,
+        actor: &UserRecord,
+        id: Option<ClusterId>,
+    ) -> Result<ClusterMembers, ServiceError> {
+        let Some(id) = id else {
+            ServiceError::forbidden_unless(
+                actor.access().may_create(),
+                "Viewers cannot create clusters.",
+            )?;
+            return self.cluster_members(actor, None).await;
+        };
+        let detail = self.get_cluster(actor, id).await?;
+        ServiceError::forbidden_unless(
+            actor.access().may_manage(detail.cluster.owner_id),
+            "You cannot edit this cluster.",
+        )?;
+        self.cluster_members(actor, Some(&detail)).await
     }
 
     /// Every device and agent as a choice in the cluster form, by name,

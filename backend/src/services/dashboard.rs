@@ -1,9 +1,14 @@
-//! The dashboard's read model: devices, clusters and agents in one call,
-//! each marked with what the signed-in user may do.
+//! The dashboard's read model: its summary, the devices a search finds (one
+//! page at a time, filtered by the database), and the device form's
+//! choices; each marked with what the signed-in user may do.
 
-use shared::types::{AgentChoice, AgentStatus, ClusterChoice, Dashboard, DashboardDevice};
+use shared::types::{
+    AgentChoice, AgentStatus, ClusterChoice, Dashboard, DashboardDevice, DeviceChoices, DevicePage,
+    DeviceQuery,
+};
 
 use super::{ServiceError, Services};
+use crate::domain::device_search::DeviceMatch;
 use crate::storage::{Page, UserRecord};
 
 /// The most clusters and agents offered as choices.
@@ -40,17 +45,78 @@ impl Services {
         Ok((choices, count))
     }
 
-    /// What the dashboard shows `actor`. Viewers get the agent counts but not
-    /// the agents.
+    /// The dashboard's summary for `actor`: counts, and the filters'
+    /// choices.
     pub async fn dashboard(&self, actor: &UserRecord) -> Result<Dashboard, ServiceError> {
-        let all = |limit| Page { skip: 0, limit };
-        let (devices, device_count) = self
-            .store
-            .list_device_views(all(Dashboard::DEVICE_LIMIT))
-            .await?;
+        let (_, device_count) = self.store.list_device_views(Page::COUNT_ONLY).await?;
         let (clusters, cluster_count) = self.cluster_choices(actor).await?;
-        let (agents, _) = self.store.list_agent_views(all(CHOICE_LIMIT)).await?;
-        let agents: Vec<AgentChoice> = agents
+        let agents = self.agent_choices().await?;
+        let agents_online = agents
+            .iter()
+            .filter(|agent| agent.status == AgentStatus::Online)
+            .count() as u64;
+        Ok(Dashboard {
+            device_count,
+            cluster_count,
+            clusters,
+            tags: self.store.device_tags().await?,
+            agents_online,
+            agents_offline: agents.len() as u64 - agents_online,
+            can_create_devices: actor.access().may_create(),
+        })
+    }
+
+    /// The devices `query` finds, newest first, each marked with whether
+    /// `actor` manages it.
+    pub async fn find_devices(
+        &self,
+        actor: &UserRecord,
+        query: &DeviceQuery,
+    ) -> Result<DevicePage, ServiceError> {
+        let page = Page {
+            skip: 0,
+            limit: query.limit.clamp(1, DeviceQuery::MAX_LIMIT),
+        };
+        let filter = DeviceMatch::new(query);
+        let (views, matching) = self.store.find_device_views(&filter, page).await?;
+        let total = if query.narrows() {
+            self.store.list_device_views(Page::COUNT_ONLY).await?.1
+        } else {
+            matching
+        };
+        Ok(DevicePage {
+            devices: views
+                .iter()
+                .map(|view| DashboardDevice {
+                    device: self.device_public(view),
+                    can_manage: actor.access().may_manage(view.device.owner_id),
+                })
+                .collect(),
+            matching,
+            total,
+        })
+    }
+
+    /// What the device form offers `actor`: clusters, and agents unless
+    /// `actor` may not list them.
+    pub async fn device_choices(&self, actor: &UserRecord) -> Result<DeviceChoices, ServiceError> {
+        let (clusters, _) = self.cluster_choices(actor).await?;
+        let agents = if actor.access().may_list_agents() {
+            self.agent_choices().await?
+        } else {
+            Vec::new()
+        };
+        Ok(DeviceChoices { clusters, agents })
+    }
+
+    /// Every agent as a form choice, by hostname, with its status now.
+    async fn agent_choices(&self) -> Result<Vec<AgentChoice>, ServiceError> {
+        let page = Page {
+            skip: 0,
+            limit: CHOICE_LIMIT,
+        };
+        let (agents, _) = self.store.list_agent_views(page).await?;
+        Ok(agents
             .iter()
             .map(|view| AgentChoice {
                 id: view.agent.id,
@@ -58,31 +124,6 @@ impl Services {
                 cluster_id: view.agent.cluster_id,
                 status: self.status_of(view.agent.approved, view.agent.last_seen),
             })
-            .collect();
-        let agents_online = agents
-            .iter()
-            .filter(|agent| agent.status == AgentStatus::Online)
-            .count() as u64;
-        let agents_offline = agents.len() as u64 - agents_online;
-        Ok(Dashboard {
-            devices: devices
-                .iter()
-                .map(|view| DashboardDevice {
-                    device: self.device_public(view),
-                    can_manage: actor.access().may_manage(view.device.owner_id),
-                })
-                .collect(),
-            device_count,
-            cluster_count,
-            clusters,
-            agents: if actor.access().may_list_agents() {
-                agents
-            } else {
-                Vec::new()
-            },
-            agents_online,
-            agents_offline,
-            can_create_devices: actor.access().may_create(),
-        })
+            .collect())
     }
 }

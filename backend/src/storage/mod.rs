@@ -15,6 +15,8 @@ mod store;
 use std::path::Path;
 
 use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId};
+
+use crate::domain::device_search::DeviceMatch;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,6 +57,8 @@ impl Page {
     pub const DEFAULT_LIMIT: u64 = 100;
     /// The most rows one page may ask for.
     pub const MAX_LIMIT: u64 = 1000;
+    /// No rows: a listing asked for this answers only its total.
+    pub const COUNT_ONLY: Self = Self { skip: 0, limit: 0 };
 }
 
 /// The current time at the precision both engines store (microseconds), so a
@@ -146,6 +150,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// One page of devices, newest first, with owner, cluster and agents; and the total.
     async fn list_device_views(&self, page: Page) -> Result<(Vec<DeviceView>, u64), StorageError>;
+
+    /// One page of the devices `filter` accepts, ordered as
+    /// [`Store::list_device_views`]; and how many it accepts.
+    async fn find_device_views(
+        &self,
+        filter: &DeviceMatch,
+        page: Page,
+    ) -> Result<(Vec<DeviceView>, u64), StorageError>;
+
+    /// Every tag of the devices, sorted, once each.
+    async fn device_tags(&self) -> Result<Vec<String>, StorageError>;
 
     /// One device with owner, cluster and agents.
     async fn device_view(&self, id: DeviceId) -> Result<Option<DeviceView>, StorageError>;

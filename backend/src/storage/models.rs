@@ -123,6 +123,18 @@ pub struct DeviceRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+impl DeviceRecord {
+    /// What the dashboard's search looks in (`domain::device_search`).
+    pub fn search_text(&self) -> String {
+        crate::domain::device_search::search_text(
+            &self.name,
+            &self.mac_address,
+            self.ip_address,
+            &self.tags,
+        )
+    }
+}
+
 /// A device with the names around it, as listings show it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DeviceView {

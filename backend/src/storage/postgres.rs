@@ -25,6 +25,8 @@ impl SqlStore<Postgres> {
                 ))
             })?;
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        let store = Self { pool };
+        store.fill_device_search().await?;
+        Ok(store)
     }
 }

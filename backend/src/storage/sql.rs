@@ -115,6 +115,46 @@ pub const SELECT_DEVICE_VIEW: &str = concat!(
 
 pub const COUNT_DEVICES: &str = "SELECT COUNT(*) FROM devices";
 
+/// The devices a `DeviceMatch` (`domain::device_search`) accepts: $1 the
+/// search text, $2 its bare MAC, $3 the OS, $4 the cluster, $5 the tag key;
+/// each NULL when it does not narrow. "Contains" is written as
+/// `length(replace(text, part, '')) < length(text)`, which both engines
+/// spell the same way and which, unlike LIKE, has no wildcards to escape and
+/// is case-sensitive on both.
+macro_rules! device_match {
+    () => {
+        " WHERE ($1 IS NULL OR length(replace(search_text, $1, '')) < length(search_text) \
+           OR ($2 IS NOT NULL AND length(replace(search_text, $2, '')) < length(search_text))) \
+         AND ($3 IS NULL OR os_type = $3) AND ($4 IS NULL OR cluster_id = $4) \
+         AND ($5 IS NULL OR length(replace(tag_keys, $5, '')) < length(tag_keys))"
+    };
+}
+
+/// A page (`LIMIT $6 OFFSET $7`) of the matching devices, as
+/// [`SELECT_DEVICE_VIEWS_PAGE`] orders them.
+pub const SELECT_MATCHING_DEVICE_VIEWS_PAGE: &str = concat!(
+    "SELECT ",
+    device_view_columns!(),
+    " FROM (SELECT * FROM devices",
+    device_match!(),
+    " ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7) d",
+    device_joins!(),
+    " ORDER BY d.created_at DESC, d.id DESC, lower(a.hostname), a.hostname, a.id"
+);
+
+pub const COUNT_MATCHING_DEVICES: &str = concat!("SELECT COUNT(*) FROM devices", device_match!());
+
+/// Each set of tags once.
+pub const SELECT_DEVICE_TAG_KEYS: &str = "SELECT DISTINCT tag_keys FROM devices";
+
+/// Devices whose search columns are not written yet (added before them).
+pub const SELECT_DEVICES_TO_INDEX: &str = "SELECT id, name, mac_address, ip_address, os_type, \
+    is_active, description, tags, cluster_id, owner_id, created_at, updated_at \
+    FROM devices WHERE search_text = '' LIMIT 500";
+
+pub const UPDATE_DEVICE_SEARCH: &str =
+    "UPDATE devices SET search_text = $2, tag_keys = $3 WHERE id = $1";
+
 macro_rules! agent_ref_columns {
     () => {
         "a.id, a.hostname, a.ip, a.cluster_id, a.approved, a.last_seen"
@@ -130,12 +170,12 @@ pub const SELECT_AGENT_REF: &str = concat!(
 pub const SELECT_CLUSTER_REF: &str = "SELECT id, name, owner_id FROM clusters WHERE id = $1";
 
 pub const INSERT_DEVICE: &str = "INSERT INTO devices (id, name, mac_address, ip_address, os_type, \
-    is_active, description, tags, cluster_id, owner_id, created_at, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    is_active, description, tags, cluster_id, owner_id, created_at, updated_at, search_text, \
+    tag_keys) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 pub const UPDATE_DEVICE: &str = "UPDATE devices SET name = $2, mac_address = $3, ip_address = $4, \
-    os_type = $5, is_active = $6, description = $7, tags = $8, cluster_id = $9, updated_at = $10 \
-    WHERE id = $1";
+    os_type = $5, is_active = $6, description = $7, tags = $8, cluster_id = $9, updated_at = $10, \
+    search_text = $11, tag_keys = $12 WHERE id = $1";
 
 pub const DELETE_DEVICE: &str = "DELETE FROM devices WHERE id = $1";
 

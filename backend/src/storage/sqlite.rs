@@ -60,7 +60,9 @@ impl SqlStore<Sqlite> {
                 ))
             })?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        let store = Self { pool };
+        store.fill_device_search().await?;
+        Ok(store)
     }
 }
 

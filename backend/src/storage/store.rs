@@ -9,7 +9,9 @@ use std::net::IpAddr;
 
 use powerbeacon_agent::MacAddress;
 use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId};
+use shared::types::OsType;
 
+use crate::domain::device_search::{self, DeviceMatch};
 use crate::domain::{Email, FullName, Username};
 
 use super::engine::{Parsed, ParsedOpt, Readable, Sql, SqlEngine};
@@ -41,6 +43,29 @@ impl<DB: SqlEngine> SqlStore<DB> {
 
     async fn conn(&self) -> Result<PoolConnection<DB>, sqlx::Error> {
         self.pool.acquire().await
+    }
+
+    /// Writes the search columns of devices stored before they existed, a
+    /// batch at a time. Run at start-up; replicas starting together write
+    /// the same values.
+    pub(super) async fn fill_device_search(&self) -> Result<(), StorageError> {
+        loop {
+            let mut conn = self.conn().await?;
+            let devices: Vec<DeviceRecord> = Sql::<DB>::new(sql::SELECT_DEVICES_TO_INDEX)
+                .fetch_all(&mut conn)
+                .await?;
+            if devices.is_empty() {
+                return Ok(());
+            }
+            for device in &devices {
+                Sql::<DB>::new(sql::UPDATE_DEVICE_SEARCH)
+                    .bind(device.id)
+                    .bind(device.search_text())
+                    .bind(device_search::tag_keys(&device.tags))
+                    .execute(&mut conn)
+                    .await?;
+            }
+        }
     }
 
     /// Runs `page_sql` (`LIMIT $1 OFFSET $2`) and `count_sql`.
@@ -403,6 +428,47 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok((device_views(rows), count))
     }
 
+    async fn find_device_views(
+        &self,
+        filter: &DeviceMatch,
+        page: Page,
+    ) -> Result<(Vec<DeviceView>, u64), StorageError> {
+        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+        let skip = i64::try_from(page.skip).unwrap_or(i64::MAX);
+        let bind = |sql| {
+            Sql::<DB>::new(sql)
+                .bind(filter.text.clone())
+                .bind(filter.bare_mac.clone())
+                .bind(filter.os.map(OsType::as_str))
+                .bind(filter.cluster)
+                .bind(filter.tag_key.clone())
+        };
+        let mut conn = self.conn().await?;
+        let rows: Vec<DeviceViewRow> = bind(sql::SELECT_MATCHING_DEVICE_VIEWS_PAGE)
+            .bind(limit)
+            .bind(skip)
+            .fetch_all(&mut conn)
+            .await?;
+        let (count,): (i64,) = bind(sql::COUNT_MATCHING_DEVICES)
+            .fetch_one(&mut conn)
+            .await?;
+        Ok((device_views(rows), count.try_into().unwrap_or_default()))
+    }
+
+    async fn device_tags(&self) -> Result<Vec<String>, StorageError> {
+        let keys: Vec<(String,)> = Sql::<DB>::new(sql::SELECT_DEVICE_TAG_KEYS)
+            .fetch_all(&mut *self.conn().await?)
+            .await?;
+        let mut tags: Vec<String> = keys
+            .iter()
+            .flat_map(|(keys,)| device_search::tags_of_keys(keys))
+            .map(str::to_string)
+            .collect();
+        tags.sort_by(|a, b| (a.to_lowercase(), a).cmp(&(b.to_lowercase(), b)));
+        tags.dedup();
+        Ok(tags)
+    }
+
     async fn device_view(&self, id: DeviceId) -> Result<Option<DeviceView>, StorageError> {
         let rows = Sql::<DB>::new(sql::SELECT_DEVICE_VIEW)
             .bind(id)
@@ -430,6 +496,8 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .bind(device.owner_id)
             .bind(device.created_at)
             .bind(device.updated_at)
+            .bind(device.search_text())
+            .bind(device_search::tag_keys(&device.tags))
             .execute(&mut tx)
             .await?;
         link_agents::<DB>(&mut tx, device.id, agent_ids).await?;
@@ -454,6 +522,8 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .bind(sqlx::types::Json(&device.tags))
             .bind(device.cluster_id)
             .bind(device.updated_at)
+            .bind(device.search_text())
+            .bind(device_search::tag_keys(&device.tags))
             .execute(&mut tx)
             .await?;
         if updated == 0 {

@@ -173,14 +173,22 @@ async fn server_functions_act_as_the_session_user_and_follow_the_roles(app: &Tes
     let (status, dashboard) = call(app, Some(&vic), "dashboard", json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(dashboard["can_create_devices"], false);
+    let (status, found) = call(app, Some(&vic), "devices", json!({})).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        (found["matching"].as_u64(), found["total"].as_u64()),
+        (Some(2), Some(2))
+    );
     assert!(
-        dashboard["devices"]
+        found["devices"]
             .as_array()
             .unwrap()
             .iter()
             .all(|d| d["can_manage"] == false)
     );
-    assert_eq!(dashboard["agents"], json!([]), "viewers do not list agents");
+    let (status, choices) = call(app, Some(&vic), "device_choices", json!({})).await;
+    assert_eq!(status, 200, "{choices}");
+    assert_eq!(choices["agents"], json!([]), "viewers do not list agents");
     let (status, body) = call(
         app,
         Some(&vic),
@@ -210,9 +218,9 @@ async fn server_functions_act_as_the_session_user_and_follow_the_roles(app: &Tes
         call_form(app, &alice, "delete_device", &roots["id"]).await,
         403
     );
-    let (status, dashboard) = call(app, Some(&alice), "dashboard", json!({})).await;
+    let (status, found) = call(app, Some(&alice), "devices", json!({})).await;
     assert_eq!(status, 200);
-    let manageable: Vec<&str> = dashboard["devices"]
+    let manageable: Vec<&str> = found["devices"]
         .as_array()
         .unwrap()
         .iter()

@@ -105,8 +105,14 @@ async fn cluster_functions_follow_the_roles(app: &TestApp) {
         ["desk"]
     );
     assert_eq!(overview["can_create"], true);
+    assert!(
+        overview.get("members").is_none(),
+        "choices come with the form"
+    );
+    let (status, choices) = call_fields(app, &alice, "cluster_choices", &[]).await;
+    assert_eq!(status, 200, "{choices}");
     assert_eq!(
-        flagged(&overview["members"]["devices"], "name", "can_move"),
+        flagged(&choices["devices"], "name", "can_move"),
         ["pc"],
         "only her own device may move"
     );
@@ -114,7 +120,8 @@ async fn cluster_functions_follow_the_roles(app: &TestApp) {
     assert_eq!(status, 200);
     assert_eq!(overview["can_create"], false);
     assert!(flagged(&overview["clusters"], "name", "can_manage").is_empty());
-    assert_eq!(overview["members"], json!({"devices": [], "agents": []}));
+    let (status, _) = call_fields(app, &vic, "cluster_choices", &[]).await;
+    assert_eq!(status, 403, "viewers open no cluster form");
 
     // The detail page: devices with what the reader may wake.
     let (status, page) = call_fields(
@@ -130,7 +137,14 @@ async fn cluster_functions_follow_the_roles(app: &TestApp) {
         flagged(&page["devices"], "name", "can_manage"),
         Vec::<&str>::new()
     );
-    assert_eq!(page["members"], json!({"devices": [], "agents": []}));
+    let (status, _) = call_fields(
+        app,
+        &alice,
+        "cluster_choices",
+        &[("id", lab["id"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(status, 403, "not her cluster to edit");
     let (status, page) = call_fields(
         app,
         &root,
@@ -249,14 +263,11 @@ async fn a_cluster_keeps_members_its_manager_does_not_own(app: &TestApp) {
                 )
             })
     };
-    let (_, page) = call_fields(app, &alice, "cluster_page", &[("id", &desk)]).await;
+    let (_, choices) = call_fields(app, &alice, "cluster_choices", &[("id", &desk)]).await;
+    assert_eq!(nas_choice(&choices), Some((Some(true), Some(desk.clone()))));
+    let (_, choices) = call_fields(app, &alice, "cluster_choices", &[]).await;
     assert_eq!(
-        nas_choice(&page["members"]),
-        Some((Some(true), Some(desk.clone())))
-    );
-    let (_, overview) = call(app, Some(&alice), "clusters_overview", json!({})).await;
-    assert_eq!(
-        nas_choice(&overview["members"]),
+        nas_choice(&choices),
         Some((Some(false), Some(desk.clone())))
     );
     // But she cannot pull it into another cluster of hers.
@@ -585,8 +596,8 @@ async fn members_beyond_the_first_thousand_choices_are_kept(app: &TestApp) {
     ))
     .await;
     let id = cluster["id"].as_str().unwrap();
-    let (_, page) = call_fields(app, &root, "cluster_page", &[("id", id)]).await;
-    let devices = page["members"]["devices"].as_array().unwrap();
+    let (_, choices) = call_fields(app, &root, "cluster_choices", &[("id", id)]).await;
+    let devices = choices["devices"].as_array().unwrap();
     assert_eq!(devices.len(), 1001, "the first thousand and the member");
     assert!(
         devices

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use super::form::ClusterForm;
+use super::form::ClusterDialog;
 use super::{ConfirmDeleteCluster, plural};
 use crate::components::layout::SignedIn;
 use crate::components::toast::{ToastKind, use_toasts};
@@ -77,7 +77,6 @@ fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
         can_manage,
         devices,
         agents,
-        members,
     } = page;
     let close = Callback::new(move |()| dialog.set(None));
     let saved = Callback::new(move |saved: ClusterPublic| {
@@ -90,7 +89,6 @@ fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
         reload.run(());
     });
     let deleted = Callback::new(move |()| navigate("/clusters", Default::default()));
-    let members = StoredValue::new(members);
     let shown_cluster = StoredValue::new(cluster.clone());
     view! {
         <Title text=cluster.name.clone() />
@@ -144,9 +142,8 @@ fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
                 .map(|open| match open {
                     Dialog::Edit => {
                         view! {
-                            <ClusterForm
+                            <ClusterDialog
                                 existing=Some(shown_cluster.get_value())
-                                members=members.get_value()
                                 on_saved=saved
                                 on_close=close
                             />

@@ -7,12 +7,50 @@ use shared::ids::ClusterId;
 use crate::components::form::{FormError, blank_to_none, parse_tags};
 use crate::components::modal::Modal;
 use crate::format::status_class;
-use crate::server_fns::{create_cluster, update_cluster};
+use crate::server_fns::{cluster_choices, create_cluster, update_cluster};
 use shared::types::{ClusterCreate, ClusterMembers, ClusterPublic, ClusterUpdate, MemberChoice};
 
-/// The add/edit dialog. `existing` is the cluster to change, if any.
+/// The add/edit dialog of a cluster (`existing`, if any): it first loads
+/// the choices the form offers, so no page carries them.
 #[component]
-pub fn ClusterForm(
+pub fn ClusterDialog(
+    existing: Option<ClusterPublic>,
+    on_saved: Callback<ClusterPublic>,
+    on_close: Callback<()>,
+) -> impl IntoView {
+    let id = existing.as_ref().map(|c| c.id);
+    let existing = StoredValue::new(existing);
+    let choices = Resource::new(|| (), move |()| cluster_choices(id));
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                choices
+                    .get()
+                    .map(|result| match result {
+                        Ok(members) => {
+                            view! {
+                                <ClusterForm existing=existing.get_value() members on_saved on_close />
+                            }
+                                .into_any()
+                        }
+                        Err(error) => {
+                            let title = if id.is_some() { "Edit cluster" } else { "New cluster" };
+                            view! {
+                                <Modal title=title on_close=on_close>
+                                    <p class="alert error" role="alert">{error.message}</p>
+                                </Modal>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// The add/edit form. `existing` is the cluster to change, if any.
+#[component]
+fn ClusterForm(
     existing: Option<ClusterPublic>,
     members: ClusterMembers,
     on_saved: Callback<ClusterPublic>,

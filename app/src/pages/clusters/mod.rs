@@ -8,14 +8,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use self::form::ClusterForm;
+use self::form::ClusterDialog;
 use crate::components::confirm::ConfirmDelete;
 use crate::components::layout::SignedIn;
-use crate::components::modal::Modal;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::components::wake::WakeClusterButton;
-use crate::server_fns::{delete_cluster, load_cluster, load_clusters};
-use shared::types::{ClusterMembers, ClusterPublic, ClusterRow, ClustersOverview};
+use crate::server_fns::{delete_cluster, load_clusters};
+use shared::types::{ClusterPublic, ClusterRow, ClustersOverview};
 
 #[component]
 pub fn ClustersPage() -> impl IntoView {
@@ -85,7 +84,6 @@ fn ClustersView(
     let dialog = RwSignal::new(None::<Dialog>);
     let total = overview.clusters.len();
     let clusters = StoredValue::new(overview.clusters);
-    let members = StoredValue::new(overview.members);
     let visible = Memo::new(move |_| {
         let search = search.get();
         clusters.with_value(|clusters| {
@@ -180,53 +178,17 @@ fn ClustersView(
             dialog
                 .get()
                 .map(|open| match open {
-                    Dialog::Add => cluster_form(None, members.get_value(), saved, close),
+                    Dialog::Add => {
+                        view! { <ClusterDialog existing=None on_saved=saved on_close=close /> }.into_any()
+                    }
                     Dialog::Edit(cluster) => {
-                        view! { <EditCluster id=cluster.id on_saved=saved on_close=close /> }.into_any()
+                        view! { <ClusterDialog existing=Some(cluster) on_saved=saved on_close=close /> }.into_any()
                     }
                     Dialog::Delete(cluster) => {
                         view! { <ConfirmDeleteCluster cluster on_close=close on_deleted=reload /> }.into_any()
                     }
                 })
         }}
-    }
-}
-
-fn cluster_form(
-    existing: Option<ClusterPublic>,
-    members: ClusterMembers,
-    on_saved: Callback<ClusterPublic>,
-    on_close: Callback<()>,
-) -> AnyView {
-    view! { <ClusterForm existing members on_saved on_close /> }.into_any()
-}
-
-/// The edit dialog of a cluster on the list: it first loads the cluster's
-/// own choices, which hold all its members.
-#[component]
-fn EditCluster(
-    id: shared::ids::ClusterId,
-    on_saved: Callback<ClusterPublic>,
-    on_close: Callback<()>,
-) -> impl IntoView {
-    let page = Resource::new(|| (), move |()| load_cluster(id));
-    view! {
-        <Suspense fallback=|| ()>
-            {move || {
-                page.get()
-                    .map(|result| match result {
-                        Ok(page) => cluster_form(Some(page.cluster), page.members, on_saved, on_close),
-                        Err(error) => {
-                            view! {
-                                <Modal title="Edit cluster" on_close=on_close>
-                                    <p class="alert error" role="alert">{error.message}</p>
-                                </Modal>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Suspense>
     }
 }
 

@@ -1,25 +1,27 @@
 //! `/dashboard`: the devices at a glance, searchable and filterable, with
 //! wake, edit and delete where the signed-in user may.
+//!
+//! The server searches: the page holds the summary and one page of cards,
+//! never the fleet, and each search or "Show more" asks for the next page.
 
 mod device_form;
-pub mod filter;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
 
 use self::device_form::DeviceForm;
-use self::filter::{DeviceFilter, all_tags};
 use crate::components::confirm::ConfirmDelete;
 use crate::components::layout::SignedIn;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::components::wake::WakeDeviceButton;
 use crate::format::{os_label, status_class, status_label};
-use crate::server_fns::{delete_device, load_dashboard};
-use shared::types::{Dashboard, DashboardDevice, DevicePublic, OsType};
-
-/// How many device cards the grid shows at first, and adds per "Show more".
-const PAGE_SIZE: usize = 60;
+use crate::server_fns::{delete_device, find_devices, load_dashboard, load_device_choices};
+use shared::types::{
+    ClusterChoice, Dashboard, DashboardDevice, DeviceChoices, DevicePage, DevicePublic,
+    DeviceQuery, OsType,
+};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -34,81 +36,63 @@ pub fn DashboardPage() -> impl IntoView {
 /// What dialog is open.
 #[derive(Debug, Clone)]
 enum Dialog {
-    Add,
-    Edit(DevicePublic),
+    /// The add (no device) or edit form, with the choices it offers.
+    Form(Option<DevicePublic>, DeviceChoices),
     Delete(DevicePublic),
+}
+
+/// The query of the address: `q`, `os`, `cluster`, `tag` and `limit`.
+fn query_of(params: &ParamsMap) -> DeviceQuery {
+    DeviceQuery {
+        search: params.get("q").unwrap_or_default(),
+        os: params.get("os").and_then(|os| OsType::parse(&os)),
+        cluster: params.get("cluster").and_then(|id| id.parse().ok()),
+        tag: params.get("tag").filter(|tag| !tag.is_empty()),
+        limit: params
+            .get("limit")
+            .and_then(|limit| limit.parse().ok())
+            .unwrap_or(DeviceQuery::PAGE_SIZE)
+            .clamp(1, DeviceQuery::MAX_LIMIT),
+    }
+}
+
+/// The address that shows `query`, for links that work without JavaScript.
+fn href_of(query: &DeviceQuery) -> String {
+    let mut params = ParamsMap::new();
+    let search = query.search.trim();
+    if !search.is_empty() {
+        params.insert("q", search.to_string());
+    }
+    if let Some(os) = query.os {
+        params.insert("os", os.as_str().to_string());
+    }
+    if let Some(cluster) = query.cluster {
+        params.insert("cluster", cluster.to_string());
+    }
+    if let Some(tag) = &query.tag {
+        params.insert("tag", tag.clone());
+    }
+    if query.limit != DeviceQuery::PAGE_SIZE {
+        params.insert("limit", query.limit.to_string());
+    }
+    format!("/dashboard{}", params.to_query_string())
 }
 
 #[component]
 fn DashboardContent() -> impl IntoView {
-    let data = Resource::new(|| (), |_| load_dashboard());
-    let query = use_query_map();
-    // The filters start from the address (so a search survives a reload and
-    // works without JavaScript) and then follow the inputs.
-    let initial = query.with_untracked(|q| DeviceFilter {
-        search: q.get("q").unwrap_or_default(),
-        os: q.get("os").and_then(|os| OsType::parse(&os)),
-        cluster: q.get("cluster").and_then(|id| id.parse().ok()),
-        tag: q.get("tag").filter(|tag| !tag.is_empty()),
-    });
-    let filter = RwSignal::new(initial);
-    let dialog = RwSignal::new(None::<Dialog>);
-    let reload = Callback::new(move |()| data.refetch());
-    view! {
-        <Transition fallback=|| view! { <p class="muted page-loading">"Loading devices…"</p> }>
-            {move || {
-                data.get()
-                    .map(|result| match result {
-                        Ok(dashboard) => {
-                            view! { <DashboardView dashboard filter dialog reload /> }.into_any()
-                        }
-                        Err(error) => {
-                            view! {
-                                <p class="alert error" role="alert">{error.message}</p>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Transition>
-    }
-}
-
-#[component]
-fn DashboardView(
-    dashboard: Dashboard,
-    filter: RwSignal<DeviceFilter>,
-    dialog: RwSignal<Option<Dialog>>,
-    reload: Callback<()>,
-) -> impl IntoView {
     let toasts = use_toasts();
-    let tags = all_tags(&dashboard.devices);
-    let devices = StoredValue::new(dashboard.devices.clone());
-    let clusters = dashboard.clusters.clone();
-    let agents = dashboard.agents.clone();
-    let total = dashboard.devices.len();
-    let matching = Memo::new(move |_| {
-        let filter = filter.get();
-        devices.with_value(|devices| {
-            devices
-                .iter()
-                .filter(|device| filter.matches(device))
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    });
-    // The grid shows a page of cards and grows on request, so a large fleet
-    // renders and hydrates fast; a new search starts from one page again.
-    let limit = RwSignal::new(PAGE_SIZE);
-    Effect::new(move |_| {
-        filter.track();
-        limit.set(PAGE_SIZE);
-    });
-    let visible = Memo::new(move |_| {
-        matching.with(|all| all.iter().take(limit.get()).cloned().collect::<Vec<_>>())
-    });
-    let none_match = Memo::new(move |_| matching.with(Vec::is_empty));
-    let hidden = move || matching.with(Vec::len).saturating_sub(limit.get());
+    // The search starts from the address (so it survives a reload and works
+    // without JavaScript) and then follows the inputs.
+    let query = RwSignal::new(use_query_map().with_untracked(query_of));
+    // Moved on after a change, so both parts load again.
+    let version = RwSignal::new(0_u32);
+    let summary = Resource::new(move || version.get(), |_| load_dashboard());
+    let devices = Resource::new(
+        move || (query.get(), version.get()),
+        |(query, _)| find_devices(query),
+    );
+    let dialog = RwSignal::new(None::<Dialog>);
+    let reload = Callback::new(move |()| version.update(|v| *v += 1));
     let close = Callback::new(move |()| dialog.set(None));
     let saved = Callback::new(move |device: DevicePublic| {
         dialog.set(None);
@@ -119,27 +103,69 @@ fn DashboardView(
         );
         reload.run(());
     });
-    let more = (dashboard.device_count > total as u64).then(|| {
-        view! {
-            <p class="muted">
-                "Showing the newest " {total} " of " {dashboard.device_count} " devices."
-            </p>
-        }
+    // The form's choices are fetched when it opens.
+    let open_form = Callback::new(move |existing: Option<DevicePublic>| {
+        leptos::task::spawn_local(async move {
+            match load_device_choices().await {
+                Ok(choices) => dialog.set(Some(Dialog::Form(existing, choices))),
+                Err(error) => toasts.show(ToastKind::Error, error.message, Vec::new()),
+            }
+        });
     });
-    let (form_clusters, form_agents) = (clusters.clone(), agents.clone());
-    let device_form = move |existing: Option<DevicePublic>| {
-        view! {
-            <DeviceForm
-                existing
-                clusters=form_clusters.clone()
-                agents=form_agents.clone()
-                on_saved=saved
-                on_close=close
-            />
-        }
-        .into_any()
-    };
+    view! {
+        <Transition fallback=|| view! { <p class="muted page-loading">"Loading devices…"</p> }>
+            {move || {
+                summary
+                    .get()
+                    .map(|result| match result {
+                        Ok(dashboard) => {
+                            view! { <Summary dashboard query open_form /> }.into_any()
+                        }
+                        Err(error) => {
+                            view! { <p class="alert error" role="alert">{error.message}</p> }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || {
+                devices
+                    .get()
+                    .map(|result| match result {
+                        Ok(page) => view! { <DeviceGrid page query dialog open_form /> }.into_any(),
+                        Err(error) => {
+                            view! { <p class="alert error" role="alert">{error.message}</p> }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Transition>
+        {move || {
+            dialog
+                .get()
+                .map(|open| match open {
+                    Dialog::Form(existing, DeviceChoices { clusters, agents }) => {
+                        view! {
+                            <DeviceForm existing clusters agents on_saved=saved on_close=close />
+                        }
+                            .into_any()
+                    }
+                    Dialog::Delete(device) => {
+                        view! { <ConfirmDeleteDevice device on_close=close reload /> }.into_any()
+                    }
+                })
+        }}
+    }
+}
 
+/// The heading, the counts and the search.
+#[component]
+fn Summary(
+    dashboard: Dashboard,
+    query: RwSignal<DeviceQuery>,
+    open_form: Callback<Option<DevicePublic>>,
+) -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>"Dashboard"</h1>
@@ -150,7 +176,7 @@ fn DashboardView(
                         <button
                             type="button"
                             class="button accent"
-                            on:click=move |_| dialog.set(Some(Dialog::Add))
+                            on:click=move |_| open_form.run(None)
                         >
                             "Add device"
                         </button>
@@ -163,77 +189,89 @@ fn DashboardView(
             <Stat label="Agents online" value=dashboard.agents_online tone="online" />
             <Stat label="Agents offline" value=dashboard.agents_offline tone="offline" />
         </section>
-        <Toolbar filter clusters=clusters.clone() tags />
-        {more}
-        {move || {
-            if none_match.get() {
-                return if total == 0 {
-                    view! {
-                        <div class="empty">
-                            <h2>"No devices yet"</h2>
-                            <p class="muted">
-                                "Add the machines you want to wake, then link them to an agent on their network."
-                            </p>
-                        </div>
-                    }
-                        .into_any()
-                } else {
-                    view! {
-                        <div class="empty">
-                            <h2>"No device matches"</h2>
-                            <button
-                                type="button"
-                                class="button"
-                                on:click=move |_| filter.set(DeviceFilter::default())
-                            >
-                                "Clear search and filters"
-                            </button>
-                        </div>
-                    }
-                        .into_any()
-                };
-            }
-            view! {
-                <p class="result-count muted" aria-live="polite">
-                    {move || format!("{} of {} devices", matching.with(Vec::len), total)}
-                </p>
-                <ul class="device-grid">
-                    <For each=move || visible.get() key=|d| (d.device.id, d.device.updated_at) let:device>
-                        <DeviceCard device dialog />
-                    </For>
-                </ul>
-                {move || {
-                    (hidden() > 0)
-                        .then(|| {
-                            view! {
-                                <p class="show-more">
-                                    <button
-                                        type="button"
-                                        class="button"
-                                        on:click=move |_| limit.update(|limit| *limit += PAGE_SIZE)
-                                    >
-                                        {format!("Show {} more", hidden().min(PAGE_SIZE))}
-                                    </button>
-                                    <span class="muted">{format!(" {} not shown", hidden())}</span>
-                                </p>
-                            }
-                        })
-                }}
-            }
-                .into_any()
-        }}
-        {move || {
-            dialog
-                .get()
-                .map(|open| match open {
-                    Dialog::Add => device_form(None),
-                    Dialog::Edit(device) => device_form(Some(device)),
-                    Dialog::Delete(device) => {
-                        view! { <ConfirmDeleteDevice device on_close=close reload /> }.into_any()
-                    }
-                })
-        }}
+        <Toolbar query clusters=dashboard.clusters tags=dashboard.tags />
     }
+}
+
+/// One page of cards, and "Show more" while more match.
+#[component]
+fn DeviceGrid(
+    page: DevicePage,
+    query: RwSignal<DeviceQuery>,
+    dialog: RwSignal<Option<Dialog>>,
+    open_form: Callback<Option<DevicePublic>>,
+) -> impl IntoView {
+    let DevicePage {
+        devices,
+        matching,
+        total,
+    } = page;
+    if total == 0 {
+        return view! {
+            <div class="empty">
+                <h2>"No devices yet"</h2>
+                <p class="muted">
+                    "Add the machines you want to wake, then link them to an agent on their network."
+                </p>
+            </div>
+        }
+        .into_any();
+    }
+    if matching == 0 {
+        return view! {
+            <div class="empty">
+                <h2>"No device matches"</h2>
+                <a
+                    class="button"
+                    href="/dashboard"
+                    on:click=move |event| {
+                        event.prevent_default();
+                        query.set(DeviceQuery::default());
+                    }
+                >
+                    "Clear search and filters"
+                </a>
+            </div>
+        }
+        .into_any();
+    }
+    let hidden = matching.saturating_sub(devices.len() as u64);
+    let more = (hidden > 0).then(|| {
+        let next = query.with_untracked(|query| DeviceQuery {
+            limit: (query.limit + DeviceQuery::PAGE_SIZE).min(DeviceQuery::MAX_LIMIT),
+            ..query.clone()
+        });
+        let href = href_of(&next);
+        let limit = next.limit;
+        view! {
+            <p class="show-more">
+                <a
+                    class="button"
+                    href=href
+                    on:click=move |event| {
+                        event.prevent_default();
+                        query.update(|query| query.limit = limit);
+                    }
+                >
+                    {format!("Show {} more", hidden.min(DeviceQuery::PAGE_SIZE))}
+                </a>
+                <span class="muted">{format!(" {hidden} not shown")}</span>
+            </p>
+        }
+    });
+    view! {
+        <p class="result-count muted" aria-live="polite">
+            {format!("{matching} of {total} devices")}
+        </p>
+        <ul class="device-grid">
+            {devices
+                .into_iter()
+                .map(|device| view! { <DeviceCard device dialog open_form /> })
+                .collect_view()}
+        </ul>
+        {more}
+    }
+    .into_any()
 }
 
 #[component]
@@ -251,13 +289,20 @@ fn Stat(
 }
 
 /// Search and filters. A GET form: without JavaScript, Enter reloads the
-/// page filtered; with it, the list follows every keystroke.
+/// page filtered; with it, the cards follow every keystroke. A new search
+/// starts again from one page of cards.
 #[component]
 fn Toolbar(
-    filter: RwSignal<DeviceFilter>,
-    clusters: Vec<shared::types::ClusterChoice>,
+    query: RwSignal<DeviceQuery>,
+    clusters: Vec<ClusterChoice>,
     tags: Vec<String>,
 ) -> impl IntoView {
+    let narrow = move |change: &dyn Fn(&mut DeviceQuery)| {
+        query.update(|query| {
+            change(query);
+            query.limit = DeviceQuery::PAGE_SIZE;
+        })
+    };
     view! {
         <form
             class="toolbar"
@@ -272,24 +317,28 @@ fn Toolbar(
                 name="q"
                 type="search"
                 placeholder="Search name, IP, MAC or tag"
-                value=filter.with_untracked(|f| f.search.clone())
-                prop:value=move || filter.with(|f| f.search.clone())
-                on:input=move |event| filter.update(|f| f.search = event_target_value(&event))
+                value=query.with_untracked(|q| q.search.clone())
+                prop:value=move || query.with(|q| q.search.clone())
+                on:input=move |event| {
+                    let search = event_target_value(&event);
+                    narrow(&|q| q.search = search.clone())
+                }
             />
             <label class="visually-hidden" for="filter-os">"Operating system"</label>
             <select
                 id="filter-os"
                 name="os"
                 on:change=move |event| {
-                    filter.update(|f| f.os = OsType::parse(&event_target_value(&event)))
+                    let os = OsType::parse(&event_target_value(&event));
+                    narrow(&|q| q.os = os)
                 }
             >
-                <option value="" selected=move || filter.with(|f| f.os.is_none())>"Any OS"</option>
+                <option value="" selected=move || query.with(|q| q.os.is_none())>"Any OS"</option>
                 {[OsType::Linux, OsType::Windows, OsType::Macos]
                     .into_iter()
                     .map(|os| {
                         view! {
-                            <option value=os.as_str() selected=move || filter.with(|f| f.os == Some(os))>
+                            <option value=os.as_str() selected=move || query.with(|q| q.os == Some(os))>
                                 {os_label(os)}
                             </option>
                         }
@@ -301,10 +350,11 @@ fn Toolbar(
                 id="filter-cluster"
                 name="cluster"
                 on:change=move |event| {
-                    filter.update(|f| f.cluster = event_target_value(&event).parse().ok())
+                    let cluster = event_target_value(&event).parse().ok();
+                    narrow(&|q| q.cluster = cluster)
                 }
             >
-                <option value="" selected=move || filter.with(|f| f.cluster.is_none())>
+                <option value="" selected=move || query.with(|q| q.cluster.is_none())>
                     "Any cluster"
                 </option>
                 {clusters
@@ -312,7 +362,7 @@ fn Toolbar(
                     .map(|cluster| {
                         let id = cluster.id;
                         view! {
-                            <option value=id.to_string() selected=move || filter.with(|f| f.cluster == Some(id))>
+                            <option value=id.to_string() selected=move || query.with(|q| q.cluster == Some(id))>
                                 {cluster.name}
                             </option>
                         }
@@ -324,11 +374,11 @@ fn Toolbar(
                 id="filter-tag"
                 name="tag"
                 on:change=move |event| {
-                    let tag = event_target_value(&event);
-                    filter.update(|f| f.tag = (!tag.is_empty()).then_some(tag))
+                    let tag = Some(event_target_value(&event)).filter(|tag| !tag.is_empty());
+                    narrow(&|q| q.tag = tag.clone())
                 }
             >
-                <option value="" selected=move || filter.with(|f| f.tag.is_none())>"Any tag"</option>
+                <option value="" selected=move || query.with(|q| q.tag.is_none())>"Any tag"</option>
                 {tags
                     .into_iter()
                     .map(|tag| {
@@ -337,7 +387,7 @@ fn Toolbar(
                         view! {
                             <option
                                 value=tag
-                                selected=move || filter.with(|f| f.tag.as_deref() == Some(value.as_str()))
+                                selected=move || query.with(|q| q.tag.as_deref() == Some(value.as_str()))
                             >
                                 {label}
                             </option>
@@ -373,7 +423,11 @@ fn OsIcon(os: OsType) -> impl IntoView {
 }
 
 #[component]
-fn DeviceCard(device: DashboardDevice, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
+fn DeviceCard(
+    device: DashboardDevice,
+    dialog: RwSignal<Option<Dialog>>,
+    open_form: Callback<Option<DevicePublic>>,
+) -> impl IntoView {
     let DashboardDevice { device, can_manage } = device;
     let id = device.id;
     let edit_device = device.clone();
@@ -432,7 +486,7 @@ fn DeviceCard(device: DashboardDevice, dialog: RwSignal<Option<Dialog>>) -> impl
                             <button
                                 type="button"
                                 class="button"
-                                on:click=move |_| dialog.set(Some(Dialog::Edit(edit_device.clone())))
+                                on:click=move |_| open_form.run(Some(edit_device.clone()))
                             >
                                 "Edit"
                             </button>
