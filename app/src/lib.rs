@@ -13,7 +13,7 @@ pub mod server_fns;
 pub mod call;
 
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{Route, Router, Routes},
@@ -42,6 +42,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="description" content="PowerBeacon: wake machines on any of your networks." />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                // Installable: "Add to home screen" gives an app with this icon.
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png" />
+                <meta name="theme-color" content="#ffffff" media="(prefers-color-scheme: light)" />
+                <meta name="theme-color" content="#111827" media="(prefers-color-scheme: dark)" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -97,8 +104,6 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/powerbeacon.css" />
-        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
-        <Meta name="description" content="PowerBeacon: wake machines on any of your networks." />
         <Title formatter=document_title />
         <Router>
             <Routes fallback=NotFound>

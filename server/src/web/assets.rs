@@ -16,12 +16,20 @@ const PKG_PREFIX: &str = "/pkg/";
 /// The site's icon (`public/favicon.svg`), served like the assets.
 pub const ICON_PATH: &str = "/favicon.svg";
 
+/// The app icons of the manifest, at the sizes phones ask for.
+const ICONS_PREFIX: &str = "/icons/";
+
+/// The web app manifest (`public/manifest.webmanifest`): what "Add to home
+/// screen" installs.
+pub const MANIFEST_PATH: &str = "/manifest.webmanifest";
+
 /// The endings of the precompressed copies the static file server picks.
 const COMPRESSED: [&str; 2] = ["br", "gz"];
 
-/// The files of the built site under `/pkg/` and the icon, with their precompressed
-/// copies, `Last-Modified` and conditional requests (`If-Modified-Since` →
-/// 304); anything not found goes to `not_found` (the app's 404 page).
+/// The files of the built site under `/pkg/`, the icons and the manifest,
+/// with their precompressed copies, `Last-Modified` and conditional
+/// requests (`If-Modified-Since` → 304); anything not found goes to
+/// `not_found` (the app's 404 page).
 pub fn site_files<F>(site_root: &str, not_found: F) -> ServeDir<F> {
     ServeDir::new(site_root)
         .precompressed_br()
@@ -89,7 +97,10 @@ pub async fn cache_control(
     next: axum::middleware::Next,
 ) -> Response<axum::body::Body> {
     let path = request.uri().path();
-    let is_asset = path.starts_with(PKG_PREFIX) || path == ICON_PATH;
+    let is_asset = path.starts_with(PKG_PREFIX)
+        || path.starts_with(ICONS_PREFIX)
+        || path == ICON_PATH
+        || path == MANIFEST_PATH;
     let mut response = next.run(request).await;
     let policy = if is_asset { "no-cache" } else { "no-store" };
     response

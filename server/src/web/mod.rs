@@ -89,7 +89,9 @@ pub fn router(
     Router::new()
         .route("/", get(start_page))
         .route_service("/pkg/{*file}", site_files.clone())
-        .route_service(assets::ICON_PATH, site_files)
+        .route_service("/icons/{*file}", site_files.clone())
+        .route_service(assets::ICON_PATH, site_files.clone())
+        .route_service(assets::MANIFEST_PATH, site_files)
         .route("/api/auth/login/oauth", get(sso::login))
         .route("/api/auth/callback", get(sso::callback))
         .leptos_routes_with_context(state, routes(), context.clone(), move || {
