@@ -63,7 +63,7 @@ run() {
   ensure_build_tools
   say "building the release server and browser app"
   # --precompress leaves .br and .gz copies of every asset for the server to send.
-  cargo leptos build --release --precompress
+  cargo leptos build --release --precompress --split
   say "building the agent that /install-agent.sh hands out"
   cargo build --release -p powerbeacon-agent
   local platform
@@ -100,9 +100,11 @@ test() {
   fi
 
   # The server binary the browser tests run is the one `cargo test` just
-  # built (target/debug/powerbeacon); only the wasm, CSS and assets are added.
-  say "building the browser app for the browser tests"
-  cargo leptos build --frontend-only
+  # built (target/debug/powerbeacon); the wasm, CSS and assets are those
+  # `make run` serves (release, precompressed, split per page), so the tests
+  # and the size budget see what a browser gets.
+  say "building the browser app for the browser tests (release, as make run builds it)"
+  cargo leptos build --release --precompress --split --frontend-only
   say "browser tests (Debian Chromium)"
   npm test --prefix end2end
 }

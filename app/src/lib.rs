@@ -15,21 +15,16 @@ pub mod call;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, SsrMode,
     components::{Route, Router, Routes},
     path,
 };
 
 use crate::components::theme::current_theme;
-use crate::pages::{
-    agents::AgentsPage,
-    clusters::{ClustersPage, detail::ClusterDetailPage},
-    dashboard::DashboardPage,
-    login::LoginPage,
-    not_found::NotFound,
-    settings::SettingsPage,
-    setup::SetupPage,
-    users::UsersPage,
+use crate::pages::not_found::NotFound;
+use crate::pages::routes::{
+    AgentsRoute, ClusterDetailRoute, ClustersRoute, DashboardRoute, LoginRoute, SettingsRoute,
+    SetupRoute, UsersRoute,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -97,6 +92,23 @@ pub fn document_title(page: String) -> String {
     title
 }
 
+/// The page part of the title the server rendered ("Lab" of "Lab ·
+/// PowerBeacon"), empty on the server. The root's title while a page's
+/// code loads (each page is a chunk of its own): without it the tab's title
+/// went blank until the page's own `<Title>` came.
+fn rendered_page_title() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let title = document().title();
+        title
+            .strip_suffix(" · PowerBeacon")
+            .unwrap_or_default()
+            .to_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    String::new()
+}
+
 /// The root component: metadata, stylesheet and the routes.
 #[component]
 pub fn App() -> impl IntoView {
@@ -104,19 +116,35 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/powerbeacon.css" />
-        <Title formatter=document_title />
+        <Title formatter=document_title text=rendered_page_title() />
         <Router>
             <Routes fallback=NotFound>
                 // Async: the page may answer with a redirect, which needs its
                 // status and headers before any HTML is streamed.
-                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
-                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
-                <Route path=path!("/clusters") view=ClustersPage ssr=SsrMode::Async />
-                <Route path=path!("/clusters/:id") view=ClusterDetailPage ssr=SsrMode::Async />
-                <Route path=path!("/agents") view=AgentsPage ssr=SsrMode::Async />
-                <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
-                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async />
+                <Route
+                    path=path!("/dashboard")
+                    view={Lazy::<DashboardRoute>::new()}
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/clusters")
+                    view={Lazy::<ClustersRoute>::new()}
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/clusters/:id")
+                    view={Lazy::<ClusterDetailRoute>::new()}
+                    ssr=SsrMode::Async
+                />
+                <Route path=path!("/agents") view={Lazy::<AgentsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
+                <Route
+                    path=path!("/settings")
+                    view={Lazy::<SettingsRoute>::new()}
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </Router>
     }
