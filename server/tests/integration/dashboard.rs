@@ -15,6 +15,7 @@ on_both_engines!(
     the_database_finds_devices_by_search_and_filters,
     pages_of_devices_grow_by_their_limit,
     the_summary_counts_and_offers_the_filters_choices,
+    pages_do_not_grow_with_the_fleet,
 );
 
 mod backfill {
@@ -334,4 +335,75 @@ async fn devices_stored_before_the_search_columns_are_found(db: TestDb) {
     assert_eq!(find(store.as_ref(), by_tag).await, (1, 1));
     drop(restarted);
     app.finish().await;
+}
+
+/// The HTML of `path` for the session `cookie`.
+async fn page_html(app: &TestApp, cookie: &str, path: &str) -> String {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+/// A page of cards and the summary, never the fleet: the dashboard shows
+/// one page of cards, and a cluster's page carries no choices of devices.
+async fn pages_do_not_grow_with_the_fleet(app: &TestApp) {
+    let root = app.root_token().await;
+    let response = app
+        .send(
+            app.client
+                .post(app.url("/api/clusters"))
+                .json(&json!({"name": "Empty"})),
+            &root,
+        )
+        .await;
+    let cluster: Value = response.json().await.unwrap();
+    let cluster_page = format!("/clusters/{}", cluster["id"].as_str().unwrap());
+    let cookie = sign_in(app, "root", crate::helpers::TEST_PASSWORD).await;
+
+    let rows: Vec<String> = (0..500)
+        .map(|i| {
+            format!(
+                "('{}', 'fleet-{i}', '02:20:00:00:{:02X}:{:02X}', {{now}}, {{now}})",
+                uuid::Uuid::new_v4(),
+                i / 256,
+                i % 256
+            )
+        })
+        .collect();
+    app.raw_sql(&format!(
+        "INSERT INTO devices (id, name, mac_address, created_at, updated_at) VALUES {}",
+        rows.join(", ")
+    ))
+    .await;
+
+    let dashboard = page_html(app, &cookie, "/dashboard").await;
+    assert_eq!(
+        dashboard.matches(r#"class="device-card""#).count() as u64,
+        DeviceQuery::PAGE_SIZE
+    );
+    assert!(
+        dashboard.contains("500 of 500 devices"),
+        "the count of all the devices"
+    );
+    assert!(
+        dashboard.len() < 100_000,
+        "the dashboard of 500 devices is {} bytes",
+        dashboard.len()
+    );
+    let cluster = page_html(app, &cookie, &cluster_page).await;
+    assert!(
+        !cluster.contains("fleet-"),
+        "a cluster's page carries no device of the fleet"
+    );
+    assert!(
+        cluster.len() < 10_000,
+        "an empty cluster's page is {} bytes",
+        cluster.len()
+    );
 }
