@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestDb, on_both_engines, with_both_databases};
-use crate::web::{call, sign_in};
+use crate::web::{call, page, sign_in};
 use backend::domain::device_search::DeviceMatch;
 use backend::storage::Page;
 use powerbeacon::Application;
@@ -337,17 +337,11 @@ async fn devices_stored_before_the_search_columns_are_found(db: TestDb) {
     app.finish().await;
 }
 
-/// The HTML of `path` for the session `cookie`.
+/// The HTML of `path` for the session `cookie`, answered 200.
 async fn page_html(app: &TestApp, cookie: &str, path: &str) -> String {
-    let response = app
-        .client
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.text().await.unwrap()
+    let (status, html) = page(app, cookie, path).await;
+    assert_eq!(status, 200, "{path}");
+    html
 }
 
 /// A page of cards and the summary, never the fleet: the dashboard shows
@@ -366,21 +360,7 @@ async fn pages_do_not_grow_with_the_fleet(app: &TestApp) {
     let cluster_page = format!("/clusters/{}", cluster["id"].as_str().unwrap());
     let cookie = sign_in(app, "root", crate::helpers::TEST_PASSWORD).await;
 
-    let rows: Vec<String> = (0..500)
-        .map(|i| {
-            format!(
-                "('{}', 'fleet-{i}', '02:20:00:00:{:02X}:{:02X}', {{now}}, {{now}})",
-                uuid::Uuid::new_v4(),
-                i / 256,
-                i % 256
-            )
-        })
-        .collect();
-    app.raw_sql(&format!(
-        "INSERT INTO devices (id, name, mac_address, created_at, updated_at) VALUES {}",
-        rows.join(", ")
-    ))
-    .await;
+    app.insert_devices("fleet", 0x20, 500).await;
 
     let dashboard = page_html(app, &cookie, "/dashboard").await;
     assert_eq!(

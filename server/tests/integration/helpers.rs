@@ -375,6 +375,27 @@ impl TestApp {
         db.run_sql(&sql).await.expect("arranging SQL runs");
     }
 
+    /// Inserts `count` bare devices (`{prefix}-0`…, MACs `02:{mac_byte}:…`)
+    /// straight into the database, newer than any made before: a big fleet
+    /// in one statement.
+    pub async fn insert_devices(&self, prefix: &str, mac_byte: u8, count: u32) {
+        let rows: Vec<String> = (0..count)
+            .map(|i| {
+                format!(
+                    "('{}', '{prefix}-{i}', '02:{mac_byte:02X}:00:00:{:02X}:{:02X}', {{now}}, {{now}})",
+                    uuid::Uuid::new_v4(),
+                    i / 256,
+                    i % 256
+                )
+            })
+            .collect();
+        self.raw_sql(&format!(
+            "INSERT INTO devices (id, name, mac_address, created_at, updated_at) VALUES {}",
+            rows.join(", ")
+        ))
+        .await;
+    }
+
     /// How many rows `table` of this app's database holds.
     pub async fn count_rows(&self, table: &str) -> i64 {
         self.db.as_ref().expect("database").count_rows(table).await

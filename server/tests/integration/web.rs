@@ -66,6 +66,18 @@ pub(crate) async fn sign_in(app: &TestApp, username: &str, password: &str) -> St
 
 /// Calls a server function with a JSON body as the browser app's script
 /// does: the status and the body.
+/// A page as the browser with session `cookie` gets it: status and HTML.
+pub(crate) async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
 pub(crate) async fn call(
     app: &TestApp,
     cookie: Option<&str>,
@@ -526,19 +538,10 @@ async fn forms_are_rendered_with_their_values(app: &TestApp) {
         .await;
     assert_eq!(response.status(), 200);
     let cookie = sign_in(app, "root", crate::helpers::TEST_PASSWORD).await;
-    let page = |path: &'static str| {
-        let cookie = cookie.clone();
-        async move {
-            let response = app
-                .client
-                .get(app.url(path))
-                .header("cookie", cookie)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 200, "{path}");
-            response.text().await.unwrap()
-        }
+    let page = async |path: &str| {
+        let (status, html) = page(app, &cookie, path).await;
+        assert_eq!(status, 200, "{path}");
+        html
     };
 
     let settings = page("/settings").await;

@@ -580,21 +580,7 @@ async fn members_beyond_the_first_thousand_choices_are_kept(app: &TestApp) {
     .await;
     assert_eq!(status, 200, "{cluster}");
     // A thousand newer devices push it out of the first page of choices.
-    let rows: Vec<String> = (0..1000)
-        .map(|i| {
-            format!(
-                "('{}', 'bulk-{i}', '02:10:00:00:{:02X}:{:02X}', {{now}}, {{now}})",
-                uuid::Uuid::new_v4(),
-                i / 256,
-                i % 256
-            )
-        })
-        .collect();
-    app.raw_sql(&format!(
-        "INSERT INTO devices (id, name, mac_address, created_at, updated_at) VALUES {}",
-        rows.join(", ")
-    ))
-    .await;
+    app.insert_devices("bulk", 0x10, 1000).await;
     let id = cluster["id"].as_str().unwrap();
     let (_, choices) = call_fields(app, &root, "cluster_choices", &[("id", id)]).await;
     let devices = choices["devices"].as_array().unwrap();

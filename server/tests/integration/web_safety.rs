@@ -5,7 +5,7 @@ use scraper::{Html, Selector};
 use serde_json::json;
 
 use crate::helpers::{TestApp, on_both_engines};
-use crate::web::sign_in;
+use crate::web::{page, sign_in};
 
 on_both_engines!(
     user_text_never_becomes_markup,
@@ -49,17 +49,6 @@ fn injected_markup(html: &str) -> Vec<String> {
         }
     }
     findings
-}
-
-async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
-    let response = app
-        .client
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
 }
 
 async fn user_text_never_becomes_markup(app: &TestApp) {
