@@ -316,8 +316,8 @@ fn with_security_headers(router: Router) -> Router {
 }
 
 /// Every `period`, for as long as the server runs: forgets expired browser
-/// sessions and quiet sign-in throttle counters. Each replica does it; the
-/// deletes are idempotent.
+/// sessions and quiet sign-in throttle counters, and fills in devices'
+/// missing search columns. Each replica does it; each step is idempotent.
 async fn housekeeping(services: Services, period: Duration) {
     let sessions = backend::sessions::DatabaseSessions::new(services.store().clone());
     let mut ticker = tokio::time::interval(period);
@@ -328,6 +328,12 @@ async fn housekeeping(services: Services, period: Duration) {
         }
         if let Err(error) = services.prune_login_attempts().await {
             tracing::warn!(%error, "could not remove old sign-in throttle counters");
+        }
+        // Devices a replica of an older version wrote during an upgrade.
+        match services.store().fill_device_search().await {
+            Ok(0) => {}
+            Ok(filled) => tracing::info!(filled, "filled in the search columns of devices"),
+            Err(error) => tracing::warn!(%error, "could not fill in the search columns of devices"),
         }
     }
 }

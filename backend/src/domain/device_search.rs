@@ -2,8 +2,9 @@
 //! text in two columns, written with the device, so the database filters a
 //! fleet of any size and sends back one page.
 //!
-//! - `search_text`: name, MAC (as shown, and bare), IP and tags, lowercased,
-//!   joined by [`SEPARATOR`]. A search matches when the text contains it.
+//! - `search_text`: name, MAC (as shown), IP and tags, lowercased, joined
+//!   by [`SEPARATOR`]. A search matches when the text contains it, or when
+//!   its letters and digits are in the MAC's (a MAC typed another way).
 //! - `tag_keys`: the tags as written, each between separators, so a tag
 //!   filter matches one whole tag exactly.
 //!
@@ -34,8 +35,7 @@ fn bare(text: &str) -> String {
 
 /// The `search_text` column of a device.
 pub fn search_text(name: &str, mac: &MacAddress, ip: Option<IpAddr>, tags: &[String]) -> String {
-    let mac = mac.to_string();
-    let mut fields = vec![name.to_lowercase(), mac.to_lowercase(), bare(&mac)];
+    let mut fields = vec![name.to_lowercase(), mac.to_string().to_lowercase()];
     fields.extend(ip.map(|ip| ip.to_string()));
     fields.extend(tags.iter().map(|tag| tag.to_lowercase()));
     let mut text = fields.join(&SEPARATOR.to_string());
@@ -64,7 +64,7 @@ pub fn tags_of_keys(keys: &str) -> impl Iterator<Item = &str> {
 pub struct DeviceMatch {
     /// Contained in `search_text`.
     pub text: Option<String>,
-    /// Or this, the search's letters and digits (a MAC typed another way).
+    /// Or this, the search's letters and digits, in the MAC's.
     pub bare_mac: Option<String>,
     pub os: Option<OsType>,
     pub cluster: Option<ClusterId>,
@@ -93,14 +93,14 @@ impl DeviceMatch {
     /// What the database answers for a device with these columns (the SQL
     /// in `storage::sql` says the same; this is its specification).
     #[cfg(test)]
-    fn accepts(&self, search_text: &str, tag_keys: &str, os: OsType) -> bool {
+    fn accepts(&self, search_text: &str, mac: &MacAddress, tag_keys: &str, os: OsType) -> bool {
         let searched = match (&self.text, &self.bare_mac) {
             (None, _) => true,
             (Some(text), bare) => {
                 search_text.contains(text.as_str())
                     || bare
                         .as_ref()
-                        .is_some_and(|bare| search_text.contains(bare.as_str()))
+                        .is_some_and(|bare| self::bare(&mac.to_string()).contains(bare.as_str()))
             }
         };
         searched
@@ -118,19 +118,17 @@ mod tests {
 
     struct Device {
         text: String,
+        mac: MacAddress,
         keys: String,
         os: OsType,
     }
 
     fn device(name: &str, mac: &str, ip: Option<&str>, tags: &[&str], os: OsType) -> Device {
         let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+        let mac: MacAddress = mac.parse().unwrap();
         Device {
-            text: search_text(
-                name,
-                &mac.parse().unwrap(),
-                ip.map(|ip| ip.parse().unwrap()),
-                &tags,
-            ),
+            text: search_text(name, &mac, ip.map(|ip| ip.parse().unwrap()), &tags),
+            mac,
             keys: tag_keys(&tags),
             os,
         }
@@ -144,7 +142,7 @@ mod tests {
     }
 
     fn finds(query: &DeviceQuery, device: &Device) -> bool {
-        DeviceMatch::new(query).accepts(&device.text, &device.keys, device.os)
+        DeviceMatch::new(query).accepts(&device.text, &device.mac, &device.keys, device.os)
     }
 
     #[test]
@@ -173,6 +171,21 @@ mod tests {
         for miss in ["printer", "192.0.2.2", "ff:ff", "abc", "nas\u{1f}aa"] {
             assert!(!finds(&query(miss), &nas), "{miss:?} should not match");
         }
+    }
+
+    #[test]
+    fn a_bare_search_is_matched_against_the_mac_only() {
+        let web = device(
+            "web01",
+            "02:00:00:00:00:09",
+            None,
+            &["rack2"],
+            OsType::Linux,
+        );
+        assert!(finds(&query("web01"), &web), "as typed, in the name");
+        assert!(!finds(&query("web-01"), &web), "not the name's letters");
+        assert!(!finds(&query("rack-2"), &web), "not a tag's letters");
+        assert!(finds(&query("0000-0009"), &web), "the MAC's");
     }
 
     #[test]

@@ -162,6 +162,12 @@ pub trait Store: Send + Sync + 'static {
     /// Every tag of the devices, sorted, once each.
     async fn device_tags(&self) -> Result<Vec<String>, StorageError>;
 
+    /// Writes the search columns of devices that have none (stored before
+    /// the columns existed, or by a replica of an older version during an
+    /// upgrade), a batch at a time; how many it wrote. Run at start-up and
+    /// hourly.
+    async fn fill_device_search(&self) -> Result<u64, StorageError>;
+
     /// One device with owner, cluster and agents.
     async fn device_view(&self, id: DeviceId) -> Result<Option<DeviceView>, StorageError>;
 

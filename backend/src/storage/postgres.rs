@@ -4,7 +4,7 @@
 use sqlx::Postgres;
 use sqlx::postgres::PgPoolOptions;
 
-use super::store::SqlStore;
+use super::store::{SqlStore, fill_device_search_or_warn};
 use super::{ConnectOptions, StorageError, redact_url};
 
 /// A [`Store`](super::Store) on a PostgreSQL database.
@@ -26,7 +26,7 @@ impl SqlStore<Postgres> {
             })?;
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         let store = Self { pool };
-        store.fill_device_search().await?;
+        fill_device_search_or_warn(&store).await;
         Ok(store)
     }
 }

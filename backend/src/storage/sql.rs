@@ -116,15 +116,17 @@ pub const SELECT_DEVICE_VIEW: &str = concat!(
 pub const COUNT_DEVICES: &str = "SELECT COUNT(*) FROM devices";
 
 /// The devices a `DeviceMatch` (`domain::device_search`) accepts: $1 the
-/// search text, $2 its bare MAC, $3 the OS, $4 the cluster, $5 the tag key;
-/// each NULL when it does not narrow. "Contains" is written as
+/// search text, $2 its bare MAC (matched against the MAC's letters and
+/// digits only), $3 the OS, $4 the cluster, $5 the tag key; each NULL when
+/// it does not narrow. "Contains" is written as
 /// `length(replace(text, part, '')) < length(text)`, which both engines
 /// spell the same way and which, unlike LIKE, has no wildcards to escape and
 /// is case-sensitive on both.
 macro_rules! device_match {
     () => {
         " WHERE ($1 IS NULL OR length(replace(search_text, $1, '')) < length(search_text) \
-           OR ($2 IS NOT NULL AND length(replace(search_text, $2, '')) < length(search_text))) \
+           OR ($2 IS NOT NULL AND length(replace(replace(lower(mac_address), ':', ''), $2, '')) \
+               < length(replace(mac_address, ':', '')))) \
          AND ($3 IS NULL OR os_type = $3) AND ($4 IS NULL OR cluster_id = $4) \
          AND ($5 IS NULL OR length(replace(tag_keys, $5, '')) < length(tag_keys))"
     };
@@ -152,8 +154,10 @@ pub const SELECT_DEVICES_TO_INDEX: &str = "SELECT id, name, mac_address, ip_addr
     is_active, description, tags, cluster_id, owner_id, created_at, updated_at \
     FROM devices WHERE search_text = '' LIMIT 500";
 
+/// Only while still unwritten: an edit on another replica in the meantime
+/// wrote the device's own.
 pub const UPDATE_DEVICE_SEARCH: &str =
-    "UPDATE devices SET search_text = $2, tag_keys = $3 WHERE id = $1";
+    "UPDATE devices SET search_text = $2, tag_keys = $3 WHERE id = $1 AND search_text = ''";
 
 macro_rules! agent_ref_columns {
     () => {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::store::SqlStore;
+use super::store::{SqlStore, fill_device_search_or_warn};
 use super::{ConnectOptions, StorageError};
 
 /// A [`Store`](super::Store) on a SQLite database file.
@@ -61,7 +61,7 @@ impl SqlStore<Sqlite> {
             })?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
         let store = Self { pool };
-        store.fill_device_search().await?;
+        fill_device_search_or_warn(&store).await;
         Ok(store)
     }
 }

@@ -45,26 +45,26 @@ impl<DB: SqlEngine> SqlStore<DB> {
         self.pool.acquire().await
     }
 
-    /// Writes the search columns of devices stored before they existed, a
-    /// batch at a time. Run at start-up; replicas starting together write
-    /// the same values.
-    pub(super) async fn fill_device_search(&self) -> Result<(), StorageError> {
+    /// The body of [`Store::fill_device_search`].
+    async fn fill_search_columns(&self) -> Result<u64, StorageError> {
+        let mut filled = 0;
         loop {
-            let mut conn = self.conn().await?;
+            let mut tx = self.pool.begin().await?;
             let devices: Vec<DeviceRecord> = Sql::<DB>::new(sql::SELECT_DEVICES_TO_INDEX)
-                .fetch_all(&mut conn)
+                .fetch_all(&mut tx)
                 .await?;
             if devices.is_empty() {
-                return Ok(());
+                return Ok(filled);
             }
             for device in &devices {
-                Sql::<DB>::new(sql::UPDATE_DEVICE_SEARCH)
+                filled += Sql::<DB>::new(sql::UPDATE_DEVICE_SEARCH)
                     .bind(device.id)
                     .bind(device.search_text())
                     .bind(device_search::tag_keys(&device.tags))
-                    .execute(&mut conn)
+                    .execute(&mut tx)
                     .await?;
             }
+            tx.commit().await?;
         }
     }
 
@@ -86,6 +86,14 @@ impl<DB: SqlEngine> SqlStore<DB> {
             .await?;
         let (count,): (i64,) = Sql::<DB>::new(count_sql).fetch_one(&mut conn).await?;
         Ok((rows, count.try_into().unwrap_or_default()))
+    }
+}
+
+/// Fills in the search columns at start-up; a device that cannot be read
+/// stops the fill, not the server (its search columns stay empty).
+pub(super) async fn fill_device_search_or_warn(store: &dyn Store) {
+    if let Err(error) = store.fill_device_search().await {
+        tracing::warn!(%error, "could not fill in the search columns of older devices");
     }
 }
 
@@ -453,6 +461,10 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .fetch_one(&mut conn)
             .await?;
         Ok((device_views(rows), count.try_into().unwrap_or_default()))
+    }
+
+    async fn fill_device_search(&self) -> Result<u64, StorageError> {
+        self.fill_search_columns().await
     }
 
     async fn device_tags(&self) -> Result<Vec<String>, StorageError> {

@@ -51,7 +51,7 @@ pub fn drop_stale_precompressed(site_root: &Path) -> Vec<PathBuf> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
                 folders.push(path);
             } else if is_stale_copy(&path) {
                 match std::fs::remove_file(&path) {
@@ -103,10 +103,18 @@ pub async fn cache_control(
         || path == MANIFEST_PATH;
     let mut response = next.run(request).await;
     let policy = if is_asset { "no-cache" } else { "no-store" };
-    response
-        .headers_mut()
+    let headers = response.headers_mut();
+    headers
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static(policy));
+    // A precompressed copy is chosen by `Accept-Encoding`, and the static
+    // file server does not say so; a shared cache must not hand the brotli
+    // copy to a browser that asked for gzip.
+    if is_asset {
+        headers
+            .entry(header::VARY)
+            .or_insert(HeaderValue::from_static("accept-encoding"));
+    }
     response
 }
 

@@ -235,6 +235,20 @@ async fn pages_of_devices_grow_by_their_limit(app: &TestApp) {
         (page["matching"].as_u64(), page["total"].as_u64()),
         (Some(1), Some(7))
     );
+
+    // A search's letters and digits are looked for in the MAC only.
+    add_devices(
+        app,
+        &root,
+        &[("ab12cd", "02:00:00:00:02:01", "192.0.2.2", "linux", &[])],
+    )
+    .await;
+    assert_eq!(found(app, &cookie, json!({"search": "ab12"})).await.1, 1);
+    assert_eq!(found(app, &cookie, json!({"search": "ab-12"})).await.1, 0);
+    assert_eq!(
+        found(app, &cookie, json!({"search": "0000-0201"})).await.1,
+        1
+    );
 }
 
 async fn the_summary_counts_and_offers_the_filters_choices(app: &TestApp) {

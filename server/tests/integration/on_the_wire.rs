@@ -101,6 +101,11 @@ async fn assets_are_served_precompressed_and_never_stale() {
     assert_eq!(header(&br, "content-encoding"), Some("br"));
     assert_eq!(header(&br, "content-type"), Some("application/wasm"));
     assert_eq!(header(&br, "cache-control"), Some("no-cache"));
+    assert_eq!(
+        header(&br, "vary"),
+        Some("accept-encoding"),
+        "caches keep one copy per encoding"
+    );
     let last_modified = header(&br, "last-modified")
         .expect("a validator")
         .to_string();

@@ -236,29 +236,45 @@ fn DeviceGrid(
         .into_any();
     }
     let hidden = matching.saturating_sub(devices.len() as u64);
-    let more = (hidden > 0).then(|| {
-        let next = query.with_untracked(|query| DeviceQuery {
-            limit: (query.limit + DeviceQuery::PAGE_SIZE).min(DeviceQuery::MAX_LIMIT),
-            ..query.clone()
-        });
-        let href = href_of(&next);
-        let limit = next.limit;
-        view! {
-            <p class="show-more">
-                <a
-                    class="button"
-                    href=href
-                    on:click=move |event| {
-                        event.prevent_default();
-                        query.update(|query| query.limit = limit);
-                    }
-                >
-                    {format!("Show {} more", hidden.min(DeviceQuery::PAGE_SIZE))}
-                </a>
-                <span class="muted">{format!(" {hidden} not shown")}</span>
-            </p>
+    let limit = query.with_untracked(|query| query.limit);
+    let more = match hidden {
+        0 => None,
+        // One answer holds at most MAX_LIMIT cards.
+        _ if limit >= DeviceQuery::MAX_LIMIT => Some(
+            view! {
+                <p class="show-more muted">
+                    {format!("{hidden} more not shown: narrow the search or filters to see them.")}
+                </p>
+            }
+            .into_any(),
+        ),
+        _ => {
+            let next = query.with_untracked(|query| DeviceQuery {
+                limit: (limit + DeviceQuery::PAGE_SIZE).min(DeviceQuery::MAX_LIMIT),
+                ..query.clone()
+            });
+            let href = href_of(&next);
+            let next_limit = next.limit;
+            Some(
+                view! {
+                    <p class="show-more">
+                        <a
+                            class="button"
+                            href=href
+                            on:click=move |event| {
+                                event.prevent_default();
+                                query.update(|query| query.limit = next_limit);
+                            }
+                        >
+                            {format!("Show {} more", hidden.min(DeviceQuery::PAGE_SIZE))}
+                        </a>
+                        <span class="muted">{format!(" {hidden} not shown")}</span>
+                    </p>
+                }
+                .into_any(),
+            )
         }
-    });
+    };
     view! {
         <p class="result-count muted" aria-live="polite">
             {format!("{matching} of {total} devices")}
