@@ -48,7 +48,7 @@ impl Services {
     /// The dashboard's summary for `actor`: counts, and the filters'
     /// choices.
     pub async fn dashboard(&self, actor: &UserRecord) -> Result<Dashboard, ServiceError> {
-        let (_, device_count) = self.store.list_device_views(Page::COUNT_ONLY).await?;
+        let device_count = self.store.count_devices().await?;
         let (clusters, cluster_count) = self.cluster_choices(actor).await?;
         let agents = self.agent_choices().await?;
         let agents_online = agents
@@ -80,7 +80,7 @@ impl Services {
         let filter = DeviceMatch::new(query);
         let (views, matching) = self.store.find_device_views(&filter, page).await?;
         let total = if query.narrows() {
-            self.store.list_device_views(Page::COUNT_ONLY).await?.1
+            self.store.count_devices().await?
         } else {
             matching
         };

@@ -57,8 +57,6 @@ impl Page {
     pub const DEFAULT_LIMIT: u64 = 100;
     /// The most rows one page may ask for.
     pub const MAX_LIMIT: u64 = 1000;
-    /// No rows: a listing asked for this answers only its total.
-    pub const COUNT_ONLY: Self = Self { skip: 0, limit: 0 };
 }
 
 /// The current time at the precision both engines store (microseconds), so a
@@ -158,6 +156,9 @@ pub trait Store: Send + Sync + 'static {
         filter: &DeviceMatch,
         page: Page,
     ) -> Result<(Vec<DeviceView>, u64), StorageError>;
+
+    /// How many devices there are.
+    async fn count_devices(&self) -> Result<u64, StorageError>;
 
     /// Every tag of the devices, sorted, once each.
     async fn device_tags(&self) -> Result<Vec<String>, StorageError>;

@@ -133,6 +133,11 @@ impl DeviceRecord {
             &self.tags,
         )
     }
+
+    /// What the dashboard's tag filter looks in (`domain::device_search`).
+    pub fn tag_keys(&self) -> String {
+        crate::domain::device_search::tag_keys(&self.tags)
+    }
 }
 
 /// A device with the names around it, as listings show it.

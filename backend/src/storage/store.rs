@@ -60,7 +60,7 @@ impl<DB: SqlEngine> SqlStore<DB> {
                 filled += Sql::<DB>::new(sql::UPDATE_DEVICE_SEARCH)
                     .bind(device.id)
                     .bind(device.search_text())
-                    .bind(device_search::tag_keys(&device.tags))
+                    .bind(device.tag_keys())
                     .execute(&mut tx)
                     .await?;
             }
@@ -463,6 +463,13 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
         Ok((device_views(rows), count.try_into().unwrap_or_default()))
     }
 
+    async fn count_devices(&self) -> Result<u64, StorageError> {
+        let (count,): (i64,) = Sql::<DB>::new(sql::COUNT_DEVICES)
+            .fetch_one(&mut *self.conn().await?)
+            .await?;
+        Ok(count.try_into().unwrap_or_default())
+    }
+
     async fn fill_device_search(&self) -> Result<u64, StorageError> {
         self.fill_search_columns().await
     }
@@ -509,7 +516,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .bind(device.created_at)
             .bind(device.updated_at)
             .bind(device.search_text())
-            .bind(device_search::tag_keys(&device.tags))
+            .bind(device.tag_keys())
             .execute(&mut tx)
             .await?;
         link_agents::<DB>(&mut tx, device.id, agent_ids).await?;
@@ -535,7 +542,7 @@ impl<DB: SqlEngine> Store for SqlStore<DB> {
             .bind(device.cluster_id)
             .bind(device.updated_at)
             .bind(device.search_text())
-            .bind(device_search::tag_keys(&device.tags))
+            .bind(device.tag_keys())
             .execute(&mut tx)
             .await?;
         if updated == 0 {
