@@ -15,6 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::ConnectInfo;
 use backend::security::client::request_address;
 use backend::security::tokens::TokenSubject;
+use backend::services::throttle::SignInClient;
 use backend::services::{ServiceError, Services};
 use backend::sessions::{self, TOKEN_VERSION, USER_ID};
 use backend::storage::UserRecord;
@@ -28,8 +29,18 @@ pub fn fail(body: ErrorBody) -> ErrorBody {
     body
 }
 
-/// A service's error as the server function's error (see [`fail`]).
+/// A service's error as the server function's error (see [`fail`]); a
+/// throttled sign-in also says when to try again (`Retry-After`), as the
+/// REST API does.
 pub fn refuse(error: ServiceError) -> ErrorBody {
+    if let ServiceError::TooManyAttempts { retry_after } = &error
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        response.insert_header(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from(retry_after.as_secs().max(1)),
+        );
+    }
     fail(error.to_body())
 }
 
@@ -89,13 +100,31 @@ pub async fn signed_in() -> Result<(Services, UserRecord), ErrorBody> {
 
 /// The client's address, as the REST API finds it (behind trusted proxies too).
 pub async fn client_ip(services: &Services) -> Result<IpAddr, ErrorBody> {
+    Ok(sign_in_client(services).await?.ip)
+}
+
+/// Who is signing in: the client's address (as [`client_ip`]) and the
+/// accounts its known-device cookie names.
+pub async fn sign_in_client(services: &Services) -> Result<SignInClient, ErrorBody> {
     let ConnectInfo(peer) = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
         .await
         .map_err(internal)?;
     let headers = use_context::<http::request::Parts>()
         .map(|parts| parts.headers)
         .unwrap_or_default();
-    Ok(services.client_ip(peer.ip(), &headers))
+    Ok(services.sign_in_client(peer.ip(), &headers))
+}
+
+/// After `user` signed in from `client`: makes this browser a known device
+/// of the account (its `Set-Cookie` on the answer).
+pub fn remember_device(services: &Services, client: &SignInClient, user: &UserRecord) {
+    let cookie = services.remember_device(client, user);
+    if let (Some(options), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&cookie),
+    ) {
+        options.append_header(http::header::SET_COOKIE, value);
+    }
 }
 
 /// The server's public address, as for the REST API's install command.

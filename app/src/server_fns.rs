@@ -68,14 +68,15 @@ pub async fn init_setup(
         setup_code: setup_code.and_then(blank_to_none),
     };
     let services = call::services()?;
-    let client = call::client_ip(&services).await?;
-    let created = call::answer(services.init_setup(request, client).await)?;
+    let client = call::sign_in_client(&services).await?;
+    let created = call::answer(services.init_setup(request, client.ip).await)?;
     let subject = backend::security::tokens::TokenSubject {
         user_id: created.id,
         version: 0,
     };
     let user = call::answer(services.active_user(subject).await)?;
     call::start_session(&user).await?;
+    call::remember_device(&services, &client, &user);
     Ok(created)
 }
 
@@ -99,13 +100,14 @@ pub async fn sign_in(
 ) -> Result<UserPublic, ErrorBody> {
     let result = async {
         let services = call::services()?;
-        let client = call::client_ip(&services).await?;
+        let client = call::sign_in_client(&services).await?;
         let user = call::answer(
             services
-                .verify_credentials(&username, &password, client)
+                .verify_credentials(&username, &password, &client)
                 .await,
         )?;
         call::start_session(&user).await?;
+        call::remember_device(&services, &client, &user);
         Ok(user.to_public())
     }
     .await;

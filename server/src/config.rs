@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use backend::domain::PortRange;
 use clap::Parser;
+// On/off options read `1/0`, `yes/no`, `on/off` and `true/false` from the
+// environment, as env files and compose files write them.
+use clap::builder::BoolishValueParser;
 use secrecy::SecretString;
 
 /// How log lines are written.
@@ -63,7 +66,7 @@ pub struct Config {
     /// only for an agent on the server's own host. Off by default, so no
     /// agent can point the server's wake calls at the server's own loopback
     /// services.
-    #[arg(long, env = "PB_ALLOW_LOOPBACK_AGENTS")]
+    #[arg(long, env = "PB_ALLOW_LOOPBACK_AGENTS", value_parser = BoolishValueParser::new())]
     pub allow_loopback_agents: bool,
 
     /// Networks (comma-separated CIDRs) agents may advertise addresses in,
@@ -94,7 +97,7 @@ pub struct Config {
     /// loopback addresses (127.0.0.0/8, ::1). Off by default, so whoever
     /// configures single sign-on cannot make the server fetch its own local
     /// services. Link-local and cloud metadata addresses are refused always.
-    #[arg(long, env = "PB_SSO_ALLOW_LOOPBACK")]
+    #[arg(long, env = "PB_SSO_ALLOW_LOOPBACK", value_parser = BoolishValueParser::new())]
     pub sso_allow_loopback: bool,
 
     /// Host names (comma-separated) under which browsers may change
@@ -109,7 +112,7 @@ pub struct Config {
     /// `X-Forwarded-Host`: take this server's address (for the single
     /// sign-on redirect URI and install commands) from them when
     /// `--public-url` is unset. Off by default: anyone can send those headers.
-    #[arg(long, env = "PB_TRUST_FORWARDED_HEADERS")]
+    #[arg(long, env = "PB_TRUST_FORWARDED_HEADERS", value_parser = BoolishValueParser::new())]
     pub trust_forwarded_headers: bool,
 
     /// Reverse proxies (comma-separated addresses or CIDRs, e.g.
@@ -240,6 +243,22 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Config::command().debug_assert();
+    }
+
+    #[test]
+    fn on_off_flags_alone_switch_their_option_on() {
+        // Their environment spellings (1, yes, on…) are read by the binary:
+        // `startup.rs`, binary_reads_on_off_options_as_people_write_them.
+        let config = Config::try_parse_from([
+            "powerbeacon",
+            "--allow-loopback-agents",
+            "--sso-allow-loopback",
+            "--trust-forwarded-headers",
+        ])
+        .unwrap();
+        assert!(config.allow_loopback_agents);
+        assert!(config.sso_allow_loopback);
+        assert!(config.trust_forwarded_headers);
     }
 
     #[test]

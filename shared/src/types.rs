@@ -349,6 +349,12 @@ pub struct DeviceAgentPublic {
     pub hostname: String,
     pub ip: String,
     pub status: AgentStatus,
+    /// `true` when the agent is not in the device's cluster (or is in one
+    /// while the device is in none): a link such as a cluster change leaves
+    /// behind, which could not be set now. Wakes still go through it; the
+    /// device's managers see it and may fix it. Absent from older servers.
+    #[serde(default)]
+    pub crosses_cluster: bool,
 }
 
 /// A device as the API shows it.

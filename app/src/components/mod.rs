@@ -1,5 +1,6 @@
 //! Building blocks shared by the pages.
 
+pub mod agent_link;
 pub mod confirm;
 pub mod copy;
 pub mod form;

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod hosts;
+pub mod known_device;
 pub mod password;
 pub mod tokens;
 

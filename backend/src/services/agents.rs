@@ -5,7 +5,8 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
-use shared::ids::AgentId;
+use shared::access::agent_may_serve;
+use shared::ids::{AgentId, ClusterId};
 use shared::types::{
     AgentPublic, AgentRegistrationConfig, AgentRow, AgentStatus, AgentsOverview, AgentsPublic,
     DeviceAgentPublic, Message,
@@ -421,12 +422,18 @@ impl Services {
     }
 
     /// An agent as devices list it, with its status as of now.
-    pub(crate) fn agent_summary(&self, agent: &AgentRef) -> DeviceAgentPublic {
+    /// An agent as a device in `device_cluster` lists it.
+    pub(crate) fn agent_summary(
+        &self,
+        agent: &AgentRef,
+        device_cluster: Option<ClusterId>,
+    ) -> DeviceAgentPublic {
         DeviceAgentPublic {
             id: agent.id,
             hostname: agent.hostname.clone(),
             ip: agent.ip.to_string(),
             status: self.status_of(agent.approved, agent.last_seen),
+            crosses_cluster: !agent_may_serve(agent.cluster_id, device_cluster),
         }
     }
 

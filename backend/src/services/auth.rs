@@ -1,10 +1,9 @@
 //! Signing in with a password, and recognising a bearer token.
 
-use std::net::IpAddr;
-
 use shared::types::Token;
 use tokio::sync::OnceCell;
 
+use super::throttle::SignInClient;
 use super::{ServiceError, Services};
 use crate::security::tokens::{TokenError, TokenSubject};
 use crate::security::{hash_password, random_secret, verify_password};
@@ -25,33 +24,44 @@ async fn dummy_hash() -> &'static str {
 }
 
 impl Services {
-    /// Checks a username and password and issues an access token.
+    /// Checks a username and password and issues an access token; and the
+    /// user, whose device the caller remembers
+    /// ([`Services::remember_device`]).
     pub async fn login(
         &self,
         username: &str,
         password: &str,
-        client: IpAddr,
-    ) -> Result<Token, ServiceError> {
+        client: &SignInClient,
+    ) -> Result<(Token, UserRecord), ServiceError> {
         let user = self.verify_credentials(username, password, client).await?;
-        Ok(Token::bearer(self.tokens.issue(TokenSubject {
+        let token = Token::bearer(self.tokens.issue(TokenSubject {
             user_id: user.id,
             version: user.token_version,
-        })))
+        }));
+        Ok((token, user))
     }
 
     /// Checks a username and password: the user they belong to. Used by the
     /// API's token login and by the browser's session sign-in alike.
     ///
     /// Unknown users, wrong passwords, SSO-only and inactive accounts all get
-    /// the same 401; too many failures get 429 with the wait.
+    /// the same 401; too many failures get 429 with the wait (the throttle:
+    /// `throttle.rs`). The username matches whatever its case and the spaces
+    /// around it.
     pub async fn verify_credentials(
         &self,
         username: &str,
         password: &str,
-        client: IpAddr,
+        client: &SignInClient,
     ) -> Result<UserRecord, ServiceError> {
-        self.claim_login_attempt(username, client).await?;
         let user = self.store.user_by_username(username.trim()).await?;
+        let now = chrono::Utc::now().timestamp();
+        let known_device = user
+            .as_ref()
+            .is_some_and(|user| client.known.knows(user.id, now));
+        let attempt = self
+            .claim_login_attempt(username, client.ip, known_device)
+            .await?;
         let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let hash = match &stored_hash {
             Some(hash) => hash.clone(),
@@ -61,7 +71,7 @@ impl Services {
             verify_password(password.to_string(), hash).await && stored_hash.is_some();
         match user {
             Some(user) if password_ok && user.is_active => {
-                self.login_succeeded(username, client).await?;
+                self.login_succeeded(attempt).await?;
                 tracing::info!(user_id = %user.id, "signed in");
                 Ok(user)
             }

@@ -103,37 +103,51 @@ impl Services {
         if let Some(cluster_id) = request.cluster_id {
             device.cluster_id = cluster_id;
         }
-        if device.cluster_id != view.device.cluster_id {
+        let moved = device.cluster_id != view.device.cluster_id;
+        if moved {
             self.check_cluster(actor, device.cluster_id).await?;
         }
-        let agent_ids = match request.agent_ids {
-            Some(ids) => {
-                let ids = dedup(ids);
-                self.check_agents(device.cluster_id, &ids).await?;
-                Some(ids)
-            }
-            None => {
-                // A move away from the cluster of the device's agents is
-                // refused, as the original API does; the caller moves the
-                // device with the agents it should keep (or none).
-                if let Some(agent) = view
-                    .agents
-                    .iter()
-                    .find(|agent| !agent_may_serve(agent.cluster_id, device.cluster_id))
-                {
-                    return Err(Invalid::new(
-                        "cluster_id",
-                        format!(
-                            "Agent {:?} serves this device and is not in that cluster; \
-                             send agent_ids with the move.",
-                            agent.hostname
-                        ),
-                    )
-                    .into());
-                }
-                None
-            }
+        // Links the device already has may stay while it stays in its
+        // cluster, even those a cluster change left crossing the cluster's
+        // edge; new links, and every link of a device that moves, must fit
+        // (docs/API.md, "Devices").
+        let kept: Vec<AgentId> = if moved {
+            Vec::new()
+        } else {
+            view.agents.iter().map(|agent| agent.id).collect()
         };
+        let agent_ids =
+            match request.agent_ids {
+                Some(ids) => {
+                    let ids = dedup(ids);
+                    let new: Vec<AgentId> = ids
+                        .iter()
+                        .copied()
+                        .filter(|id| !kept.contains(id))
+                        .collect();
+                    self.check_agents(device.cluster_id, &new).await?;
+                    Some(ids)
+                }
+                None => {
+                    // A move away from the cluster of the device's agents is
+                    // refused, as the original API does; the caller moves the
+                    // device with the agents it should keep (or none).
+                    if let Some(agent) = view.agents.iter().find(|agent| {
+                        moved && !agent_may_serve(agent.cluster_id, device.cluster_id)
+                    }) {
+                        return Err(Invalid::new(
+                            "cluster_id",
+                            format!(
+                                "Agent {:?} serves this device and is not in that cluster; \
+                             send agent_ids with the move.",
+                                agent.hostname
+                            ),
+                        )
+                        .into());
+                    }
+                    None
+                }
+            };
         device.updated_at = crate::storage::now();
         let found = self
             .store
@@ -249,7 +263,7 @@ impl Services {
             agents: view
                 .agents
                 .iter()
-                .map(|agent| self.agent_summary(agent))
+                .map(|agent| self.agent_summary(agent, device.cluster_id))
                 .collect(),
         }
     }

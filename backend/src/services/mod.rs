@@ -21,7 +21,7 @@
 //! | installing agents | `install.rs` | `agent_platforms`, `agent_binary`, `agent_checksum`, `agent_install`, `public_base_url` |
 //! | configuration | `config.rs` | `oidc_config`, `update_oidc_config`, `about` |
 //! | the dashboard | `dashboard.rs` | `dashboard` |
-//! | the process | `mod.rs` | `health`, `client_ip`, `https`, `allowed_hosts`, `tokens`, `store` |
+//! | the process | `mod.rs` | `health`, `client_ip`, `sign_in_client`, `remember_device`, `https`, `allowed_hosts`, `tokens`, `store` |
 
 mod agents;
 mod auth;
@@ -47,10 +47,11 @@ use secrecy::SecretString;
 pub use agents::MAX_PENDING_AGENTS;
 pub use error::ServiceError;
 
+use crate::security::known_device::KnownDeviceKey;
 use crate::security::tokens::TokenKeys;
 use crate::storage::Store;
 use crate::wake::{AgentClient, WakeDispatcher};
-use throttle::ThrottlePolicy;
+use throttle::{SignInClient, ThrottlePolicy};
 
 /// The services of one server process.
 #[derive(Clone)]
@@ -60,6 +61,7 @@ pub struct Services {
     throttle: ThrottlePolicy,
     dispatcher: WakeDispatcher,
     sso: Arc<sso::SsoState>,
+    known_devices: KnownDeviceKey,
     settings: ServiceSettings,
 }
 
@@ -125,6 +127,7 @@ impl Services {
             throttle: ThrottlePolicy::default(),
             dispatcher: WakeDispatcher::new(AgentClient::new(settings.agent_timeout)),
             sso: Arc::new(sso::SsoState::new(settings.sso_allow_loopback, jwt_secret)),
+            known_devices: KnownDeviceKey::derive(jwt_secret),
             settings,
         }
     }
@@ -133,6 +136,34 @@ impl Services {
     /// end); see [`crate::security::client::client_ip`].
     pub fn client_ip(&self, peer: std::net::IpAddr, headers: &http::HeaderMap) -> std::net::IpAddr {
         crate::security::client::client_ip(&self.settings.trusted_proxies, peer, headers)
+    }
+
+    /// Who is signing in: the client (as [`Services::client_ip`] finds it)
+    /// and the accounts its known-device cookie names.
+    pub fn sign_in_client(
+        &self,
+        peer: std::net::IpAddr,
+        headers: &http::HeaderMap,
+    ) -> SignInClient {
+        SignInClient {
+            ip: self.client_ip(peer, headers),
+            known: self.known_devices.from_headers(headers),
+        }
+    }
+
+    /// After `user` signed in from `client`: the `Set-Cookie` value that
+    /// makes the client a known device of the account (see
+    /// [`crate::security::known_device`]).
+    pub fn remember_device(
+        &self,
+        client: &SignInClient,
+        user: &crate::storage::UserRecord,
+    ) -> String {
+        let device = client
+            .known
+            .clone()
+            .remember(user.id, chrono::Utc::now().timestamp());
+        self.known_devices.set_cookie(&device, self.https())
     }
 
     /// Whether people reach this server over https (`--public-url`), so

@@ -1,25 +1,35 @@
 //! Password-guessing throttle, kept in the database so every replica counts
-//! the same attempts (docs/ARCHITECTURE.md, "Sign-in throttle").
+//! the same attempts (docs/API.md, "Sign-in throttle").
 //!
-//! Two counters see each attempt, **before** its password is hashed (so
+//! Three counters see each attempt, **before** its password is hashed (so
 //! concurrent guesses cannot slip past the limit):
 //!
-//! - one per (username, client): five free attempts, then each further one
+//! - one per (account, client): five free attempts, then each further one
 //!   waits twice as long as the last (1 s, 2 s, 4 s … at most 15 minutes).
 //!   Someone failing on your username from elsewhere never slows you down
-//!   at your own client;
-//! - one per client (across usernames): 30 free attempts, then the same
-//!   growing waits, against one client trying many accounts.
+//!   here;
+//! - one per client (across accounts): 30 free attempts, then the same
+//!   growing waits, against one client trying many accounts;
+//! - one per account (across clients): 10 free attempts, then the same
+//!   growing waits, against guesses spread over many addresses (an IPv6
+//!   /48 holds 65 536 /64s). A client that signed in to the account before
+//!   (a [`KnownDevice`] cookie) is exempt from this one, so the guessing
+//!   never locks the real user out of their own devices; a new device
+//!   waits.
 //!
-//! A client is its IPv4 address or its IPv6 /64 (one host usually owns a
-//! whole /64). Counters are forgotten after 15 minutes without an attempt;
-//! a successful sign-in clears its (username, client) counter and gives
-//! the client's counter its attempt back.
+//! An account is its username as typed at sign-in, trimmed and in lower
+//! case ([`login_name`]), which is how sign-in finds it, so every spelling
+//! of one name shares the counters. A client is its IPv4 address or its
+//! IPv6 /64 (one host usually owns a whole /64). Counters are forgotten
+//! after 15 minutes without an attempt; a successful sign-in clears its
+//! (account, client) counter and gives back its attempt on the others,
+//! never clearing the account's counter (the guessing may go on).
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use super::{ServiceError, Services};
+use crate::security::known_device::KnownDevice;
 use crate::storage::LoginAttempts;
 
 /// How many attempts pass before waits begin, and how waits grow.
@@ -29,6 +39,8 @@ pub struct ThrottlePolicy {
     pub per_account_client: i64,
     /// Free attempts per client, over all usernames.
     pub per_client: i64,
+    /// Free attempts per account, over all clients but its known devices.
+    pub per_account: i64,
     /// The longest wait, and how long a quiet counter is kept.
     pub max_wait: Duration,
 }
@@ -38,6 +50,7 @@ impl Default for ThrottlePolicy {
         Self {
             per_account_client: 5,
             per_client: 30,
+            per_account: 10,
             max_wait: Duration::from_secs(15 * 60),
         }
     }
@@ -85,13 +98,28 @@ impl ThrottlePolicy {
     }
 }
 
-/// The counters an attempt for `username` from `client` goes against.
-fn counter_keys(username: &str, client: IpAddr) -> [String; 2] {
+/// A username as sign-in matches it: without surrounding spaces, in lower
+/// case (the database compares `lower(username)`).
+pub fn login_name(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+/// The counters an attempt on an account from a client goes against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CounterKeys {
+    account_client: String,
+    client: String,
+    account: String,
+}
+
+fn counter_keys(username: &str, client: IpAddr) -> CounterKeys {
+    let name = login_name(username);
     let client = client_key(client);
-    [
-        format!("account:{}|{client}", username.trim().to_lowercase()),
-        format!("client:{client}"),
-    ]
+    CounterKeys {
+        account_client: format!("account:{name}|{client}"),
+        client: format!("client:{client}"),
+        account: format!("user:{name}"),
+    }
 }
 
 /// A client as the throttle sees it: an IPv4 address, or an IPv6 /64.
@@ -112,36 +140,84 @@ pub fn client_key(client: IpAddr) -> String {
 /// between our read and our write.
 const CLAIM_RETRIES: usize = 16;
 
+/// Where a sign-in attempt comes from: the client's address, and the
+/// accounts it signed in to before (its known-device cookie).
+#[derive(Debug, Clone)]
+pub struct SignInClient {
+    pub ip: IpAddr,
+    pub known: KnownDevice,
+}
+
+impl SignInClient {
+    /// A client that brings no known-device cookie (a script, a new browser).
+    pub fn new(ip: IpAddr) -> Self {
+        Self {
+            ip,
+            known: KnownDevice::default(),
+        }
+    }
+}
+
+/// An attempt counted against its counters, to settle once its password is
+/// checked.
+#[must_use]
+pub(crate) struct ClaimedAttempt {
+    keys: CounterKeys,
+    /// Whether the account's counter took it (not from a known device).
+    on_account: bool,
+}
+
 impl Services {
-    /// Counts a sign-in attempt (before any password is checked), or
-    /// answers 429 with the wait when it must not happen yet.
+    /// Counts a sign-in attempt on `username` (before any password is
+    /// checked), or answers 429 with the wait when it must not happen yet.
+    /// `known_device`: the client signed in to this account before, so the
+    /// account's own counter does not apply.
     pub(crate) async fn claim_login_attempt(
         &self,
         username: &str,
         client: IpAddr,
-    ) -> Result<(), ServiceError> {
-        let [account_key, client_key] = counter_keys(username, client);
+        known_device: bool,
+    ) -> Result<ClaimedAttempt, ServiceError> {
+        let keys = counter_keys(username, client);
         let policy = self.throttle;
-        // The client's counter first: a refused attempt then costs nothing
-        // on the account's counter.
-        self.claim(&client_key, policy.per_client).await?;
-        if let Err(error) = self.claim(&account_key, policy.per_account_client).await {
-            self.store.give_back_login_attempt(&client_key).await?;
+        // The client's counter first, the account's last: a refused attempt
+        // then costs nothing on the counters after it.
+        self.claim(&keys.client, policy.per_client).await?;
+        if let Err(error) = self
+            .claim(&keys.account_client, policy.per_account_client)
+            .await
+        {
+            self.store.give_back_login_attempt(&keys.client).await?;
             return Err(error);
         }
-        Ok(())
+        if !known_device && let Err(error) = self.claim(&keys.account, policy.per_account).await {
+            self.store.give_back_login_attempt(&keys.client).await?;
+            self.store
+                .give_back_login_attempt(&keys.account_client)
+                .await?;
+            return Err(error);
+        }
+        Ok(ClaimedAttempt {
+            keys,
+            on_account: !known_device,
+        })
     }
 
-    /// After a successful sign-in: the account's counter is cleared and the
-    /// client gets its attempt back.
+    /// After the right password: the (account, client) counter is cleared
+    /// and the attempt given back on the others. The account's counter is
+    /// never cleared: the real user signing in does not stop the guessing.
     pub(crate) async fn login_succeeded(
         &self,
-        username: &str,
-        client: IpAddr,
+        attempt: ClaimedAttempt,
     ) -> Result<(), ServiceError> {
-        let [account_key, client_key] = counter_keys(username, client);
-        self.store.forget_login_attempts(&account_key).await?;
-        self.store.give_back_login_attempt(&client_key).await?;
+        let ClaimedAttempt { keys, on_account } = attempt;
+        self.store
+            .forget_login_attempts(&keys.account_client)
+            .await?;
+        self.store.give_back_login_attempt(&keys.client).await?;
+        if on_account {
+            self.store.give_back_login_attempt(&keys.account).await?;
+        }
         Ok(())
     }
 
@@ -220,7 +296,7 @@ mod tests {
     }
 
     #[test]
-    fn the_account_counter_is_per_client_and_ipv6_counts_per_64() {
+    fn the_account_client_counter_is_per_client_and_ipv6_counts_per_64() {
         let home: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
         let same_net: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
         let other_net: IpAddr = "2001:db8:1:3::1".parse().unwrap();
@@ -228,14 +304,32 @@ mod tests {
             counter_keys("Alice", home),
             counter_keys(" alice ", same_net)
         );
-        assert_ne!(
+        let (here, there) = (
             counter_keys("alice", home),
-            counter_keys("alice", other_net)
+            counter_keys("alice", other_net),
         );
+        assert_ne!(here.account_client, there.account_client);
+        assert_ne!(here.client, there.client);
+        // The account's own counter is the same from everywhere.
+        assert_eq!(here.account, there.account);
         assert_eq!(client_key(home), "2001:db8:1:2::/64");
         assert_eq!(client_key("::ffff:192.0.2.7".parse().unwrap()), "192.0.2.7");
-        let [account, client] = counter_keys("alice", "192.0.2.7".parse().unwrap());
-        assert_eq!(account, "account:alice|192.0.2.7");
-        assert_eq!(client, "client:192.0.2.7");
+        let keys = counter_keys("alice", "192.0.2.7".parse().unwrap());
+        assert_eq!(keys.account_client, "account:alice|192.0.2.7");
+        assert_eq!(keys.client, "client:192.0.2.7");
+        assert_eq!(keys.account, "user:alice");
+    }
+
+    #[test]
+    fn every_spelling_of_a_name_is_one_account() {
+        let client: IpAddr = "192.0.2.7".parse().unwrap();
+        for spelling in ["ALICE", " alice", "Alice\t", "\u{a0}aLiCe "] {
+            assert_eq!(login_name(spelling), "alice", "{spelling:?}");
+            assert_eq!(
+                counter_keys(spelling, client),
+                counter_keys("alice", client)
+            );
+        }
+        assert_eq!(login_name(" Ünïcødé "), "ünïcødé");
     }
 }

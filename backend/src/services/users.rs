@@ -264,8 +264,11 @@ impl Services {
             .user_by_id(actor.id)
             .await?
             .ok_or_else(not_found)?;
-        // Guessing the current password is throttled like signing in.
-        self.claim_login_attempt(user.username.as_str(), client)
+        // Guessing the current password is throttled like signing in, from
+        // a client signed in to the account (so not by the account's own
+        // counter, which guards against strangers).
+        let attempt = self
+            .claim_login_attempt(user.username.as_str(), client, true)
             .await?;
         let current_ok = match &user.password_hash {
             Some(hash) => verify_password(request.current_password.clone(), hash.clone()).await,
@@ -276,7 +279,7 @@ impl Services {
                 "The current password is incorrect.".into(),
             ));
         }
-        self.login_succeeded(user.username.as_str(), client).await?;
+        self.login_succeeded(attempt).await?;
         if request.current_password == request.new_password {
             return Err(ServiceError::BadRequest(
                 "The new password must differ from the current one.".into(),

@@ -204,7 +204,8 @@ pub trait Store: Send + Sync + 'static {
     /// A cluster's agents, by hostname.
     async fn cluster_agent_views(&self, id: ClusterId) -> Result<Vec<AgentView>, StorageError>;
 
-    /// Inserts a cluster and moves the given devices and agents into it.
+    /// Inserts a cluster and moves the given devices and agents into it;
+    /// no device↔agent link is removed.
     async fn insert_cluster(
         &self,
         cluster: &ClusterRecord,
@@ -212,8 +213,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StorageError>;
 
     /// Writes a cluster's fields; a given member list replaces the old one.
-    /// Links between its devices and agents outside it are dropped.
-    /// `false` when no such cluster exists.
+    /// An agent dropped from the agent list loses its links to the
+    /// cluster's devices (as they are afterwards); no other link is
+    /// removed. `false` when no such cluster exists.
     async fn update_cluster(
         &self,
         cluster: &ClusterRecord,

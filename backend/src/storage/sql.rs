@@ -225,11 +225,12 @@ pub const ATTACH_DEVICE: &str = "UPDATE devices SET cluster_id = $1 WHERE id = $
 
 pub const ATTACH_AGENT: &str = "UPDATE agents SET cluster_id = $1 WHERE id = $2";
 
-/// Drops the links that a membership change left with exactly one end in
-/// the cluster (a device serves only through agents of its own cluster).
-pub const PRUNE_CLUSTER_LINKS: &str = "DELETE FROM device_agents \
-    WHERE (device_id IN (SELECT id FROM devices WHERE cluster_id = $1)) \
-    <> (agent_id IN (SELECT id FROM agents WHERE cluster_id = $1))";
+pub const SELECT_CLUSTER_AGENT_IDS: &str = "SELECT id FROM agents WHERE cluster_id = $1";
+
+/// An agent dropped from cluster $1 (agent $2) no longer serves the
+/// cluster's devices; every other link stays.
+pub const UNLINK_AGENT_FROM_CLUSTER_DEVICES: &str = "DELETE FROM device_agents \
+    WHERE agent_id = $2 AND device_id IN (SELECT id FROM devices WHERE cluster_id = $1)";
 
 pub const SELECT_DEVICE_VIEWS_OF_CLUSTER: &str = concat!(
     "SELECT ",

@@ -141,8 +141,11 @@ async fn link_agents<DB: SqlEngine>(
     Ok(())
 }
 
-/// Replaces the given sides of a cluster's membership, then drops
-/// device↔agent links that now cross its border.
+/// Replaces the given sides of a cluster's membership. The only links it
+/// removes are those the caller named by dropping an agent from the
+/// cluster's `agent_ids`: that agent's links to the devices the cluster
+/// holds afterwards (docs/API.md, "Clusters"). A device released from the
+/// cluster keeps its links, and so does every device outside it.
 async fn set_members<DB: SqlEngine>(
     conn: &mut DB::Connection,
     cluster_id: ClusterId,
@@ -162,6 +165,17 @@ async fn set_members<DB: SqlEngine>(
         }
     }
     if let Some(agent_ids) = &members.agent_ids {
+        let current: Vec<(AgentId,)> = Sql::<DB>::new(sql::SELECT_CLUSTER_AGENT_IDS)
+            .bind(cluster_id)
+            .fetch_all(conn)
+            .await?;
+        for (dropped,) in current.into_iter().filter(|(id,)| !agent_ids.contains(id)) {
+            Sql::<DB>::new(sql::UNLINK_AGENT_FROM_CLUSTER_DEVICES)
+                .bind(cluster_id)
+                .bind(dropped)
+                .execute(conn)
+                .await?;
+        }
         Sql::<DB>::new(sql::DETACH_CLUSTER_AGENTS)
             .bind(cluster_id)
             .execute(conn)
@@ -174,10 +188,6 @@ async fn set_members<DB: SqlEngine>(
                 .await?;
         }
     }
-    Sql::<DB>::new(sql::PRUNE_CLUSTER_LINKS)
-        .bind(cluster_id)
-        .execute(conn)
-        .await?;
     Ok(())
 }
 

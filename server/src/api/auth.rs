@@ -2,11 +2,12 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header::SET_COOKIE;
 use serde::Deserialize;
 use shared::types::{Token, UserPublic};
 
 use super::error::ApiResult;
-use super::extract::{ApiForm, AuthUser, ClientIp};
+use super::extract::{ApiForm, AuthUser, SignInFrom};
 use crate::state::AppState;
 
 /// The OAuth2 password-grant form (`application/x-www-form-urlencoded`).
@@ -25,29 +26,33 @@ pub struct LoginForm {
     pub client_secret: Option<String>,
 }
 
-/// Exchanges a username and password for a bearer token.
+/// Exchanges a username and password for a bearer token. The answer also
+/// sets the `pb_device` cookie: a client that keeps cookies and signed in
+/// before is exempt from the account's own sign-in counter (docs/API.md,
+/// "Sign-in throttle"); scripts should rather use one token than sign in
+/// again and again.
 #[utoipa::path(
     post,
     path = "/api/auth/login",
     tag = "auth",
     request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "Signed in", body = Token),
+        (status = 200, description = "Signed in; sets the `pb_device` known-device cookie", body = Token),
         (status = 401, description = "Wrong credentials or inactive account", body = shared::types::ErrorBody),
         (status = 429, description = "Too many failed attempts; see Retry-After", body = shared::types::ErrorBody),
     )
 )]
 pub async fn login(
     State(state): State<AppState>,
-    ClientIp(client): ClientIp,
+    SignInFrom(client): SignInFrom,
     ApiForm(form): ApiForm<LoginForm>,
-) -> ApiResult<Json<Token>> {
-    Ok(Json(
-        state
-            .services
-            .login(&form.username, &form.password, client)
-            .await?,
-    ))
+) -> ApiResult<([(axum::http::HeaderName, String); 1], Json<Token>)> {
+    let (token, user) = state
+        .services
+        .login(&form.username, &form.password, &client)
+        .await?;
+    let known_device = state.services.remember_device(&client, &user);
+    Ok(([(SET_COOKIE, known_device)], Json(token)))
 }
 
 /// The signed-in user.

@@ -102,13 +102,34 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip())
-            .ok_or_else(|| ServiceError::Internal("the connection's address is unknown".into()))?;
-        Ok(Self(state.services.client_ip(peer, &parts.headers)))
+        Ok(Self(state.services.client_ip(peer(parts)?, &parts.headers)))
     }
+}
+
+/// Who is signing in: the client's address (as [`ClientIp`]) and the
+/// accounts its known-device cookie names.
+pub struct SignInFrom(pub backend::services::throttle::SignInClient);
+
+impl FromRequestParts<AppState> for SignInFrom {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            state.services.sign_in_client(peer(parts)?, &parts.headers),
+        ))
+    }
+}
+
+/// The address at the other end of the request's connection.
+fn peer(parts: &Parts) -> Result<std::net::IpAddr, ApiError> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
+        .ok_or_else(|| ServiceError::Internal("the connection's address is unknown".into()).into())
 }
 
 /// The `Authorization: Bearer` token of a request, if it has one: how

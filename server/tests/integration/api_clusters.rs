@@ -6,7 +6,7 @@ use crate::helpers::{TestApp, assert_error, on_both_engines};
 
 on_both_engines!(
     create_with_members_and_read_the_detail,
-    membership_is_replaced_and_crossing_links_pruned,
+    membership_is_replaced_and_a_dropped_agent_unlinked,
     delete_detaches_members,
     permissions_and_validation,
     names_sort_the_same_way_on_every_engine,
@@ -91,7 +91,7 @@ async fn create_with_members_and_read_the_detail(app: &TestApp) {
     assert_eq!(list["clusters"][0]["id"], cluster["id"], "newest first");
 }
 
-async fn membership_is_replaced_and_crossing_links_pruned(app: &TestApp) {
+async fn membership_is_replaced_and_a_dropped_agent_unlinked(app: &TestApp) {
     let root = app.root_token().await;
     let one = device(app, &root, "one", "AA:BB:CC:DD:EE:01").await;
     let two = device(app, &root, "two", "AA:BB:CC:DD:EE:02").await;

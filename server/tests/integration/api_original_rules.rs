@@ -13,7 +13,6 @@ on_both_engines!(
     devices_use_only_agents_of_their_own_cluster,
     moving_a_device_away_from_its_agents_is_refused,
     only_admins_put_free_agents_into_clusters,
-    membership_changes_drop_links_with_one_end_outside,
     viewers_see_only_hostname_and_state_of_cluster_agents,
 );
 
@@ -416,55 +415,6 @@ async fn only_admins_put_free_agents_into_clusters(app: &TestApp) {
     )
     .await;
     assert_eq!(cluster["agent_count"], 1);
-}
-
-async fn membership_changes_drop_links_with_one_end_outside(app: &TestApp) {
-    let root = app.root_token().await;
-    let agent = app.insert_agent("free-agent", None, true).await;
-    let device = ok_json(
-        call(
-            app,
-            &root,
-            Method::POST,
-            "/api/devices",
-            json!({"name": "pc", "mac_address": "AA:00:00:00:00:05", "agent_ids": [agent]}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    let kept = ok_json(
-        call(
-            app,
-            &root,
-            Method::POST,
-            "/api/devices",
-            json!({"name": "nas", "mac_address": "AA:00:00:00:00:06", "agent_ids": [agent]}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    // The agent and one device join a cluster: the other device's link
-    // would cross the cluster's edge and goes.
-    ok_json(
-        call(
-            app,
-            &root,
-            Method::POST,
-            "/api/clusters",
-            json!({"name": "lab", "agent_ids": [agent], "device_ids": [id(&kept)]}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    let path = format!("/api/devices/{}", id(&device));
-    let outside = ok_json(call(app, &root, Method::GET, &path, Value::Null).await, 200).await;
-    assert_eq!(outside["agents"], json!([]));
-    let path = format!("/api/devices/{}", id(&kept));
-    let inside = ok_json(call(app, &root, Method::GET, &path, Value::Null).await, 200).await;
-    assert_eq!(inside["agents"][0]["hostname"], "free-agent");
 }
 
 async fn viewers_see_only_hostname_and_state_of_cluster_agents(app: &TestApp) {

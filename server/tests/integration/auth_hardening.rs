@@ -1,5 +1,6 @@
-//! Password guessing is throttled per (username, client) and per client,
-//! counted before any hashing, across replicas; sessions and tokens end when
+//! Password guessing is throttled per (account, client), per client and per
+//! account across clients (known devices exempt from the last), counted
+//! before any hashing, across replicas; sessions and tokens end when
 //! a password, an active flag or a role changes; concurrent edits of a user
 //! never undo each other.
 
@@ -15,6 +16,11 @@ with_both_databases!(
     forwarded_addresses_count_only_from_trusted_proxies,
     ipv6_clients_count_per_64,
     two_replicas_share_the_counters,
+    guesses_from_many_addresses_wait_for_the_account,
+    known_devices_sign_in_while_the_account_is_guessed,
+    the_browser_sign_in_knows_its_devices_too,
+    every_spelling_of_a_name_shares_the_counters,
+    two_replicas_share_the_account_counter_and_known_devices,
     password_changes_are_throttled_like_sign_in,
     sessions_and_tokens_end_when_access_is_taken_away,
     concurrent_edits_of_a_user_keep_both_changes,
@@ -35,14 +41,64 @@ async fn login_from(
     username: &str,
     password: &str,
 ) -> reqwest::Response {
+    login_at(&app.url(""), app, client, None, username, password).await
+}
+
+/// A token sign-in at the server `base`, from `client` (as a trusted proxy
+/// forwards it), bringing the known-device cookie `device`.
+async fn login_at(
+    base: &str,
+    app: &TestApp,
+    client: Option<&str>,
+    device: Option<&str>,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
     let mut request = app
         .client
-        .post(app.url("/api/auth/login"))
+        .post(format!("{base}/api/auth/login"))
         .form(&[("username", username), ("password", password)]);
     if let Some(client) = client {
         request = request.header("x-forwarded-for", client);
     }
+    if let Some(device) = device {
+        request = request.header("cookie", device);
+    }
     request.send().await.unwrap()
+}
+
+/// The known-device cookie an answer sets (`pb_device=…`), to send back.
+fn known_device(response: &reqwest::Response) -> String {
+    let set = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("pb_device="))
+        .expect("a known-device cookie")
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"),
+        "{set}"
+    );
+    set.split(';').next().unwrap().to_string()
+}
+
+/// Ten wrong guesses on `username`, each from another /64 of one /48.
+async fn guess_from_ten_networks(app: &TestApp, username: &str) {
+    for i in 0..10 {
+        let client = format!("2001:db8:66:{i:x}::1");
+        let response = login_from(app, Some(&client), username, "wrong-password").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+}
+
+fn retry_after(response: &reqwest::Response) -> u64 {
+    response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 async fn guesses_wait_at_the_guessing_client_only(db: TestDb) {
@@ -315,4 +371,239 @@ async fn concurrent_edits_of_a_user_keep_both_changes(db: TestDb) {
         );
     }
     app.finish().await;
+}
+
+async fn guesses_from_many_addresses_wait_for_the_account(db: TestDb) {
+    let app = behind_proxy(db).await;
+    let root = app.root_token().await;
+    app.user_with_role(&root, "ivan", "user").await;
+    guess_from_ten_networks(&app, "ivan").await;
+    // The eleventh guess waits, from any address, right password or not.
+    let response = login_from(&app, Some("2001:db8:66:ff::1"), "ivan", "wrong-password").await;
+    assert!((1..=2).contains(&retry_after(&response)));
+    assert_error(response, 429).await;
+    let response = login_from(&app, Some("192.0.2.200"), "ivan", TEST_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Unknown names are counted the same way (nothing tells them apart).
+    guess_from_ten_networks(&app, "nobody").await;
+    let response = login_from(&app, Some("192.0.2.201"), "nobody", "x").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Other accounts are not affected.
+    let response = login_from(&app, Some("192.0.2.202"), "root", TEST_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    app.finish().await;
+}
+
+async fn known_devices_sign_in_while_the_account_is_guessed(db: TestDb) {
+    let app = behind_proxy(db).await;
+    let root = app.root_token().await;
+    app.user_with_role(&root, "judy", "user").await;
+    const LAPTOP: &str = "198.51.100.7";
+    let base = app.url("");
+    let first = login_at(&base, &app, Some(LAPTOP), None, "judy", TEST_PASSWORD).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let laptop = known_device(&first);
+
+    guess_from_ten_networks(&app, "judy").await;
+
+    // Judy on her laptop signs in meanwhile, again and again, and from a
+    // new address too (the cookie is what counts).
+    for client in [LAPTOP, LAPTOP, "203.0.113.9"] {
+        let response = login_at(
+            &base,
+            &app,
+            Some(client),
+            Some(&laptop),
+            "judy",
+            TEST_PASSWORD,
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK, "from {client}");
+    }
+    // A new device waits, also at her laptop's address; so does a cookie
+    // someone changed.
+    let response = login_at(&base, &app, Some(LAPTOP), None, "judy", TEST_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let forged = format!("{laptop}x");
+    let response = login_at(
+        &base,
+        &app,
+        Some(LAPTOP),
+        Some(&forged),
+        "judy",
+        TEST_PASSWORD,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The cookie is per account: it does not exempt guesses on another.
+    app.user_with_role(&root, "mallory", "user").await;
+    guess_from_ten_networks(&app, "mallory").await;
+    let response = login_at(
+        &base,
+        &app,
+        Some(LAPTOP),
+        Some(&laptop),
+        "mallory",
+        TEST_PASSWORD,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // A known device still has its own counters: five wrong passwords
+    // there and it waits too.
+    for _ in 0..5 {
+        let response = login_at(
+            &base,
+            &app,
+            Some(LAPTOP),
+            Some(&laptop),
+            "judy",
+            "wrong-password",
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = login_at(
+        &base,
+        &app,
+        Some(LAPTOP),
+        Some(&laptop),
+        "judy",
+        TEST_PASSWORD,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.finish().await;
+}
+
+async fn the_browser_sign_in_knows_its_devices_too(db: TestDb) {
+    let app = behind_proxy(db).await;
+    let root = app.root_token().await;
+    app.user_with_role(&root, "kim", "user").await;
+    let browser_sign_in = |device: Option<String>| {
+        let mut request = app
+            .client
+            .post(app.url("/fn/sign_in"))
+            .header("accept", "application/json")
+            .header("origin", app.url(""))
+            .header("x-forwarded-for", "198.51.100.20")
+            .form(&[("username", "kim"), ("password", TEST_PASSWORD)]);
+        if let Some(device) = device {
+            request = request.header("cookie", device);
+        }
+        request.send()
+    };
+    let first = browser_sign_in(None).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let browser = known_device(&first);
+
+    guess_from_ten_networks(&app, "kim").await;
+
+    let again = browser_sign_in(Some(browser.clone())).await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    // Each sign-in renews the cookie, which still opens.
+    let renewed = known_device(&again);
+    assert_eq!(
+        browser_sign_in(Some(renewed)).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let stranger = browser_sign_in(None).await.unwrap();
+    assert_eq!(stranger.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(stranger.headers().contains_key("retry-after"));
+    // A token sign-in from the same browser counts it as known as well.
+    let response = login_at(
+        &app.url(""),
+        &app,
+        Some("198.51.100.20"),
+        Some(&browser),
+        "kim",
+        TEST_PASSWORD,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    app.finish().await;
+}
+
+async fn every_spelling_of_a_name_shares_the_counters(db: TestDb) {
+    let app = behind_proxy(db).await;
+    let root = app.root_token().await;
+    app.user_with_role(&root, "leo", "user").await;
+    // Every spelling signs in to the same account.
+    for spelling in ["LEO", " leo ", "Leo"] {
+        let response = login_from(&app, Some("198.51.100.30"), spelling, TEST_PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "{spelling:?}");
+    }
+    // Five guesses in five spellings from one client: the sixth waits.
+    for spelling in ["leo", "LEO", " Leo", "lEo ", "\tleo"] {
+        let response = login_from(&app, Some("203.0.113.40"), spelling, "wrong-password").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{spelling:?}");
+    }
+    let response = login_from(&app, Some("203.0.113.40"), "leo", TEST_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Spread over addresses, the account's counter adds them up as well:
+    // five more, then the eleventh of all waits.
+    for i in 0..5 {
+        let spelling = if i % 2 == 0 { "LEO" } else { " leo" };
+        let client = format!("2001:db8:77:{i:x}::1");
+        let response = login_from(&app, Some(&client), spelling, "wrong-password").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{spelling:?}");
+    }
+    let response = login_from(&app, Some("2001:db8:77:ff::1"), "Leo", TEST_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.finish().await;
+}
+
+async fn two_replicas_share_the_account_counter_and_known_devices(db: TestDb) {
+    // Two server processes on one database: guesses at either count on one
+    // account counter, and a device one made known is known at the other.
+    let mut config = db.config();
+    config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    let first = behind_proxy(db).await;
+    let root = first.root_token().await;
+    first.user_with_role(&root, "mia", "user").await;
+    let second = powerbeacon::Application::build(config).await.unwrap();
+    let second_base = format!("http://{}", second.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(second.run_until(async {
+        let _ = stopped.await;
+    }));
+    let first_base = first.url("");
+
+    let signed_in = login_at(
+        &first_base,
+        &first,
+        Some("198.51.100.50"),
+        None,
+        "mia",
+        TEST_PASSWORD,
+    )
+    .await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let device = known_device(&signed_in);
+    for i in 0..10 {
+        let base = if i % 2 == 0 {
+            &first_base
+        } else {
+            &second_base
+        };
+        let client = format!("2001:db8:88:{i:x}::1");
+        let response = login_at(base, &first, Some(&client), None, "mia", "wrong-password").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    for base in [&first_base, &second_base] {
+        let response = login_at(base, &first, Some("192.0.2.50"), None, "mia", TEST_PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{base}");
+        let response = login_at(
+            base,
+            &first,
+            Some("198.51.100.50"),
+            Some(&device),
+            "mia",
+            TEST_PASSWORD,
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK, "{base}");
+    }
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    first.finish().await;
 }

@@ -23,6 +23,7 @@ mod api_setup;
 mod api_users;
 mod api_wake;
 mod auth_hardening;
+mod cluster_links;
 mod dashboard;
 mod http_hardening;
 mod on_the_wire;

@@ -140,6 +140,41 @@ fn binary_reports_startup_failure_in_one_line() {
     );
 }
 
+/// On/off options from the environment take `1`, `yes`, `on`… as env and
+/// compose files write them (they used to stop the server with "invalid
+/// value '1'"): start-up gets past them to the next problem.
+#[test]
+fn binary_reads_on_off_options_as_people_write_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    for (on, off) in [("1", "0"), ("yes", "no"), ("on", "off"), ("true", "false")] {
+        let output = Command::new(env!("CARGO_BIN_EXE_powerbeacon"))
+            .env_clear()
+            .env("PB_DATA_DIR", file.join("data"))
+            .env("PB_BIND", "127.0.0.1:0")
+            .env("PB_LOG", "off")
+            .env("PB_ALLOW_LOOPBACK_AGENTS", on)
+            .env("PB_TRUST_FORWARDED_HEADERS", on)
+            .env("PB_SSO_ALLOW_LOOPBACK", off)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.starts_with("powerbeacon: error: the data directory"),
+            "{on}/{off}: {stderr}"
+        );
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_powerbeacon"))
+        .env_clear()
+        .env("PB_ALLOW_LOOPBACK_AGENTS", "maybe")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("maybe"), "{stderr}");
+}
+
 #[test]
 fn binary_help_documents_every_option() {
     let output = Command::new(env!("CARGO_BIN_EXE_powerbeacon"))

@@ -8,6 +8,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::form::ClusterDialog;
 use super::{ConfirmDeleteCluster, plural};
+use crate::components::agent_link::AgentLink;
 use crate::components::layout::SignedIn;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::components::wake::{WakeClusterButton, WakeDeviceButton};
@@ -195,8 +196,7 @@ fn DeviceTable(devices: Vec<DashboardDevice>) -> impl IntoView {
                                     .map(|agent| {
                                         view! {
                                             <span class="agent-chip">
-                                                <span class=status_class(agent.status) aria-hidden="true"></span>
-                                                {agent.hostname.clone()}
+                                                <AgentLink agent=agent.clone() />
                                             </span>
                                         }
                                     })

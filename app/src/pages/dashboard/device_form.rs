@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use shared::ids::AgentId;
 
+use crate::components::agent_link::CROSSING_HINT;
 use crate::components::form::{FormError, blank_to_none, parse_tags};
 use crate::components::modal::Modal;
 use crate::format::{os_label, status_class};
@@ -73,13 +74,23 @@ pub fn DeviceForm(
         .into_iter()
         .filter(|c| c.can_manage || Some(c.id) == current_cluster)
         .collect();
-    // The agents the chosen cluster allows; moving the device to another
-    // cluster unticks those that no longer fit.
+    // The agents the chosen cluster allows, and, while the device stays in
+    // its cluster, the links it has that cross the cluster's edge (the
+    // server keeps those; docs/API.md, "Devices"). Moving the device to
+    // another cluster unticks those that no longer fit.
+    let original_cluster = current_cluster;
+    let linked: Vec<AgentId> = existing
+        .as_ref()
+        .map(|d| d.agents.iter().map(|a| a.id).collect())
+        .unwrap_or_default();
     let fitting_agents = Memo::new(move |_| {
         let cluster = cluster.get();
         agents
             .iter()
-            .filter(|agent| agent_may_serve(agent.cluster_id, cluster))
+            .filter(|agent| {
+                agent_may_serve(agent.cluster_id, cluster)
+                    || (cluster == original_cluster && linked.contains(&agent.id))
+            })
             .cloned()
             .collect::<Vec<_>>()
     });
@@ -268,6 +279,14 @@ pub fn DeviceForm(
                                             />
                                             <span class=status_class(agent.status)></span>
                                             {agent.hostname}
+                                            {(!agent_may_serve(agent.cluster_id, cluster.get_untracked()))
+                                                .then(|| {
+                                                    view! {
+                                                        <span class="crossing" title=CROSSING_HINT>
+                                                            " · other cluster"
+                                                        </span>
+                                                    }
+                                                })}
                                         </label>
                                     }
                                 })

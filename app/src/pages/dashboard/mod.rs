@@ -12,11 +12,12 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 use self::device_form::DeviceForm;
+use crate::components::agent_link::AgentLink;
 use crate::components::confirm::ConfirmDelete;
 use crate::components::layout::SignedIn;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::components::wake::WakeDeviceButton;
-use crate::format::{os_label, status_class, status_label};
+use crate::format::os_label;
 use crate::server_fns::{delete_device, find_devices, load_dashboard, load_device_choices};
 use shared::types::{
     ClusterChoice, Dashboard, DashboardDevice, DeviceChoices, DevicePage, DevicePublic,
@@ -481,12 +482,9 @@ fn DeviceCard(
                         .agents
                         .iter()
                         .map(|agent| {
-                            let state = status_label(agent.status);
                             view! {
                                 <li>
-                                    <span class=status_class(agent.status) aria-hidden="true"></span>
-                                    {agent.hostname.clone()}
-                                    <span class="visually-hidden">{format!(" ({state})")}</span>
+                                    <AgentLink agent=agent.clone() />
                                 </li>
                             }
                         })
