@@ -50,7 +50,7 @@ pub fn answer<T>(result: Result<T, ServiceError>) -> Result<T, ErrorBody> {
 }
 
 fn internal(error: impl std::fmt::Display) -> ErrorBody {
-    refuse(ServiceError::Internal(error.to_string()))
+    refuse(ServiceError::internal(error.to_string()))
 }
 
 /// The services, which the server provides to every render and call.

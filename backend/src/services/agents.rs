@@ -19,7 +19,7 @@ use crate::domain::{AgentRegistration, Invalid, parse_interfaces};
 use crate::security::random_secret;
 use crate::storage::{
     AgentRecord, AgentRef, AgentRenewal, AgentView, EnrollmentKeyRecord, Page, StorageError,
-    UserRecord, keys,
+    UniqueKey, UserRecord, keys,
 };
 
 /// How a registration ended.
@@ -142,12 +142,9 @@ impl Services {
             .insert_agent(&agent, used_key)
             .await
             .map_err(|error| match error {
-                StorageError::Conflict { constraint } if constraint == "agents_hostname_key" => {
-                    ServiceError::Conflict(format!(
-                        "An agent named {:?} is already registered.",
-                        agent.hostname
-                    ))
-                }
+                StorageError::Conflict(UniqueKey::AgentHostname) => ServiceError::Conflict(
+                    format!("An agent named {:?} is already registered.", agent.hostname),
+                ),
                 other => other.into(),
             })?;
         tracing::info!(agent_id = %agent.id, hostname = %agent.hostname, approved, "agent registered");

@@ -11,7 +11,7 @@ use super::dashboard::{CHOICE_LIMIT, name_order};
 use super::devices::dedup;
 use super::{ServiceError, Services};
 use crate::domain::{parse_description, parse_name, parse_tags};
-use crate::storage::{ClusterRecord, ClusterView, Membership, Page, UserRecord};
+use crate::storage::{ClusterDetail, ClusterRecord, ClusterView, Membership, Page, UserRecord};
 
 impl Services {
     /// Every cluster, newest first.
@@ -35,13 +35,15 @@ impl Services {
         actor: &UserRecord,
         id: ClusterId,
     ) -> Result<ClusterDetailPublic, ServiceError> {
-        let view = self
+        let ClusterDetail {
+            view,
+            devices,
+            agents,
+        } = self
             .store
-            .cluster_view(id)
+            .cluster_detail(id)
             .await?
             .ok_or_else(cluster_not_found)?;
-        let devices = self.store.cluster_device_views(id).await?;
-        let agents = self.store.cluster_agent_views(id).await?;
         Ok(ClusterDetailPublic {
             cluster: cluster_public(&view),
             devices: devices.iter().map(|d| self.device_public(d)).collect(),

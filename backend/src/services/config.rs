@@ -111,7 +111,7 @@ impl Services {
     pub async fn oidc_config(&self) -> Result<OidcConfig, ServiceError> {
         match self.store.setting(keys::OIDC_CONFIG).await? {
             Some(json) => serde_json::from_str(&json).map_err(|error| {
-                ServiceError::Internal(format!("stored OIDC configuration unreadable: {error}"))
+                ServiceError::internal_from("stored OIDC configuration unreadable", error)
             }),
             None => Ok(OidcConfig::default()),
         }

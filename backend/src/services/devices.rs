@@ -7,7 +7,9 @@ use shared::types::{DeviceCreate, DevicePublic, DeviceUpdate, DevicesPublic, Mes
 
 use super::{ServiceError, Services};
 use crate::domain::{Invalid, parse_description, parse_ip, parse_mac, parse_name, parse_tags};
-use crate::storage::{AgentRef, DeviceRecord, DeviceView, Page, StorageError, UserRecord};
+use crate::storage::{
+    AgentRef, DeviceRecord, DeviceView, Page, StorageError, UniqueKey, UserRecord,
+};
 
 impl Services {
     /// Every device, newest first.
@@ -282,7 +284,7 @@ fn device_not_found() -> ServiceError {
 
 fn mac_conflict(error: StorageError, mac: &MacAddress) -> ServiceError {
     match &error {
-        StorageError::Conflict { constraint } if constraint == "devices_mac_address_key" => {
+        StorageError::Conflict(UniqueKey::DeviceMac) => {
             ServiceError::Conflict(format!("A device with MAC address {mac} already exists."))
         }
         _ => error.into(),

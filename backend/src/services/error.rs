@@ -40,12 +40,37 @@ pub enum ServiceError {
         details: Option<String>,
         agents: Vec<WakeAgentResult>,
     },
-    /// A bug or an unexpected storage failure (500); logged, never shown.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A bug or an unexpected failure below (500), with its cause when it
+    /// has one; logged with the whole chain of causes where it becomes a
+    /// 500 ([`ServiceError::to_body`]), never shown.
+    #[error("internal error: {context}")]
+    Internal {
+        context: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
 }
 
 impl ServiceError {
+    /// A 500 about `context`, with no cause below it (a bug).
+    pub fn internal(context: impl Into<String>) -> Self {
+        ServiceError::Internal {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// A 500 about `context`, caused by `source` (kept for the log).
+    pub fn internal_from(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        ServiceError::Internal {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
     /// `Ok` when `allowed`, else 403 with `message`: how a service refuses
     /// what [`shared::access`] does not allow.
     pub fn forbidden_unless(allowed: bool, message: impl Into<String>) -> Result<(), Self> {
@@ -67,7 +92,7 @@ impl ServiceError {
             ServiceError::Invalid(_) => 422,
             ServiceError::TooManyAttempts { .. } => 429,
             ServiceError::Unavailable(_) | ServiceError::NotDispatched { .. } => 503,
-            ServiceError::Internal(_) => 500,
+            ServiceError::Internal { .. } => 500,
         }
     }
 
@@ -81,8 +106,8 @@ impl ServiceError {
             ServiceError::NotDispatched {
                 message, details, ..
             } => (message.clone(), details.clone()),
-            ServiceError::Internal(detail) => {
-                tracing::error!(detail, "internal error");
+            ServiceError::Internal { .. } => {
+                tracing::error!(error = %error_chain(self), "internal error");
                 ("Internal server error.".to_string(), None)
             }
             other => (other.to_string(), None),
@@ -107,17 +132,30 @@ impl From<StorageError> for ServiceError {
             }
             // Callers that expect a particular clash map it to a message of
             // their own before this fallback is reached.
-            StorageError::Conflict { constraint } => ServiceError::Conflict(format!(
-                "This conflicts with an existing record ({constraint})."
-            )),
-            other => ServiceError::Internal(other.to_string()),
+            StorageError::Conflict(_) => {
+                ServiceError::Conflict("This conflicts with an existing record.".into())
+            }
+            other => ServiceError::internal_from("storage", other),
         }
     }
+}
+
+/// An error and its causes, outermost first: `a: b: c`.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::UniqueKey;
 
     #[test]
     fn invalid_fields_become_422_naming_the_field() {
@@ -129,16 +167,30 @@ mod tests {
 
     #[test]
     fn internal_details_are_hidden() {
-        let body = ServiceError::Internal("SELECT * FROM secrets failed".into()).to_body();
+        let body = ServiceError::internal("SELECT * FROM secrets failed").to_body();
         assert_eq!(body.status_code, 500);
         assert!(!body.message.contains("SELECT"));
     }
 
     #[test]
+    fn internal_errors_keep_their_cause() {
+        let io = std::io::Error::other("disk on fire");
+        let error = ServiceError::internal_from("reading the agent binary", io);
+        assert_eq!(
+            error_chain(&error),
+            "internal error: reading the agent binary: disk on fire"
+        );
+        let storage = ServiceError::from(StorageError::Corrupt("bad role".into()));
+        assert_eq!(
+            error_chain(&storage),
+            "internal error: storage: corrupt row: bad role"
+        );
+    }
+
+    #[test]
     fn storage_conflicts_never_show_sql() {
-        let error = ServiceError::from(StorageError::Conflict {
-            constraint: "users_username_key".into(),
-        });
+        let error = ServiceError::from(StorageError::Conflict(UniqueKey::Username));
         assert_eq!(error.status_code(), 409);
+        assert!(!error.to_body().message.contains("users_"));
     }
 }

@@ -125,8 +125,8 @@ impl Services {
             Ok::<_, std::io::Error>(format!("{}  {name}\n", hex::encode(hasher.finalize())))
         })
         .await
-        .map_err(|error| ServiceError::Internal(error.to_string()))?
-        .map_err(|error| ServiceError::Internal(format!("reading the agent binary: {error}")))
+        .map_err(|error| ServiceError::internal_from("the checksum task failed", error))?
+        .map_err(|error| ServiceError::internal_from("hashing the agent binary", error))
     }
 
     /// The server's public base address: the configured one, else what the

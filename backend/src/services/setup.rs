@@ -74,7 +74,7 @@ impl Services {
         }
         let password_hash = hash_password(password.expose().to_string())
             .await
-            .map_err(|error| ServiceError::Internal(format!("password hashing failed: {error}")))?;
+            .map_err(|error| ServiceError::internal_from("password hashing failed", error))?;
         let user = NewUser {
             username,
             email,

@@ -26,7 +26,7 @@ use tokio::sync::Mutex;
 use super::config::OidcConfig;
 use super::{ServiceError, Services};
 use crate::domain::{Email, FullName, Username};
-use crate::storage::{NewUser, StorageError, UserRecord};
+use crate::storage::{NewUser, StorageError, UniqueKey, UserRecord};
 
 /// How long discovered metadata (and the provider's keys) is trusted.
 const METADATA_LIFETIME: Duration = Duration::from_secs(3600);
@@ -384,9 +384,7 @@ impl Services {
                     tracing::info!(user_id = %user.id, username = %user.username, issuer, "account created by single sign-on");
                     return Ok(user);
                 }
-                Err(StorageError::Conflict { constraint })
-                    if constraint == "users_username_key" =>
-                {
+                Err(StorageError::Conflict(UniqueKey::Username)) => {
                     attempt += 1;
                     if attempt > 50 {
                         return Err(SsoError::Failed(format!(
@@ -395,9 +393,7 @@ impl Services {
                     }
                 }
                 // Another account has this email: the new one goes without.
-                Err(StorageError::Conflict { constraint })
-                    if constraint == "users_email_key" && email.is_some() =>
-                {
+                Err(StorageError::Conflict(UniqueKey::Email)) if email.is_some() => {
                     email = None;
                 }
                 // A concurrent first sign-in of the same person won.

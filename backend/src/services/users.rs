@@ -9,7 +9,7 @@ use shared::types::{
 use super::{ServiceError, Services};
 use crate::domain::{Email, FullName, NewPassword, Username};
 use crate::security::{hash_password, verify_password};
-use crate::storage::{NewUser, Page, StorageError, UserChanges, UserRecord};
+use crate::storage::{NewUser, Page, StorageError, UniqueKey, UserChanges, UserRecord};
 
 impl Services {
     /// Lists users for anyone from `user` up. Plain users see only names:
@@ -304,7 +304,7 @@ impl Services {
     async fn hash(&self, password: &NewPassword) -> Result<String, ServiceError> {
         hash_password(password.expose().to_string())
             .await
-            .map_err(|error| ServiceError::Internal(format!("password hashing failed: {error}")))
+            .map_err(|error| ServiceError::internal_from("password hashing failed", error))
     }
 }
 
@@ -346,10 +346,10 @@ fn not_found() -> ServiceError {
 /// Names the clash of a taken username or email, as a 400 or 409 (`status`).
 fn user_conflict(error: StorageError, status: fn(String) -> ServiceError) -> ServiceError {
     match &error {
-        StorageError::Conflict { constraint } if constraint == "users_username_key" => {
+        StorageError::Conflict(UniqueKey::Username) => {
             status("A user with this username already exists.".into())
         }
-        StorageError::Conflict { constraint } if constraint == "users_email_key" => {
+        StorageError::Conflict(UniqueKey::Email) => {
             status("A user with this email already exists.".into())
         }
         _ => last_superuser(error),

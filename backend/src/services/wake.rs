@@ -41,7 +41,7 @@ impl Services {
             .dispatch(vec![target])
             .await?
             .pop()
-            .ok_or_else(|| ServiceError::Internal("the dispatcher lost a device".into()))?;
+            .ok_or_else(|| ServiceError::internal("the dispatcher lost a device"))?;
         let result = device_result(&outcome);
         tracing::info!(
             actor = %actor.id, device_id = %id,
@@ -134,7 +134,7 @@ impl Services {
                 .await
         })
         .await
-        .map_err(|error| ServiceError::Internal(format!("wake task failed: {error}")))
+        .map_err(|error| ServiceError::internal_from("wake task failed", error))
     }
 }
 

@@ -63,6 +63,13 @@ pub trait SqlEngine: Database + UuidColumn {
         pool: &Pool<Self>,
     ) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send;
 
+    /// A read-only transaction whose statements all see one snapshot of the
+    /// database, for reads that belong together (a page and its count; a
+    /// device and its agent links), so none sees a write half-applied.
+    fn begin_snapshot(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send;
+
     fn bind<'q, 't, T: Bindable<'t>>(
         statement: Statement<'q, Self>,
         value: T,
@@ -94,6 +101,14 @@ impl SqlEngine for Sqlite {
         pool: &Pool<Self>,
     ) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send {
         pool.begin_with("BEGIN IMMEDIATE")
+    }
+
+    /// A deferred transaction reads from the snapshot its first statement
+    /// takes (SQLite in WAL mode), until it ends.
+    fn begin_snapshot(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send {
+        pool.begin_with("BEGIN DEFERRED")
     }
 
     fn bind<'q, 't, T: Bindable<'t>>(
@@ -142,6 +157,14 @@ impl SqlEngine for Postgres {
             .execute(&mut *tx)
             .await?;
         Ok(tx)
+    }
+
+    /// PostgreSQL's default (read committed) takes a snapshot per
+    /// statement; repeatable read keeps the first for the transaction.
+    fn begin_snapshot(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send {
+        pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     }
 
     fn bind<'q, 't, T: Bindable<'t>>(

@@ -1,11 +1,45 @@
 //! What can go wrong in the storage layer.
 
+/// A unique key of the schema: what a write can clash with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueKey {
+    /// `users_username_key` (case-insensitive).
+    Username,
+    /// `users_email_key` (case-insensitive).
+    Email,
+    /// `users_oidc_identity_key`: a provider's (issuer, subject).
+    SsoIdentity,
+    /// `devices_mac_address_key`.
+    DeviceMac,
+    /// `agents_hostname_key`.
+    AgentHostname,
+    /// `enrollment_keys_hash_key`.
+    EnrollmentKey,
+    /// A primary key, or a key this list does not know yet.
+    Other,
+}
+
+impl UniqueKey {
+    /// The key a constraint (index) name stands for.
+    fn of_constraint(name: &str) -> Self {
+        match name {
+            "users_username_key" => UniqueKey::Username,
+            "users_email_key" => UniqueKey::Email,
+            "users_oidc_identity_key" => UniqueKey::SsoIdentity,
+            "devices_mac_address_key" => UniqueKey::DeviceMac,
+            "agents_hostname_key" => UniqueKey::AgentHostname,
+            "enrollment_keys_hash_key" => UniqueKey::EnrollmentKey,
+            _ => UniqueKey::Other,
+        }
+    }
+}
+
 /// A storage failure, with the SQL details kept out of anything a client sees.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    /// A unique constraint refused the write; names the constraint.
-    #[error("unique constraint {constraint} violated")]
-    Conflict { constraint: String },
+    /// A unique key refused the write.
+    #[error("unique key {0:?} violated")]
+    Conflict(UniqueKey),
     /// The change would leave the instance without an active superuser.
     #[error("the last active superuser cannot be removed, demoted or deactivated")]
     LastSuperuser,
@@ -19,8 +53,8 @@ pub enum StorageError {
     #[error("corrupt row: {0}")]
     Corrupt(String),
     /// Anything else the database reported.
-    #[error("database error: {0}")]
-    Database(sqlx::Error),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
 }
@@ -28,12 +62,13 @@ pub enum StorageError {
 impl From<sqlx::Error> for StorageError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
-            sqlx::Error::Database(db) if db.is_unique_violation() => StorageError::Conflict {
-                constraint: db
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                let constraint = db
                     .constraint()
                     .map(str::to_string)
-                    .unwrap_or_else(|| sqlite_constraint(db.message())),
-            },
+                    .unwrap_or_else(|| sqlite_constraint(db.message()));
+                StorageError::Conflict(UniqueKey::of_constraint(&constraint))
+            }
             sqlx::Error::PoolClosed | sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
                 StorageError::Unavailable(error.to_string())
             }
@@ -62,7 +97,22 @@ fn sqlite_constraint(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_constraint;
+    use super::{UniqueKey, sqlite_constraint};
+
+    #[test]
+    fn constraint_names_are_the_keys_services_match() {
+        for (name, key) in [
+            ("users_username_key", UniqueKey::Username),
+            ("users_email_key", UniqueKey::Email),
+            ("users_oidc_identity_key", UniqueKey::SsoIdentity),
+            ("devices_mac_address_key", UniqueKey::DeviceMac),
+            ("agents_hostname_key", UniqueKey::AgentHostname),
+            ("enrollment_keys_hash_key", UniqueKey::EnrollmentKey),
+            ("settings_pkey", UniqueKey::Other),
+        ] {
+            assert_eq!(UniqueKey::of_constraint(name), key, "{name}");
+        }
+    }
 
     #[test]
     fn sqlite_messages_name_the_constraint() {

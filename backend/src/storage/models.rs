@@ -197,6 +197,17 @@ pub struct ClusterView {
     pub agent_count: u64,
 }
 
+/// A cluster with its members, as its page and `GET /api/clusters/{id}`
+/// show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterDetail {
+    pub view: ClusterView,
+    /// By name.
+    pub devices: Vec<DeviceView>,
+    /// By hostname.
+    pub agents: Vec<AgentView>,
+}
+
 /// Who belongs to a cluster; `None` leaves that side as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Membership {

@@ -4,7 +4,8 @@
 use sqlx::Postgres;
 use sqlx::postgres::PgPoolOptions;
 
-use super::store::{SqlStore, fill_device_search_or_warn};
+use super::devices::fill_device_search_or_warn;
+use super::store::SqlStore;
 use super::{ConnectOptions, StorageError, redact_url};
 
 /// A [`Store`](super::Store) on a PostgreSQL database.

@@ -6,7 +6,8 @@ use std::str::FromStr;
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::store::{SqlStore, fill_device_search_or_warn};
+use super::devices::fill_device_search_or_warn;
+use super::store::SqlStore;
 use super::{ConnectOptions, StorageError};
 
 /// A [`Store`](super::Store) on a SQLite database file.

@@ -81,7 +81,7 @@ impl IntoResponse for ApiError {
 /// documented 500 body (the panic itself is logged by the panic hook that
 /// [`crate::telemetry::log_panics`] installs). The process keeps serving.
 pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    ApiError::from(ServiceError::Internal("a request handler panicked".into())).into_response()
+    ApiError::from(ServiceError::internal("a request handler panicked")).into_response()
 }
 
 impl From<JsonRejection> for ApiError {

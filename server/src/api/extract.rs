@@ -129,7 +129,7 @@ fn peer(parts: &Parts) -> Result<std::net::IpAddr, ApiError> {
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip())
-        .ok_or_else(|| ServiceError::Internal("the connection's address is unknown".into()).into())
+        .ok_or_else(|| ServiceError::internal("the connection's address is unknown").into())
 }
 
 /// The `Authorization: Bearer` token of a request, if it has one: how

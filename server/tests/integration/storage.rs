@@ -2,8 +2,8 @@
 
 use backend::domain::{Email, FullName, Username};
 use backend::storage::{
-    AgentRecord, AgentRenewal, ConnectOptions, Engine, NewUser, StorageError, Store, UserChanges,
-    connect, keys,
+    AgentRecord, AgentRenewal, ConnectOptions, Engine, NewUser, StorageError, Store, UniqueKey,
+    UserChanges, connect, keys,
 };
 use shared::ids::{AgentId, DeviceId, UserId};
 use shared::types::{OsType, Role};
@@ -175,7 +175,7 @@ async fn unique_username_is_case_insensitive_and_maps_to_conflict(db: TestDb) {
         .await
         .expect_err("duplicate username must be refused");
     match error {
-        StorageError::Conflict { constraint } => assert_eq!(constraint, "users_username_key"),
+        StorageError::Conflict(key) => assert_eq!(key, UniqueKey::Username),
         other => panic!("expected a conflict, got {other:?}"),
     }
     store.close().await;
@@ -351,7 +351,7 @@ async fn users_page_and_count(db: TestDb) {
     };
     assert!(matches!(
         store.insert_user(clash).await,
-        Err(StorageError::Conflict { constraint }) if constraint == "users_username_key"
+        Err(StorageError::Conflict(UniqueKey::Username))
     ));
     store.close().await;
     db.drop_database().await;

@@ -1,0 +1,52 @@
+//! Column lists several storage areas read (devices with their owner,
+//! cluster and agents; agents), as macros so each area's SQL can
+//! `concat!` them. Declared first in `mod.rs`, with `#[macro_use]`.
+
+macro_rules! device_columns {
+    () => {
+        "d.id, d.name, d.mac_address, d.ip_address, d.os_type, d.is_active, d.description, d.tags, \
+         d.cluster_id, d.owner_id, d.created_at, d.updated_at, \
+         COALESCE(NULLIF(u.full_name, ''), u.username) AS owner_name, c.name AS cluster_name"
+    };
+}
+
+/// A device's columns, then those of one of its agents (all NULL when it has
+/// none): a device with several agents spans several rows, in agent order.
+macro_rules! device_view_columns {
+    () => {
+        concat!(
+            device_columns!(),
+            ", a.id AS agent_id, a.hostname AS agent_hostname, a.ip AS agent_ip, \
+             a.cluster_id AS agent_cluster_id, a.approved AS agent_approved, \
+             a.last_seen AS agent_last_seen"
+        )
+    };
+}
+
+/// Joins owner, cluster and agents onto devices `d`.
+macro_rules! device_joins {
+    () => {
+        " LEFT JOIN users u ON u.id = d.owner_id LEFT JOIN clusters c ON c.id = d.cluster_id \
+         LEFT JOIN device_agents da ON da.device_id = d.id LEFT JOIN agents a ON a.id = da.agent_id"
+    };
+}
+
+macro_rules! agent_columns {
+    () => {
+        "a.id, a.hostname, a.ip, a.port, a.os, a.version, a.token, a.approved, a.interfaces, \
+         a.features, a.cluster_id, a.owner_id, a.last_seen, a.created_at, a.updated_at"
+    };
+}
+
+macro_rules! agent_view_columns {
+    () => {
+        concat!(
+            agent_columns!(),
+            ", c.name AS cluster_name, c.owner_id AS cluster_owner_id, \
+             COALESCE(NULLIF(u.full_name, ''), u.username) AS cluster_owner_name, \
+             (SELECT COUNT(*) FROM device_agents da WHERE da.agent_id = a.id) AS device_count \
+             FROM agents a LEFT JOIN clusters c ON c.id = a.cluster_id \
+             LEFT JOIN users u ON u.id = c.owner_id"
+        )
+    };
+}

@@ -1,0 +1,460 @@
+//! Devices: the machines to wake, their agent links, their search columns, and
+//! what a wake of one reads.
+//!
+//! The area's trait, its SQL (one text for both engines) and its
+//! implementation over [`SqlStore`]; what differs per engine is in
+//! `engine.rs`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use powerbeacon_agent::MacAddress;
+use shared::ids::{AgentId, ClusterId, DeviceId, UserId};
+use shared::types::OsType;
+
+use crate::domain::device_search::{self, DeviceMatch};
+
+use super::engine::{Parsed, ParsedOpt, Sql, SqlEngine};
+use super::store::SqlStore;
+use super::{
+    AgentRecord, AgentRef, DeviceRecord, DeviceView, Page, StorageError, Store, WakeTarget,
+};
+
+/// The devices a `DeviceMatch` (`domain::device_search`) accepts: $1 the
+/// search text, $2 its bare MAC (matched against the MAC's letters and
+/// digits only), $3 the OS, $4 the cluster, $5 the tag key; each NULL when
+/// it does not narrow. "Contains" is written as
+/// `length(replace(text, part, '')) < length(text)`, which both engines
+/// spell the same way and which, unlike LIKE, has no wildcards to escape and
+/// is case-sensitive on both.
+macro_rules! device_match {
+    () => {
+        " WHERE ($1 IS NULL OR length(replace(search_text, $1, '')) < length(search_text) \
+           OR ($2 IS NOT NULL AND length(replace(replace(lower(mac_address), ':', ''), $2, '')) \
+               < length(replace(mac_address, ':', '')))) \
+         AND ($3 IS NULL OR os_type = $3) AND ($4 IS NULL OR cluster_id = $4) \
+         AND ($5 IS NULL OR length(replace(tag_keys, $5, '')) < length(tag_keys))"
+    };
+}
+
+/// Newest first, ties broken by id so pages never overlap; one statement, so
+/// the devices and their agents are read from one snapshot.
+const SELECT_DEVICE_VIEWS_PAGE: &str = concat!(
+    "SELECT ",
+    device_view_columns!(),
+    " FROM (SELECT * FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) d",
+    device_joins!(),
+    " ORDER BY d.created_at DESC, d.id DESC, lower(a.hostname), a.hostname, a.id"
+);
+
+const SELECT_DEVICE_VIEW: &str = concat!(
+    "SELECT ",
+    device_view_columns!(),
+    " FROM devices d",
+    device_joins!(),
+    " WHERE d.id = $1 ORDER BY lower(a.hostname), a.hostname, a.id"
+);
+
+const COUNT_DEVICES: &str = "SELECT COUNT(*) FROM devices";
+
+/// A page (`LIMIT $6 OFFSET $7`) of the matching devices, as
+/// [`SELECT_DEVICE_VIEWS_PAGE`] orders them.
+const SELECT_MATCHING_DEVICE_VIEWS_PAGE: &str = concat!(
+    "SELECT ",
+    device_view_columns!(),
+    " FROM (SELECT * FROM devices",
+    device_match!(),
+    " ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7) d",
+    device_joins!(),
+    " ORDER BY d.created_at DESC, d.id DESC, lower(a.hostname), a.hostname, a.id"
+);
+
+const COUNT_MATCHING_DEVICES: &str = concat!("SELECT COUNT(*) FROM devices", device_match!());
+
+/// Each set of tags once.
+const SELECT_DEVICE_TAG_KEYS: &str = "SELECT DISTINCT tag_keys FROM devices";
+
+/// Devices whose search columns are not written yet (added before them).
+const SELECT_DEVICES_TO_INDEX: &str = "SELECT id, name, mac_address, ip_address, os_type, \
+    is_active, description, tags, cluster_id, owner_id, created_at, updated_at \
+    FROM devices WHERE search_text = '' LIMIT 500";
+
+/// Only while still unwritten: an edit on another replica in the meantime
+/// wrote the device's own.
+const UPDATE_DEVICE_SEARCH: &str =
+    "UPDATE devices SET search_text = $2, tag_keys = $3 WHERE id = $1 AND search_text = ''";
+
+const INSERT_DEVICE: &str = "INSERT INTO devices (id, name, mac_address, ip_address, os_type, \
+    is_active, description, tags, cluster_id, owner_id, created_at, updated_at, search_text, \
+    tag_keys) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+
+const UPDATE_DEVICE: &str = "UPDATE devices SET name = $2, mac_address = $3, ip_address = $4, \
+    os_type = $5, is_active = $6, description = $7, tags = $8, cluster_id = $9, updated_at = $10, \
+    search_text = $11, tag_keys = $12 WHERE id = $1";
+
+const DELETE_DEVICE: &str = "DELETE FROM devices WHERE id = $1";
+
+const INSERT_DEVICE_AGENT: &str =
+    "INSERT INTO device_agents (device_id, agent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+
+const DELETE_DEVICE_AGENTS: &str = "DELETE FROM device_agents WHERE device_id = $1";
+
+const SELECT_WAKE_DEVICE: &str =
+    "SELECT id, name, mac_address, ip_address, owner_id FROM devices WHERE id = $1";
+
+const SELECT_WAKE_AGENTS_OF_DEVICE: &str = concat!(
+    "SELECT da.device_id, ",
+    agent_columns!(),
+    " FROM device_agents da JOIN agents a ON a.id = da.agent_id WHERE da.device_id = $1 \
+     ORDER BY lower(a.hostname), a.hostname, a.id"
+);
+
+/// Devices: the machines to wake, their agent links, their search columns, and
+/// what a wake of one reads.
+#[async_trait::async_trait]
+pub trait DeviceStore: Send + Sync {
+    /// One page of devices, newest first, with owner, cluster and agents; and the total.
+    async fn list_device_views(&self, page: Page) -> Result<(Vec<DeviceView>, u64), StorageError>;
+
+    /// One page of the devices `filter` accepts, ordered as
+    /// [`DeviceStore::list_device_views`]; and how many it accepts.
+    async fn find_device_views(
+        &self,
+        filter: &DeviceMatch,
+        page: Page,
+    ) -> Result<(Vec<DeviceView>, u64), StorageError>;
+
+    /// How many devices there are.
+    async fn count_devices(&self) -> Result<u64, StorageError>;
+
+    /// Every tag of the devices, sorted, once each.
+    async fn device_tags(&self) -> Result<Vec<String>, StorageError>;
+
+    /// Writes the search columns of devices that have none (stored before
+    /// the columns existed, or by a replica of an older version during an
+    /// upgrade), a batch at a time; how many it wrote. Run at start-up and
+    /// hourly.
+    async fn fill_device_search(&self) -> Result<u64, StorageError>;
+
+    /// One device with owner, cluster and agents.
+    async fn device_view(&self, id: DeviceId) -> Result<Option<DeviceView>, StorageError>;
+
+    /// Inserts a device linked to `agent_ids`; a taken MAC is a conflict on
+    /// `devices_mac_address_key`.
+    async fn insert_device(
+        &self,
+        device: &DeviceRecord,
+        agent_ids: &[AgentId],
+    ) -> Result<(), StorageError>;
+
+    /// Writes every field of a device (stamping `updated_at`) and, when
+    /// given, replaces its agent links; `false` when no such device exists.
+    async fn update_device(
+        &self,
+        device: &DeviceRecord,
+        agent_ids: Option<&[AgentId]>,
+    ) -> Result<bool, StorageError>;
+
+    /// Deletes a device and its agent links; `false` when none existed.
+    async fn delete_device(&self, id: DeviceId) -> Result<bool, StorageError>;
+
+    /// A device and its agents, for a wake.
+    async fn device_wake_target(&self, id: DeviceId) -> Result<Option<WakeTarget>, StorageError>;
+}
+
+#[async_trait::async_trait]
+impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
+    async fn list_device_views(&self, page: Page) -> Result<(Vec<DeviceView>, u64), StorageError> {
+        let (rows, count) = self
+            .page::<DeviceViewRow>(SELECT_DEVICE_VIEWS_PAGE, COUNT_DEVICES, page)
+            .await?;
+        Ok((device_views(rows), count))
+    }
+
+    async fn find_device_views(
+        &self,
+        filter: &DeviceMatch,
+        page: Page,
+    ) -> Result<(Vec<DeviceView>, u64), StorageError> {
+        let (limit, skip) = page.binds();
+        let bind = |sql| {
+            Sql::<DB>::new(sql)
+                .bind(filter.text.clone())
+                .bind(filter.bare_mac.clone())
+                .bind(filter.os.map(OsType::as_str))
+                .bind(filter.cluster)
+                .bind(filter.tag_key.clone())
+        };
+        // One snapshot: the count is that of the devices the page shows.
+        let mut tx = self.snapshot().await?;
+        let rows: Vec<DeviceViewRow> = bind(SELECT_MATCHING_DEVICE_VIEWS_PAGE)
+            .bind(limit)
+            .bind(skip)
+            .fetch_all(&mut tx)
+            .await?;
+        let (count,): (i64,) = bind(COUNT_MATCHING_DEVICES).fetch_one(&mut tx).await?;
+        tx.commit().await?;
+        Ok((device_views(rows), count.try_into().unwrap_or_default()))
+    }
+
+    async fn count_devices(&self) -> Result<u64, StorageError> {
+        let (count,): (i64,) = Sql::<DB>::new(COUNT_DEVICES)
+            .fetch_one(&mut *self.conn().await?)
+            .await?;
+        Ok(count.try_into().unwrap_or_default())
+    }
+
+    async fn device_tags(&self) -> Result<Vec<String>, StorageError> {
+        let keys: Vec<(String,)> = Sql::<DB>::new(SELECT_DEVICE_TAG_KEYS)
+            .fetch_all(&mut *self.conn().await?)
+            .await?;
+        let mut tags: Vec<String> = keys
+            .iter()
+            .flat_map(|(keys,)| device_search::tags_of_keys(keys))
+            .map(str::to_string)
+            .collect();
+        tags.sort_by(|a, b| (a.to_lowercase(), a).cmp(&(b.to_lowercase(), b)));
+        tags.dedup();
+        Ok(tags)
+    }
+
+    async fn fill_device_search(&self) -> Result<u64, StorageError> {
+        self.fill_search_columns().await
+    }
+
+    async fn device_view(&self, id: DeviceId) -> Result<Option<DeviceView>, StorageError> {
+        let rows = Sql::<DB>::new(SELECT_DEVICE_VIEW)
+            .bind(id)
+            .fetch_all(&mut *self.conn().await?)
+            .await?;
+        Ok(device_views(rows).pop())
+    }
+
+    async fn insert_device(
+        &self,
+        device: &DeviceRecord,
+        agent_ids: &[AgentId],
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        Sql::<DB>::new(INSERT_DEVICE)
+            .bind(device.id)
+            .bind(&device.name)
+            .bind(device.mac_address.to_string())
+            .bind(device.ip_address.map(|ip| ip.to_string()))
+            .bind(device.os_type.as_str())
+            .bind(device.is_active)
+            .bind(&device.description)
+            .bind(sqlx::types::Json(&device.tags))
+            .bind(device.cluster_id)
+            .bind(device.owner_id)
+            .bind(device.created_at)
+            .bind(device.updated_at)
+            .bind(device.search_text())
+            .bind(device.tag_keys())
+            .execute(&mut tx)
+            .await?;
+        link_agents::<DB>(&mut tx, device.id, agent_ids).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_device(
+        &self,
+        device: &DeviceRecord,
+        agent_ids: Option<&[AgentId]>,
+    ) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = Sql::<DB>::new(UPDATE_DEVICE)
+            .bind(device.id)
+            .bind(&device.name)
+            .bind(device.mac_address.to_string())
+            .bind(device.ip_address.map(|ip| ip.to_string()))
+            .bind(device.os_type.as_str())
+            .bind(device.is_active)
+            .bind(&device.description)
+            .bind(sqlx::types::Json(&device.tags))
+            .bind(device.cluster_id)
+            .bind(device.updated_at)
+            .bind(device.search_text())
+            .bind(device.tag_keys())
+            .execute(&mut tx)
+            .await?;
+        if updated == 0 {
+            return Ok(false);
+        }
+        if let Some(agent_ids) = agent_ids {
+            link_agents::<DB>(&mut tx, device.id, agent_ids).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn delete_device(&self, id: DeviceId) -> Result<bool, StorageError> {
+        let deleted = Sql::<DB>::new(DELETE_DEVICE)
+            .bind(id)
+            .execute(&mut *self.conn().await?)
+            .await?;
+        Ok(deleted > 0)
+    }
+
+    async fn device_wake_target(&self, id: DeviceId) -> Result<Option<WakeTarget>, StorageError> {
+        // One snapshot: the device and the links it had at that moment.
+        let mut tx = self.snapshot().await?;
+        let devices = Sql::<DB>::new(SELECT_WAKE_DEVICE)
+            .bind(id)
+            .fetch_all::<WakeDeviceRow>(&mut tx)
+            .await?;
+        if devices.is_empty() {
+            return Ok(None);
+        }
+        let links = Sql::<DB>::new(SELECT_WAKE_AGENTS_OF_DEVICE)
+            .bind(id)
+            .fetch_all::<WakeLinkRow>(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(wake_targets(devices, links).pop())
+    }
+}
+
+impl<DB: SqlEngine> SqlStore<DB> {
+    /// The body of [`DeviceStore::fill_device_search`].
+    async fn fill_search_columns(&self) -> Result<u64, StorageError> {
+        let mut filled = 0;
+        loop {
+            let mut tx = self.pool.begin().await?;
+            let devices: Vec<DeviceRecord> = Sql::<DB>::new(SELECT_DEVICES_TO_INDEX)
+                .fetch_all(&mut tx)
+                .await?;
+            if devices.is_empty() {
+                return Ok(filled);
+            }
+            for device in &devices {
+                filled += Sql::<DB>::new(UPDATE_DEVICE_SEARCH)
+                    .bind(device.id)
+                    .bind(device.search_text())
+                    .bind(device.tag_keys())
+                    .execute(&mut tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+    }
+}
+
+/// Fills in the search columns at start-up; a device that cannot be read
+/// stops the fill, not the server (its search columns stay empty).
+pub(super) async fn fill_device_search_or_warn(store: &dyn Store) {
+    if let Err(error) = store.fill_device_search().await {
+        tracing::warn!(%error, "could not fill in the search columns of older devices");
+    }
+}
+
+/// Replaces a device's agent links.
+async fn link_agents<DB: SqlEngine>(
+    conn: &mut DB::Connection,
+    device_id: DeviceId,
+    agent_ids: &[AgentId],
+) -> Result<(), StorageError> {
+    Sql::<DB>::new(DELETE_DEVICE_AGENTS)
+        .bind(device_id)
+        .execute(conn)
+        .await?;
+    for agent_id in agent_ids {
+        Sql::<DB>::new(INSERT_DEVICE_AGENT)
+            .bind(device_id)
+            .bind(*agent_id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A device's columns and those of one of its agents (all NULL when it has
+/// none; see `sql::device_view_columns`).
+#[derive(sqlx::FromRow)]
+pub(super) struct DeviceViewRow {
+    #[sqlx(flatten)]
+    view: DeviceView,
+    agent_id: Option<AgentId>,
+    agent_hostname: Option<String>,
+    #[sqlx(try_from = "ParsedOpt<IpAddr>")]
+    agent_ip: Option<IpAddr>,
+    agent_cluster_id: Option<ClusterId>,
+    agent_approved: Option<bool>,
+    agent_last_seen: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Folds rows of one device and one agent each into device views, in row order.
+pub(super) fn device_views(rows: Vec<DeviceViewRow>) -> Vec<DeviceView> {
+    let mut views: Vec<DeviceView> = Vec::new();
+    for row in rows {
+        if views
+            .last()
+            .is_none_or(|view| view.device.id != row.view.device.id)
+        {
+            views.push(row.view);
+        }
+        if let (Some(id), Some(hostname), Some(ip), Some(approved)) = (
+            row.agent_id,
+            row.agent_hostname,
+            row.agent_ip,
+            row.agent_approved,
+        ) {
+            let view = views.last_mut().expect("pushed above");
+            view.agents.push(AgentRef {
+                id,
+                hostname,
+                ip,
+                cluster_id: row.agent_cluster_id,
+                approved,
+                last_seen: row.agent_last_seen,
+            });
+        }
+    }
+    views
+}
+
+/// A device to wake, without its agents.
+#[derive(sqlx::FromRow)]
+pub(super) struct WakeDeviceRow {
+    id: DeviceId,
+    name: String,
+    #[sqlx(try_from = "Parsed<MacAddress>")]
+    mac_address: MacAddress,
+    #[sqlx(try_from = "ParsedOpt<IpAddr>")]
+    ip_address: Option<IpAddr>,
+    owner_id: Option<UserId>,
+}
+
+/// An agent linked to the device `device_id`.
+#[derive(sqlx::FromRow)]
+pub(super) struct WakeLinkRow {
+    device_id: DeviceId,
+    #[sqlx(flatten)]
+    agent: AgentRecord,
+}
+
+/// Attaches each link's agent to its device, in row order.
+pub(super) fn wake_targets(
+    devices: Vec<WakeDeviceRow>,
+    links: Vec<WakeLinkRow>,
+) -> Vec<WakeTarget> {
+    let mut by_device: HashMap<DeviceId, Vec<AgentRecord>> = HashMap::new();
+    for link in links {
+        by_device
+            .entry(link.device_id)
+            .or_default()
+            .push(link.agent);
+    }
+    devices
+        .into_iter()
+        .map(|device| WakeTarget {
+            device_id: device.id,
+            name: device.name,
+            mac_address: device.mac_address,
+            ip_address: device.ip_address,
+            owner_id: device.owner_id,
+            agents: by_device.remove(&device.id).unwrap_or_default(),
+        })
+        .collect()
+}
