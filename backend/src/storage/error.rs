@@ -20,15 +20,19 @@ pub enum UniqueKey {
 }
 
 impl UniqueKey {
-    /// The key a constraint (index) name stands for.
+    /// The key a constraint stands for: PostgreSQL names the index; SQLite
+    /// names an expression index too, but for others the columns
+    /// (`table.column, …`, see [`sqlite_constraint`]).
     fn of_constraint(name: &str) -> Self {
         match name {
             "users_username_key" => UniqueKey::Username,
             "users_email_key" => UniqueKey::Email,
-            "users_oidc_identity_key" => UniqueKey::SsoIdentity,
-            "devices_mac_address_key" => UniqueKey::DeviceMac,
-            "agents_hostname_key" => UniqueKey::AgentHostname,
-            "enrollment_keys_hash_key" => UniqueKey::EnrollmentKey,
+            "users_oidc_identity_key" | "users.oidc_issuer, users.oidc_subject" => {
+                UniqueKey::SsoIdentity
+            }
+            "devices_mac_address_key" | "devices.mac_address" => UniqueKey::DeviceMac,
+            "agents_hostname_key" | "agents.hostname" => UniqueKey::AgentHostname,
+            "enrollment_keys_hash_key" | "enrollment_keys.key_hash" => UniqueKey::EnrollmentKey,
             _ => UniqueKey::Other,
         }
     }
@@ -82,16 +86,16 @@ impl From<sqlx::Error> for StorageError {
     }
 }
 
-/// SQLite names the columns, not the index, of a unique violation
-/// (`UNIQUE constraint failed: users.username`) or, for expression indexes,
-/// the index (`UNIQUE constraint failed: index 'users_username_key'`).
+/// What SQLite says clashed: the index of an expression index
+/// (`UNIQUE constraint failed: index 'users_username_key'`), else the
+/// columns (`UNIQUE constraint failed: users.oidc_issuer, users.oidc_subject`).
 fn sqlite_constraint(message: &str) -> String {
     let detail = message
         .strip_prefix("UNIQUE constraint failed: ")
         .unwrap_or(message);
     match detail.strip_prefix("index ") {
         Some(index) => index.trim_matches('\'').to_string(),
-        None => detail.replace('.', "_") + "_key",
+        None => detail.to_string(),
     }
 }
 
@@ -115,14 +119,31 @@ mod tests {
     }
 
     #[test]
-    fn sqlite_messages_name_the_constraint() {
-        assert_eq!(
-            sqlite_constraint("UNIQUE constraint failed: index 'users_username_key'"),
-            "users_username_key"
-        );
-        assert_eq!(
-            sqlite_constraint("UNIQUE constraint failed: devices.mac_address"),
-            "devices_mac_address_key"
-        );
+    fn sqlite_messages_name_the_key() {
+        for (message, key) in [
+            (
+                "UNIQUE constraint failed: index 'users_username_key'",
+                UniqueKey::Username,
+            ),
+            (
+                "UNIQUE constraint failed: devices.mac_address",
+                UniqueKey::DeviceMac,
+            ),
+            (
+                "UNIQUE constraint failed: users.oidc_issuer, users.oidc_subject",
+                UniqueKey::SsoIdentity,
+            ),
+            (
+                "UNIQUE constraint failed: enrollment_keys.key_hash",
+                UniqueKey::EnrollmentKey,
+            ),
+            ("UNIQUE constraint failed: settings.key", UniqueKey::Other),
+        ] {
+            assert_eq!(
+                UniqueKey::of_constraint(&sqlite_constraint(message)),
+                key,
+                "{message}"
+            );
+        }
     }
 }

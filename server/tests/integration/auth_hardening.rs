@@ -7,7 +7,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TEST_PASSWORD, TestApp, TestDb, assert_error, with_both_databases};
+use crate::helpers::{
+    ConfigFor, TEST_PASSWORD, TestApp, TestDb, assert_error, with_both_databases,
+};
 use crate::web::sign_in;
 
 with_both_databases!(

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestDb, on_both_engines, with_both_databases};
+use crate::helpers::{ConfigFor, TestApp, TestDb, on_both_engines, with_both_databases};
 use crate::web::{call, page, sign_in};
 use backend::domain::device_search::DeviceMatch;
 use backend::storage::Page;

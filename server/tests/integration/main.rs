@@ -29,7 +29,6 @@ mod http_hardening;
 mod on_the_wire;
 mod sso;
 mod startup;
-mod storage;
 mod web;
 mod web_manage;
 mod web_safety;

@@ -8,7 +8,7 @@ use backend::security::tokens::TokenSubject;
 use powerbeacon::{Application, Config, StartupError};
 use secrecy::SecretString;
 
-use crate::helpers::{TestDb, with_both_databases};
+use crate::helpers::{ConfigFor, TestDb, with_both_databases};
 
 with_both_databases!(
     jwt_secret_is_generated_once_and_kept,
