@@ -36,8 +36,8 @@ fn confirmed(password: &str, confirmation: &str, field: &str) -> Result<(), Erro
 }
 
 /// Whether the first-run setup has been completed.
-#[server(prefix = "/fn", endpoint = "setup_status")]
-pub async fn get_setup_status() -> Result<SetupStatus, ErrorBody> {
+#[server(name = GetSetupStatus, prefix = "/fn", endpoint = "setup_status")]
+pub async fn setup_status() -> Result<SetupStatus, ErrorBody> {
     call::answer(call::services()?.setup_status().await)
 }
 
@@ -55,29 +55,20 @@ pub async fn init_setup(
     #[server(default)] setup_code: Option<String>,
 ) -> Result<UserPublic, ErrorBody> {
     confirmed(&password, &password_confirm, "password_confirm")?;
-    let blank_to_none = |text: String| {
-        let trimmed = text.trim();
-        (!trimmed.is_empty()).then(|| trimmed.to_string())
-    };
     let request = shared::types::SetupInitRequest {
         username,
         password,
-        email: blank_to_none(email),
-        full_name: blank_to_none(full_name),
+        email: Some(email),
+        full_name: Some(full_name),
         oidc: None,
-        setup_code: setup_code.and_then(blank_to_none),
+        setup_code,
     };
     let services = call::services()?;
     let client = call::sign_in_client(&services).await?;
-    let created = call::answer(services.init_setup(request, client.ip).await)?;
-    let subject = backend::security::tokens::TokenSubject {
-        user_id: created.id,
-        version: 0,
-    };
-    let user = call::answer(services.active_user(subject).await)?;
+    let user = call::answer(services.init_setup(request, client.ip).await)?;
     call::start_session(&user).await?;
     call::remember_device(&services, &client, &user);
-    Ok(created)
+    Ok(user.to_public())
 }
 
 /// The signed-in user of this browser, if any.
@@ -137,22 +128,22 @@ pub async fn sign_out() -> Result<(), ErrorBody> {
 }
 
 /// The dashboard's summary: counts and the filters' choices.
-#[server(prefix = "/fn", endpoint = "dashboard")]
-pub async fn load_dashboard() -> Result<Dashboard, ErrorBody> {
+#[server(name = LoadDashboard, prefix = "/fn", endpoint = "dashboard")]
+pub async fn dashboard() -> Result<Dashboard, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.dashboard(&actor).await)
 }
 
 /// The devices a search and filters find, one page of them.
-#[server(prefix = "/fn", endpoint = "devices", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "find_devices", input = leptos::server_fn::codec::Json)]
 pub async fn find_devices(#[server(default)] query: DeviceQuery) -> Result<DevicePage, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.find_devices(&actor, &query).await)
 }
 
 /// What the device form offers: clusters and agents.
-#[server(prefix = "/fn", endpoint = "device_choices")]
-pub async fn load_device_choices() -> Result<DeviceChoices, ErrorBody> {
+#[server(name = LoadDeviceChoices, prefix = "/fn", endpoint = "device_choices")]
+pub async fn device_choices() -> Result<DeviceChoices, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.device_choices(&actor).await)
 }
@@ -186,8 +177,8 @@ pub async fn wake_device(id: DeviceId) -> Result<DeviceWakeResult, ErrorBody> {
 }
 
 /// Everything the agents page shows.
-#[server(prefix = "/fn", endpoint = "agents_overview")]
-pub async fn load_agents_overview() -> Result<AgentsOverview, ErrorBody> {
+#[server(name = LoadAgentsOverview, prefix = "/fn", endpoint = "agents_overview")]
+pub async fn agents_overview() -> Result<AgentsOverview, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     let base = call::base_url(&services).unwrap_or_default();
     call::answer(services.agents_overview(&actor, &base).await)
@@ -224,16 +215,16 @@ pub async fn revoke_enrollment_key(id: EnrollmentKeyId) -> Result<Message, Error
 }
 
 /// A fresh key and the install command line.
-#[server(prefix = "/fn", endpoint = "install_command", input = leptos::server_fn::codec::Json)]
-pub async fn install_command(request: EnrollmentKeyCreate) -> Result<AgentInstall, ErrorBody> {
+#[server(name = InstallCommand, prefix = "/fn", endpoint = "agent_install", input = leptos::server_fn::codec::Json)]
+pub async fn agent_install(request: EnrollmentKeyCreate) -> Result<AgentInstall, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     let base = call::answer(call::base_url(&services))?;
     call::answer(services.agent_install(&actor, &base, request).await)
 }
 
 /// Switches open registration on or off (admins).
-#[server(prefix = "/fn", endpoint = "set_agent_registration")]
-pub async fn set_agent_registration(
+#[server(prefix = "/fn", endpoint = "update_agent_registration_config")]
+pub async fn update_agent_registration_config(
     open_registration: bool,
 ) -> Result<AgentRegistrationConfig, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
@@ -246,22 +237,22 @@ pub async fn set_agent_registration(
 }
 
 /// Everything the clusters page shows.
-#[server(prefix = "/fn", endpoint = "clusters_overview")]
-pub async fn load_clusters() -> Result<ClustersOverview, ErrorBody> {
+#[server(name = LoadClusters, prefix = "/fn", endpoint = "clusters_overview")]
+pub async fn clusters_overview() -> Result<ClustersOverview, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.clusters_overview(&actor).await)
 }
 
 /// Everything a cluster's page shows.
-#[server(prefix = "/fn", endpoint = "cluster_page")]
-pub async fn load_cluster(id: ClusterId) -> Result<ClusterPage, ErrorBody> {
+#[server(name = LoadCluster, prefix = "/fn", endpoint = "cluster_page")]
+pub async fn cluster_page(id: ClusterId) -> Result<ClusterPage, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.cluster_page(&actor, id).await)
 }
 
 /// What the cluster form offers: for a new cluster, or for cluster `id`.
-#[server(prefix = "/fn", endpoint = "cluster_choices")]
-pub async fn cluster_choices(
+#[server(prefix = "/fn", endpoint = "cluster_form_choices")]
+pub async fn cluster_form_choices(
     #[server(default)] id: Option<ClusterId>,
 ) -> Result<ClusterMembers, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
@@ -300,8 +291,8 @@ pub async fn wake_cluster(id: ClusterId) -> Result<ClusterWakeResult, ErrorBody>
 }
 
 /// Everything the users page shows.
-#[server(prefix = "/fn", endpoint = "users_overview")]
-pub async fn load_users() -> Result<UsersOverview, ErrorBody> {
+#[server(name = LoadUsers, prefix = "/fn", endpoint = "users_overview")]
+pub async fn users_overview() -> Result<UsersOverview, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.users_overview(&actor).await)
 }
@@ -328,15 +319,15 @@ pub async fn delete_user(id: UserId) -> Result<Message, ErrorBody> {
 }
 
 /// Everything the settings page shows.
-#[server(prefix = "/fn", endpoint = "settings")]
-pub async fn load_settings() -> Result<AccountSettings, ErrorBody> {
+#[server(name = LoadSettings, prefix = "/fn", endpoint = "account_settings")]
+pub async fn account_settings() -> Result<AccountSettings, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.account_settings(&actor).await)
 }
 
 /// Changes the signed-in user's own profile.
-#[server(prefix = "/fn", endpoint = "update_profile", input = leptos::server_fn::codec::Json)]
-pub async fn update_profile(request: UserUpdateMe) -> Result<UserPublic, ErrorBody> {
+#[server(prefix = "/fn", endpoint = "update_me", input = leptos::server_fn::codec::Json)]
+pub async fn update_me(request: UserUpdateMe) -> Result<UserPublic, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(services.update_me(&actor, request).await)
 }
@@ -355,15 +346,10 @@ pub async fn change_password(
         current_password,
         new_password,
     };
-    let changed = call::answer(services.change_password(&actor, request, client).await)?;
+    let user = call::answer(services.change_password(&actor, request, client).await)?;
     // Every other session of the user has ended; this one goes on.
-    let subject = backend::security::tokens::TokenSubject {
-        user_id: actor.id,
-        version: actor.token_version + 1,
-    };
-    let user = call::answer(services.active_user(subject).await)?;
     call::keep_session(&user).await?;
-    Ok(changed)
+    Ok(user.to_public())
 }
 
 /// Replaces the single sign-on configuration.
@@ -374,8 +360,8 @@ pub async fn update_oidc_config(request: OidcConfigUpdate) -> Result<OidcConfigP
 }
 
 /// Checks that single sign-on discovery works for a metadata URL.
-#[server(prefix = "/fn", endpoint = "test_oidc_discovery")]
-pub async fn test_oidc_discovery(server_metadata_url: String) -> Result<Message, ErrorBody> {
+#[server(prefix = "/fn", endpoint = "test_sso_discovery")]
+pub async fn test_sso_discovery(server_metadata_url: String) -> Result<Message, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     call::answer(
         services

@@ -319,7 +319,7 @@ fn with_security_headers(router: Router) -> Router {
 /// sessions and quiet sign-in throttle counters, and fills in devices'
 /// missing search columns. Each replica does it; each step is idempotent.
 async fn housekeeping(services: Services, period: Duration) {
-    let sessions = backend::sessions::DatabaseSessions::new(services.store().clone());
+    let sessions = crate::web::sessions::DatabaseSessions::new(services.store().clone());
     let mut ticker = tokio::time::interval(period);
     loop {
         ticker.tick().await;

@@ -9,7 +9,7 @@ use crate::components::layout::SignedIn;
 use crate::components::password::{NewPasswordInput, mismatched};
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::server_fns::{
-    ChangePassword, load_settings, test_oidc_discovery, update_oidc_config, update_profile,
+    ChangePassword, account_settings, test_sso_discovery, update_me, update_oidc_config,
 };
 use shared::types::{
     About, AccountSettings, OidcConfigPublic, OidcConfigUpdate, Role, UserPublic, UserUpdateMe,
@@ -27,7 +27,7 @@ pub fn SettingsPage() -> impl IntoView {
 
 #[component]
 fn SettingsContent() -> impl IntoView {
-    let data = Resource::new(|| (), |_| load_settings());
+    let data = Resource::new(|| (), |_| account_settings());
     view! {
         <h1>"Settings"</h1>
         <Transition fallback=|| view! { <p class="muted page-loading">"Loading settings…"</p> }>
@@ -90,7 +90,7 @@ fn ProfileSection(user: UserPublic) -> impl IntoView {
             full_name: Some(full_name.get_untracked().trim().to_string()),
         };
         leptos::task::spawn_local(async move {
-            let result = update_profile(request).await;
+            let result = update_me(request).await;
             saving.set(false);
             match result {
                 Ok(_) => toasts.show(ToastKind::Success, "Profile saved", Vec::new()),
@@ -206,7 +206,7 @@ pub fn OidcForm(
         tested.set(None);
         let url = url.get_untracked();
         leptos::task::spawn_local(async move {
-            let result = test_oidc_discovery(url).await;
+            let result = test_sso_discovery(url).await;
             testing.set(false);
             tested.set(Some(result.map(|m| m.message).map_err(|e| e.message)));
         });

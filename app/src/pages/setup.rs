@@ -9,14 +9,14 @@ use crate::components::copy::CopyField;
 use crate::components::layout::{Card, Layout};
 use crate::components::password::{NewPasswordInput, mismatched};
 use crate::pages::settings::OidcForm;
-use crate::server_fns::{InitSetup, get_setup_status, install_command};
+use crate::server_fns::{InitSetup, agent_install, setup_status};
 use shared::types::OidcConfigPublic;
 
 /// The setup wizard. Once the first account exists it sends people to sign in.
 #[component]
 pub fn SetupPage() -> impl IntoView {
     // Blocking, so the server can answer with a redirect before it streams HTML.
-    let status = Resource::new_blocking(|| (), |_| get_setup_status());
+    let status = Resource::new_blocking(|| (), |_| setup_status());
 
     view! {
         <Layout>
@@ -163,7 +163,7 @@ fn DeployStep() -> impl IntoView {
     let create = move |_| {
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let answer = install_command(shared::types::EnrollmentKeyCreate::default())
+            let answer = agent_install(shared::types::EnrollmentKeyCreate::default())
                 .await
                 .map(|install| install.command)
                 .map_err(|error| error.message);

@@ -12,7 +12,7 @@ use crate::components::modal::Modal;
 use crate::components::password::NewPasswordInput;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::format::day;
-use crate::server_fns::{create_user, delete_user, load_users, update_user};
+use crate::server_fns::{create_user, delete_user, update_user, users_overview};
 use shared::types::{
     Role, UserCreate, UserEditScope, UserPublic, UserRow, UserUpdate, UsersOverview,
 };
@@ -57,7 +57,7 @@ impl UserFilter {
 
 #[component]
 fn UsersContent() -> impl IntoView {
-    let data = Resource::new(|| (), |_| load_users());
+    let data = Resource::new(|| (), |_| users_overview());
     let query = use_query_map();
     let filter = RwSignal::new(query.with_untracked(|q| UserFilter {
         search: q.get("q").unwrap_or_default(),

@@ -39,6 +39,7 @@ pub const MAX_PENDING_AGENTS: u64 = 100;
 impl Services {
     /// Registers an agent. `presented_token` is the bearer token of the
     /// request, which only a known agent re-registering has.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn register_agent(
         &self,
         request: RegisterRequest,
@@ -162,6 +163,7 @@ impl Services {
     }
 
     /// Records a heartbeat from the agent holding `presented_token`.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn agent_heartbeat(
         &self,
         request: HeartbeatRequest,
@@ -201,6 +203,7 @@ impl Services {
     }
 
     /// Every agent, by hostname (users and up).
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn list_agents(
         &self,
         actor: &UserRecord,
@@ -215,6 +218,7 @@ impl Services {
     }
 
     /// One agent (users and up).
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, agent_id = %id), err(level = "debug"))]
     pub async fn get_agent(
         &self,
         actor: &UserRecord,
@@ -231,6 +235,7 @@ impl Services {
 
     /// Forgets an agent (admins, or the owner of its cluster). The agent
     /// itself keeps running and must enroll again.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, agent_id = %id), err(level = "debug"))]
     pub async fn delete_agent(
         &self,
         actor: &UserRecord,
@@ -251,6 +256,7 @@ impl Services {
     }
 
     /// Approves an agent that registered without a key (admins).
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, agent_id = %id), err(level = "debug"))]
     pub async fn approve_agent(
         &self,
         actor: &UserRecord,
@@ -326,6 +332,7 @@ impl Services {
     /// What the agents page shows `actor` (users and up): agents with what
     /// the actor may do to each; for admins also the enrollment keys and the
     /// platforms an install command can serve.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn agents_overview(
         &self,
         actor: &UserRecord,
@@ -367,6 +374,7 @@ impl Services {
     }
 
     /// Whether agents may register without a key.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn agent_registration_config(&self) -> Result<AgentRegistrationConfig, ServiceError> {
         let open = self.store.setting(keys::OPEN_REGISTRATION).await?;
         Ok(AgentRegistrationConfig {
@@ -375,6 +383,7 @@ impl Services {
     }
 
     /// Switches open registration on or off (admins).
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn update_agent_registration_config(
         &self,
         actor: &UserRecord,

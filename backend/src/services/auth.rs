@@ -27,6 +27,7 @@ impl Services {
     /// Checks a username and password and issues an access token; and the
     /// user, whose device the caller remembers
     /// ([`Services::remember_device`]).
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn login(
         &self,
         username: &str,
@@ -48,6 +49,7 @@ impl Services {
     /// the same 401; too many failures get 429 with the wait (the throttle:
     /// `throttle.rs`). The username matches whatever its case and the spaces
     /// around it.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn verify_credentials(
         &self,
         username: &str,
@@ -82,6 +84,7 @@ impl Services {
     }
 
     /// The active user a bearer token belongs to.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn authenticate(&self, token: &str) -> Result<UserRecord, ServiceError> {
         let subject = self.tokens.verify(token).map_err(|error| match error {
             TokenError::Expired => {
@@ -97,6 +100,7 @@ impl Services {
     /// The user a token or a browser session belongs to, if the account
     /// still exists, is active, and has not ended its sessions since (a new
     /// password, a deactivation or a lower role move its token version on).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn active_user(&self, subject: TokenSubject) -> Result<UserRecord, ServiceError> {
         match self.store.user_by_id(subject.user_id).await? {
             Some(user) if !user.is_active => Err(ServiceError::Unauthorized(

@@ -15,6 +15,7 @@ use crate::storage::{ClusterDetail, ClusterRecord, ClusterView, Membership, Page
 
 impl Services {
     /// Every cluster, newest first.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn list_clusters(
         &self,
         _actor: &UserRecord,
@@ -30,6 +31,7 @@ impl Services {
     /// One cluster with its devices (by name) and agents (by hostname).
     /// Viewers, who may not list agents, see only each agent's hostname
     /// and state.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, cluster_id = %id), err(level = "debug"))]
     pub async fn get_cluster(
         &self,
         actor: &UserRecord,
@@ -62,6 +64,7 @@ impl Services {
     }
 
     /// Creates a cluster owned by `actor` (users and up) with the given members.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn create_cluster(
         &self,
         actor: &UserRecord,
@@ -90,6 +93,7 @@ impl Services {
     }
 
     /// Changes the fields given (managers only); member lists replace.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, cluster_id = %id), err(level = "debug"))]
     pub async fn update_cluster(
         &self,
         actor: &UserRecord,
@@ -118,6 +122,7 @@ impl Services {
     }
 
     /// Deletes a cluster (managers only); its devices and agents are detached.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, cluster_id = %id), err(level = "debug"))]
     pub async fn delete_cluster(
         &self,
         actor: &UserRecord,
@@ -131,6 +136,7 @@ impl Services {
 
     /// What the clusters page shows `actor`: every cluster by name with
     /// whether the actor manages it.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn clusters_overview(
         &self,
         actor: &UserRecord,
@@ -158,6 +164,7 @@ impl Services {
     /// What `/clusters/{id}` shows `actor`: the cluster, its devices with
     /// whether the actor may wake each, and its agents (viewers: without
     /// interfaces).
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, cluster_id = %id), err(level = "debug"))]
     pub async fn cluster_page(
         &self,
         actor: &UserRecord,
@@ -185,6 +192,7 @@ impl Services {
     /// What the cluster form offers `actor` when it opens: for a new
     /// cluster (`None`) if the actor may create one, or for cluster `id` if
     /// the actor manages it (its members always among the choices).
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn cluster_form_choices(
         &self,
         actor: &UserRecord,

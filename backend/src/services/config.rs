@@ -108,6 +108,7 @@ fn parse_metadata_url(input: &str) -> Result<String, Invalid> {
 
 impl Services {
     /// The stored OIDC configuration (disabled when never set).
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn oidc_config(&self) -> Result<OidcConfig, ServiceError> {
         match self.store.setting(keys::OIDC_CONFIG).await? {
             Some(json) => serde_json::from_str(&json).map_err(|error| {
@@ -118,6 +119,7 @@ impl Services {
     }
 
     /// Replaces the OIDC configuration; superusers only.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn update_oidc_config(
         &self,
         actor: &UserRecord,

@@ -47,6 +47,7 @@ impl Services {
 
     /// The dashboard's summary for `actor`: counts, and the filters'
     /// choices.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn dashboard(&self, actor: &UserRecord) -> Result<Dashboard, ServiceError> {
         let device_count = self.store.count_devices().await?;
         let (clusters, cluster_count) = self.cluster_choices(actor).await?;
@@ -68,6 +69,7 @@ impl Services {
 
     /// The devices `query` finds, newest first, each marked with whether
     /// `actor` manages it.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn find_devices(
         &self,
         actor: &UserRecord,
@@ -99,6 +101,7 @@ impl Services {
 
     /// What the device form offers `actor`: clusters, and agents unless
     /// `actor` may not list them.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn device_choices(&self, actor: &UserRecord) -> Result<DeviceChoices, ServiceError> {
         let (clusters, _) = self.cluster_choices(actor).await?;
         let agents = if actor.access().may_list_agents() {

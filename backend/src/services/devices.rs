@@ -13,6 +13,7 @@ use crate::storage::{
 
 impl Services {
     /// Every device, newest first.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn list_devices(
         &self,
         _actor: &UserRecord,
@@ -26,6 +27,7 @@ impl Services {
     }
 
     /// One device.
+    #[tracing::instrument(skip_all, fields(device_id = %id), err(level = "debug"))]
     pub async fn get_device(
         &self,
         _actor: &UserRecord,
@@ -40,6 +42,7 @@ impl Services {
     }
 
     /// Registers a device owned by `actor` (users and up).
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn create_device(
         &self,
         actor: &UserRecord,
@@ -73,6 +76,7 @@ impl Services {
     }
 
     /// Changes the fields given (managers of the device only).
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, device_id = %id), err(level = "debug"))]
     pub async fn update_device(
         &self,
         actor: &UserRecord,
@@ -163,6 +167,7 @@ impl Services {
     }
 
     /// Deletes a device (managers only).
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, device_id = %id), err(level = "debug"))]
     pub async fn delete_device(
         &self,
         actor: &UserRecord,

@@ -27,6 +27,7 @@ pub fn hash_key(key: &str) -> String {
 
 impl Services {
     /// Creates a key (admins and superusers); the answer holds the only copy of the secret.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn create_enrollment_key(
         &self,
         actor: &UserRecord,
@@ -86,6 +87,7 @@ impl Services {
     }
 
     /// Lists keys without their secrets (admins and superusers).
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn list_enrollment_keys(
         &self,
         actor: &UserRecord,
@@ -100,6 +102,7 @@ impl Services {
     }
 
     /// Revokes a key (admins and superusers); agents can no longer enroll with it.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, key_id = %id), err(level = "debug"))]
     pub async fn revoke_enrollment_key(
         &self,
         actor: &UserRecord,

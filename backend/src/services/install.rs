@@ -46,6 +46,7 @@ pub fn is_platform(name: &str) -> bool {
 
 impl Services {
     /// The platforms with an agent binary, by name.
+    #[tracing::instrument(skip_all)]
     pub async fn agent_platforms(&self, base_url: &str) -> Vec<AgentPlatform> {
         let dir = &self.settings.agent_dir;
         let mut platforms = Vec::new();
@@ -77,6 +78,7 @@ impl Services {
     }
 
     /// The agent binary for `platform`, or 404 naming what there is.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn agent_binary(&self, platform: &str) -> Result<AgentBinary, ServiceError> {
         if is_platform(platform) {
             let path = self
@@ -115,6 +117,7 @@ impl Services {
     }
 
     /// The SHA-256 of an agent binary, hex, as `sha256sum` prints it.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn agent_checksum(&self, binary: &AgentBinary) -> Result<String, ServiceError> {
         let path = binary.path.clone();
         let name = format!("{BINARY_PREFIX}{}", binary.platform);
@@ -167,6 +170,7 @@ impl Services {
 
     /// A fresh enrollment key and the command that installs an agent with it
     /// (admins).
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn agent_install(
         &self,
         actor: &UserRecord,

@@ -14,14 +14,17 @@
 //! | single sign-on | `sso.rs` | `start_sso`, `finish_sso`, `test_sso_discovery` |
 //! | users | `users.rs` | `list_users`, `get_user`, `create_user`, `update_user`, `delete_user`, `update_me`, `change_password`, `users_overview`, `account_settings` |
 //! | devices | `devices.rs` | `list_devices`, `get_device`, `create_device`, `update_device`, `delete_device` |
-//! | clusters | `clusters.rs` | `list_clusters`, `get_cluster`, `create_cluster`, `update_cluster`, `delete_cluster`, `clusters_overview`, `cluster_page` |
+//! | clusters | `clusters.rs` | `list_clusters`, `get_cluster`, `create_cluster`, `update_cluster`, `delete_cluster`, `clusters_overview`, `cluster_page`, `cluster_form_choices` |
 //! | waking | `wake.rs` | `wake_device`, `wake_cluster` |
 //! | agents | `agents.rs` | `register_agent`, `agent_heartbeat`, `list_agents`, `get_agent`, `approve_agent`, `delete_agent`, `agent_registration_config`, `update_agent_registration_config`, `agents_overview` |
 //! | enrollment keys | `enrollment.rs` | `create_enrollment_key`, `list_enrollment_keys`, `revoke_enrollment_key` |
 //! | installing agents | `install.rs` | `agent_platforms`, `agent_binary`, `agent_checksum`, `agent_install`, `public_base_url` |
 //! | configuration | `config.rs` | `oidc_config`, `update_oidc_config`, `about` |
-//! | the dashboard | `dashboard.rs` | `dashboard` |
+//! | the dashboard | `dashboard.rs` | `dashboard`, `find_devices`, `device_choices` |
 //! | the process | `mod.rs` | `health`, `client_ip`, `sign_in_client`, `remember_device`, `https`, `allowed_hosts`, `tokens`, `store` |
+//!
+//! Each method runs in a `tracing` span of its name, with the actor and the
+//! ids it acts on (docs/ARCHITECTURE.md, "Principles").
 
 mod agents;
 mod auth;
@@ -191,6 +194,7 @@ impl Services {
     }
 
     /// Succeeds when the database answers.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn health(&self) -> Result<(), ServiceError> {
         self.store.ping().await.map_err(|error| {
             tracing::warn!(%error, "health check: database unreachable");

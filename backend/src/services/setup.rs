@@ -1,15 +1,16 @@
 //! First-run setup: the first account of an instance.
 
-use shared::types::{Role, SetupInitRequest, SetupStatus, UserPublic};
+use shared::types::{Role, SetupInitRequest, SetupStatus};
 
 use super::config::OidcConfig;
 use super::{ServiceError, Services};
 use crate::domain::{Email, FullName, NewPassword, Username, non_blank};
 use crate::security::{hash_password, random_secret};
-use crate::storage::{NewUser, keys};
+use crate::storage::{NewUser, UserRecord, keys};
 
 impl Services {
     /// Whether any user exists yet.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn setup_status(&self) -> Result<SetupStatus, ServiceError> {
         let user_count = self.store.count_users().await?;
         Ok(SetupStatus {
@@ -21,6 +22,7 @@ impl Services {
     /// The code first-run setup from another machine needs, while no user
     /// exists (`None` afterwards). Made once and kept in the database, so
     /// every replica asks for the same one.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn setup_code(&self) -> Result<Option<String>, ServiceError> {
         if self.store.count_users().await? > 0 {
             return Ok(None);
@@ -36,12 +38,15 @@ impl Services {
     /// Creates the first account, always a superuser. Refused with 400 once
     /// any user exists; of two concurrent calls exactly one succeeds. A
     /// `client` that is not on this machine must bring the setup code: until
-    /// then anyone who reaches the server could claim it.
+    /// then anyone who reaches the server could claim it. Blank optional
+    /// fields count as absent. Returns the new account's record (to sign
+    /// the browser in as).
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn init_setup(
         &self,
         request: SetupInitRequest,
         client: std::net::IpAddr,
-    ) -> Result<UserPublic, ServiceError> {
+    ) -> Result<UserRecord, ServiceError> {
         let username = Username::parse(&request.username)?;
         let password = NewPassword::parse(&request.password)?;
         let email = non_blank(request.email.as_deref())
@@ -88,7 +93,7 @@ impl Services {
                     self.save_oidc_config(oidc).await?;
                 }
                 tracing::info!(user_id = %record.id, username = %record.username, "first-run setup completed");
-                Ok(record.to_public())
+                Ok(record)
             }
             None => Err(already_initialised()),
         }

@@ -216,6 +216,7 @@ impl Services {
     /// Starts a sign-in: the provider's authorization URL to send the
     /// browser to, and what the session must keep until the callback.
     /// `base_url` is this server's public address; `next` where to land.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn start_sso(
         &self,
         base_url: &str,
@@ -272,6 +273,7 @@ impl Services {
         serde_json::from_str(opened.value()).ok()
     }
 
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn finish_sso(
         &self,
         pending: Option<PendingSso>,
@@ -411,6 +413,7 @@ impl Services {
 
     /// Checks that discovery works for `metadata_url` (superusers): the
     /// issuer it names and how many signing keys it publishes.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn test_sso_discovery(
         &self,
         actor: &UserRecord,

@@ -241,6 +241,7 @@ impl Services {
     }
 
     /// Drops counters that have been quiet for longer than they matter.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn prune_login_attempts(&self) -> Result<u64, ServiceError> {
         let max_wait_ms = i64::try_from(self.throttle.max_wait.as_millis()).unwrap_or(i64::MAX);
         let before = chrono::Utc::now().timestamp_millis() - max_wait_ms;

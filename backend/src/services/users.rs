@@ -14,6 +14,7 @@ use crate::storage::{NewUser, Page, StorageError, UniqueKey, UserChanges, UserRe
 impl Services {
     /// Lists users for anyone from `user` up. Plain users see only names:
     /// id, username, full name and creation time.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn list_users(
         &self,
         actor: &UserRecord,
@@ -42,6 +43,7 @@ impl Services {
     /// [`Self::list_users`] gives it, each user marked with what the actor
     /// may change (the rules of [`Self::update_user`] and
     /// [`Self::delete_user`]).
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn users_overview(&self, actor: &UserRecord) -> Result<UsersOverview, ServiceError> {
         let page = Page {
             skip: 0,
@@ -67,6 +69,7 @@ impl Services {
 
     /// What `/settings` shows `actor`: their profile, whether they have a
     /// local password, the SSO configuration (superusers) and the version.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn account_settings(
         &self,
         actor: &UserRecord,
@@ -90,6 +93,7 @@ impl Services {
     }
 
     /// Creates a user; superusers only.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn create_user(
         &self,
         actor: &UserRecord,
@@ -131,6 +135,7 @@ impl Services {
     }
 
     /// One user; oneself or, for superusers, anyone.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, user_id = %id), err(level = "debug"))]
     pub async fn get_user(
         &self,
         actor: &UserRecord,
@@ -149,6 +154,7 @@ impl Services {
 
     /// Changes a user. Superusers may change every field; admins only the
     /// role and active flag of non-superusers, and never to superuser.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, user_id = %id), err(level = "debug"))]
     pub async fn update_user(
         &self,
         actor: &UserRecord,
@@ -213,6 +219,7 @@ impl Services {
     }
 
     /// Deletes a user; superusers only, never themselves.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, user_id = %id), err(level = "debug"))]
     pub async fn delete_user(
         &self,
         actor: &UserRecord,
@@ -233,6 +240,7 @@ impl Services {
     }
 
     /// Changes one's own username, email or full name.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn update_me(
         &self,
         actor: &UserRecord,
@@ -252,13 +260,16 @@ impl Services {
         Ok(user.to_public())
     }
 
-    /// Changes one's own password, given the current one.
+    /// Changes one's own password, given the current one. Every session and
+    /// token of the user ends; the record returned carries the new token
+    /// version, for the session the change was made in to go on with.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id), err(level = "debug"))]
     pub async fn change_password(
         &self,
         actor: &UserRecord,
         request: UpdatePassword,
         client: std::net::IpAddr,
-    ) -> Result<UserPublic, ServiceError> {
+    ) -> Result<UserRecord, ServiceError> {
         let user = self
             .store
             .user_by_id(actor.id)
@@ -298,7 +309,7 @@ impl Services {
             .await?
             .ok_or_else(not_found)?;
         tracing::info!(user_id = %user.id, "password changed");
-        Ok(user.to_public())
+        Ok(user)
     }
 
     async fn hash(&self, password: &NewPassword) -> Result<String, ServiceError> {

@@ -16,6 +16,7 @@ const NAMED_IN_ERRORS: usize = 5;
 impl Services {
     /// Wakes a device through every online agent linked to it (managers of
     /// the device). 422 when it has no agents; 503 when none sent the packet.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, device_id = %id), err(level = "debug"))]
     pub async fn wake_device(
         &self,
         actor: &UserRecord,
@@ -70,6 +71,7 @@ impl Services {
     /// Wakes every device of a cluster (managers of the cluster): one queue
     /// per agent, agents called concurrently. 422 when the cluster has no
     /// devices; 503 when no device was woken.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, cluster_id = %id), err(level = "debug"))]
     pub async fn wake_cluster(
         &self,
         actor: &UserRecord,
@@ -120,19 +122,24 @@ impl Services {
         let dispatcher = self.dispatcher.clone();
         let offline_after = self.settings.agent_offline_after;
         let services = self.clone();
-        tokio::spawn(async move {
-            dispatcher
-                .dispatch(
-                    targets,
-                    |agent| is_online(agent.approved, agent.last_seen, offline_after),
-                    |agent| {
-                        services
-                            .check_agent_address(agent.ip, agent.port)
-                            .map_err(|refused| refused.message)
-                    },
-                )
-                .await
-        })
+        // The task carries the caller's span, so its log lines are the wake's.
+        let span = tracing::Span::current();
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                dispatcher
+                    .dispatch(
+                        targets,
+                        |agent| is_online(agent.approved, agent.last_seen, offline_after),
+                        |agent| {
+                            services
+                                .check_agent_address(agent.ip, agent.port)
+                                .map_err(|refused| refused.message)
+                        },
+                    )
+                    .await
+            },
+            span,
+        ))
         .await
         .map_err(|error| ServiceError::internal_from("wake task failed", error))
     }

@@ -50,6 +50,7 @@ impl AgentClient {
     }
 
     /// Asks `agent` to wake one machine; `Ok` carries the agent's message.
+    #[tracing::instrument(level = "debug", skip_all, fields(agent = %agent.hostname, mac = %request.mac), err(level = "info"))]
     pub async fn wake(
         &self,
         agent: &AgentRecord,
@@ -65,6 +66,12 @@ impl AgentClient {
 
     /// Asks `agent` to wake several machines in one request (agents that
     /// announced the batch feature). One result per target, in order.
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(agent = %agent.hostname, devices = request.targets.len()),
+        err(level = "info")
+    )]
     pub async fn wake_batch(
         &self,
         agent: &AgentRecord,

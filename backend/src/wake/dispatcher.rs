@@ -65,6 +65,7 @@ impl WakeDispatcher {
     /// Wakes every target through each of its agents for which `online`
     /// holds and whose address `callable` accepts; the others are reported
     /// offline, or failed with `callable`'s reason, without being called.
+    #[tracing::instrument(skip_all, fields(devices = targets.len()))]
     pub async fn dispatch(
         &self,
         targets: Vec<WakeTarget>,
@@ -139,6 +140,11 @@ impl WakeDispatcher {
     /// Sends one agent its machines: in batches when it takes them, else one
     /// request per machine with a few in flight. Once the agent fails to
     /// answer, the rest of its queue fails at once instead of timing out again.
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(agent = %queue.agent.hostname, devices = queue.jobs.len())
+    )]
     async fn run_queue(&self, queue: AgentQueue) -> Vec<SlotResult> {
         let AgentQueue { agent, jobs } = queue;
         if agent.supports(FEATURE_WOL_BATCH) && jobs.len() > 1 {

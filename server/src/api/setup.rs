@@ -37,5 +37,11 @@ pub async fn init(
     ClientIp(client): ClientIp,
     ApiJson(request): ApiJson<SetupInitRequest>,
 ) -> ApiResult<Json<UserPublic>> {
-    Ok(Json(state.services.init_setup(request, client).await?))
+    Ok(Json(
+        state
+            .services
+            .init_setup(request, client)
+            .await?
+            .to_public(),
+    ))
 }

@@ -146,10 +146,9 @@ pub async fn change_password(
     ClientIp(client): ClientIp,
     ApiJson(request): ApiJson<UpdatePassword>,
 ) -> ApiResult<Json<UserPublic>> {
-    Ok(Json(
-        state
-            .services
-            .change_password(&actor, request, client)
-            .await?,
-    ))
+    let user = state
+        .services
+        .change_password(&actor, request, client)
+        .await?;
+    Ok(Json(user.to_public()))
 }

@@ -12,6 +12,7 @@ pub mod assets;
 pub mod hosts;
 mod origin;
 mod server_fn_input;
+pub mod sessions;
 pub mod sso;
 
 use axum::Router;
@@ -26,9 +27,9 @@ use leptos_axum::{
 use tower_sessions::Session;
 
 use self::origin::TrustedOrigins;
+use self::sessions::DatabaseSessions;
 use crate::api::ApiError;
 use crate::state::AppState;
-use backend::sessions::{self, DatabaseSessions};
 
 /// `/`: the setup wizard while no user exists, the dashboard for a signed-in
 /// browser, otherwise the sign-in page.
@@ -37,7 +38,9 @@ pub async fn start_page(State(state): State<AppState>, session: Session) -> Resp
         Ok(status) if !status.is_setup_complete => Redirect::to("/setup").into_response(),
         Ok(_) => {
             let signed_in = matches!(
-                session.get::<shared::ids::UserId>(sessions::USER_ID).await,
+                session
+                    .get::<shared::ids::UserId>(backend::sessions::USER_ID)
+                    .await,
                 Ok(Some(_))
             );
             Redirect::to(if signed_in {

@@ -61,7 +61,7 @@ fn carries_session(headers: &HeaderMap) -> bool {
         .any(|cookie| {
             cookie
                 .trim()
-                .strip_prefix(backend::sessions::COOKIE_NAME)
+                .strip_prefix(super::sessions::COOKIE_NAME)
                 .is_some_and(|rest| rest.starts_with('='))
         })
 }

@@ -41,7 +41,7 @@ async fn add_devices(app: &TestApp, token: &str, devices: &[(&str, &str, &str, &
 
 /// The names a `devices` call finds for `query`, and how many match.
 async fn found(app: &TestApp, cookie: &str, query: Value) -> (Vec<String>, u64) {
-    let (status, page) = call(app, Some(cookie), "devices", json!({ "query": query })).await;
+    let (status, page) = call(app, Some(cookie), "find_devices", json!({ "query": query })).await;
     assert_eq!(status, 200, "{query}: {page}");
     let names = page["devices"]
         .as_array()
@@ -130,7 +130,7 @@ async fn the_database_finds_devices_by_search_and_filters(app: &TestApp) {
     let (_, page) = call(
         app,
         Some(&cookie),
-        "devices",
+        "find_devices",
         json!({"query": {"search": "mac"}}),
     )
     .await;
@@ -172,7 +172,7 @@ async fn the_database_finds_devices_by_search_and_filters(app: &TestApp) {
     let (status, body) = call(
         app,
         Some(&cookie),
-        "devices",
+        "find_devices",
         json!({"query": {"os": "beos"}}),
     )
     .await;
@@ -199,7 +199,7 @@ async fn pages_of_devices_grow_by_their_limit(app: &TestApp) {
     let (status, page) = call(
         app,
         Some(&cookie),
-        "devices",
+        "find_devices",
         json!({"query": {"limit": 3}}),
     )
     .await;
@@ -216,7 +216,7 @@ async fn pages_of_devices_grow_by_their_limit(app: &TestApp) {
     );
     assert_eq!(matching, 7);
     // No limit is the first page; an impossible one is held to the bounds.
-    let (status, page) = call(app, Some(&cookie), "devices", json!({})).await;
+    let (status, page) = call(app, Some(&cookie), "find_devices", json!({})).await;
     assert_eq!(
         (status, page["devices"].as_array().unwrap().len()),
         (200, 7)
@@ -226,7 +226,7 @@ async fn pages_of_devices_grow_by_their_limit(app: &TestApp) {
     let (status, page) = call(
         app,
         Some(&cookie),
-        "devices",
+        "find_devices",
         json!({"query": {"search": "bulk-1", "limit": 5}}),
     )
     .await;
@@ -299,7 +299,7 @@ async fn the_summary_counts_and_offers_the_filters_choices(app: &TestApp) {
     assert_eq!(status, 200, "{choices}");
     assert_eq!(choices["clusters"][0]["name"], "Lab");
     assert_eq!(choices["agents"], json!([]));
-    let (status, _) = call(app, None, "devices", json!({})).await;
+    let (status, _) = call(app, None, "find_devices", json!({})).await;
     assert_eq!(status, 401);
 }
 

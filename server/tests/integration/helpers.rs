@@ -55,6 +55,21 @@ fn watch_for_server_panics() {
     });
 }
 
+/// `TEST_LOG=debug` (any `tracing` filter, e.g. `info,backend=debug`)
+/// shows the servers' logs in the tests' output: each service call and wake
+/// in its span, so one request's lines can be followed. Off by default.
+fn log_when_asked() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
 /// Fails when any server of this test run has panicked so far.
 pub fn assert_no_server_panics() {
     let panics = SERVER_PANICS
@@ -87,6 +102,7 @@ impl TestApp {
     /// Like [`TestApp::spawn`], with the configuration changed by `tweak` first.
     pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Config)) -> Self {
         watch_for_server_panics();
+        log_when_asked();
         let mut config = db.config();
         tweak(&mut config);
         let app = Application::build(config)

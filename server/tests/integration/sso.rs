@@ -126,7 +126,13 @@ async fn a_first_sign_in_creates_the_account_and_the_next_reuses_it(app: &TestAp
     assert_eq!(user["full_name"], "alice from the IdP");
     assert_eq!(user["role"], "viewer", "the configured default role");
     // No usable local password.
-    let (_, settings) = call(app, landing.cookie.as_deref(), "settings", json!({})).await;
+    let (_, settings) = call(
+        app,
+        landing.cookie.as_deref(),
+        "account_settings",
+        json!({}),
+    )
+    .await;
     assert_eq!(settings["has_password"], false);
     let password_login = app
         .client
@@ -300,7 +306,7 @@ async fn discovery_can_be_tested_from_the_settings(app: &TestApp) {
     let (status, body) = call_fields(
         app,
         &root,
-        "test_oidc_discovery",
+        "test_sso_discovery",
         &[("server_metadata_url", &url)],
     )
     .await;
@@ -313,7 +319,7 @@ async fn discovery_can_be_tested_from_the_settings(app: &TestApp) {
     let (status, _) = call_fields(
         app,
         &adam,
-        "test_oidc_discovery",
+        "test_sso_discovery",
         &[("server_metadata_url", &url)],
     )
     .await;
@@ -325,7 +331,7 @@ async fn discovery_can_be_tested_from_the_settings(app: &TestApp) {
     let (status, body) = call_fields(
         app,
         &root,
-        "test_oidc_discovery",
+        "test_sso_discovery",
         &[("server_metadata_url", &closed)],
     )
     .await;

@@ -185,7 +185,7 @@ async fn server_functions_act_as_the_session_user_and_follow_the_roles(app: &Tes
     let (status, dashboard) = call(app, Some(&vic), "dashboard", json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(dashboard["can_create_devices"], false);
-    let (status, found) = call(app, Some(&vic), "devices", json!({})).await;
+    let (status, found) = call(app, Some(&vic), "find_devices", json!({})).await;
     assert_eq!(status, 200, "{found}");
     assert_eq!(
         (found["matching"].as_u64(), found["total"].as_u64()),
@@ -230,7 +230,7 @@ async fn server_functions_act_as_the_session_user_and_follow_the_roles(app: &Tes
         call_form(app, &alice, "delete_device", &roots["id"]).await,
         403
     );
-    let (status, found) = call(app, Some(&alice), "devices", json!({})).await;
+    let (status, found) = call(app, Some(&alice), "find_devices", json!({})).await;
     assert_eq!(status, 200);
     let manageable: Vec<&str> = found["devices"]
         .as_array()
@@ -429,7 +429,7 @@ async fn the_agents_page_shows_each_role_what_it_may_use(app: &TestApp) {
     assert_eq!(overview["agents"][0]["hostname"], "lan-agent");
     assert_eq!(overview["agents"][0]["can_delete"], false);
     assert!(!overview.to_string().contains(&key), "never a key");
-    let (status, _) = call(app, Some(&uma), "install_command", json!({"request": {}})).await;
+    let (status, _) = call(app, Some(&uma), "agent_install", json!({"request": {}})).await;
     assert_eq!(status, 403);
     assert_eq!(
         call_form(app, &uma, "approve_agent", &json!(agent_id)).await,
@@ -445,7 +445,7 @@ async fn the_agents_page_shows_each_role_what_it_may_use(app: &TestApp) {
     assert_eq!(overview["is_admin"], true);
     assert_eq!(overview["keys"].as_array().unwrap().len(), 1);
     assert_eq!(overview["agents"][0]["can_delete"], true);
-    let (status, install) = call(app, Some(&root), "install_command", json!({"request": {}})).await;
+    let (status, install) = call(app, Some(&root), "agent_install", json!({"request": {}})).await;
     assert_eq!(status, 200, "{install}");
     let base = app.url("");
     assert!(
@@ -477,7 +477,7 @@ async fn open_registration_is_shown_and_switched_by_admins(app: &TestApp) {
     let (status, _) = call_fields(
         app,
         "",
-        "set_agent_registration",
+        "update_agent_registration_config",
         &[("open_registration", "true")],
     )
     .await;
@@ -487,7 +487,7 @@ async fn open_registration_is_shown_and_switched_by_admins(app: &TestApp) {
         call_fields(
             app,
             &cookie,
-            "set_agent_registration",
+            "update_agent_registration_config",
             &[("open_registration", open)],
         )
         .await

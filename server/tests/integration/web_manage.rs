@@ -109,7 +109,7 @@ async fn cluster_functions_follow_the_roles(app: &TestApp) {
         overview.get("members").is_none(),
         "choices come with the form"
     );
-    let (status, choices) = call_fields(app, &alice, "cluster_choices", &[]).await;
+    let (status, choices) = call_fields(app, &alice, "cluster_form_choices", &[]).await;
     assert_eq!(status, 200, "{choices}");
     assert_eq!(
         flagged(&choices["devices"], "name", "can_move"),
@@ -120,7 +120,7 @@ async fn cluster_functions_follow_the_roles(app: &TestApp) {
     assert_eq!(status, 200);
     assert_eq!(overview["can_create"], false);
     assert!(flagged(&overview["clusters"], "name", "can_manage").is_empty());
-    let (status, _) = call_fields(app, &vic, "cluster_choices", &[]).await;
+    let (status, _) = call_fields(app, &vic, "cluster_form_choices", &[]).await;
     assert_eq!(status, 403, "viewers open no cluster form");
 
     // The detail page: devices with what the reader may wake.
@@ -140,7 +140,7 @@ async fn cluster_functions_follow_the_roles(app: &TestApp) {
     let (status, _) = call_fields(
         app,
         &alice,
-        "cluster_choices",
+        "cluster_form_choices",
         &[("id", lab["id"].as_str().unwrap())],
     )
     .await;
@@ -263,9 +263,9 @@ async fn a_cluster_keeps_members_its_manager_does_not_own(app: &TestApp) {
                 )
             })
     };
-    let (_, choices) = call_fields(app, &alice, "cluster_choices", &[("id", &desk)]).await;
+    let (_, choices) = call_fields(app, &alice, "cluster_form_choices", &[("id", &desk)]).await;
     assert_eq!(nas_choice(&choices), Some((Some(true), Some(desk.clone()))));
-    let (_, choices) = call_fields(app, &alice, "cluster_choices", &[]).await;
+    let (_, choices) = call_fields(app, &alice, "cluster_form_choices", &[]).await;
     assert_eq!(
         nas_choice(&choices),
         Some((Some(false), Some(desk.clone())))
@@ -416,7 +416,7 @@ async fn settings_change_the_profile_password_and_single_sign_on(app: &TestApp) 
     let root = sign_in(app, "root", TEST_PASSWORD).await;
     let alice = sign_in(app, "alice", TEST_PASSWORD).await;
 
-    let (status, settings) = call(app, Some(&alice), "settings", json!({})).await;
+    let (status, settings) = call(app, Some(&alice), "account_settings", json!({})).await;
     assert_eq!(status, 200, "{settings}");
     assert_eq!(settings["user"]["username"], "alice");
     assert_eq!(settings["has_password"], true);
@@ -428,14 +428,14 @@ async fn settings_change_the_profile_password_and_single_sign_on(app: &TestApp) 
         settings["about"]["current_version"],
         env!("CARGO_PKG_VERSION")
     );
-    let (_, settings) = call(app, Some(&root), "settings", json!({})).await;
+    let (_, settings) = call(app, Some(&root), "account_settings", json!({})).await;
     assert_eq!(settings["oidc"]["enabled"], false);
 
     // Profile: bad input names its field and changes nothing.
     let (status, body) = call(
         app,
         Some(&alice),
-        "update_profile",
+        "update_me",
         json!({"request": {"email": "not-an-email", "full_name": "Alice A."}}),
     )
     .await;
@@ -444,12 +444,12 @@ async fn settings_change_the_profile_password_and_single_sign_on(app: &TestApp) 
         (422, Some("email")),
         "{body}"
     );
-    let (_, settings) = call(app, Some(&alice), "settings", json!({})).await;
+    let (_, settings) = call(app, Some(&alice), "account_settings", json!({})).await;
     assert_eq!(settings["user"]["full_name"], Value::Null);
     let (status, body) = call(
         app,
         Some(&alice),
-        "update_profile",
+        "update_me",
         json!({"request": {"email": "alice@home.example", "full_name": "Alice A."}}),
     )
     .await;
@@ -559,7 +559,7 @@ async fn settings_change_the_profile_password_and_single_sign_on(app: &TestApp) 
         ),
         (Some(true), Some(true))
     );
-    let (_, settings) = call(app, Some(&root), "settings", json!({})).await;
+    let (_, settings) = call(app, Some(&root), "account_settings", json!({})).await;
     assert_eq!(settings["oidc"]["client_id"], "powerbeacon");
     assert!(
         settings["oidc"].get("client_secret").is_none(),
@@ -582,7 +582,7 @@ async fn members_beyond_the_first_thousand_choices_are_kept(app: &TestApp) {
     // A thousand newer devices push it out of the first page of choices.
     app.insert_devices("bulk", 0x10, 1000).await;
     let id = cluster["id"].as_str().unwrap();
-    let (_, choices) = call_fields(app, &root, "cluster_choices", &[("id", id)]).await;
+    let (_, choices) = call_fields(app, &root, "cluster_form_choices", &[("id", id)]).await;
     let devices = choices["devices"].as_array().unwrap();
     assert_eq!(devices.len(), 1001, "the first thousand and the member");
     assert!(

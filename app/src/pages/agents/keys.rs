@@ -12,7 +12,7 @@ use crate::components::modal::Modal;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::format::{day, relative_time, size};
 use crate::server_fns::{
-    create_enrollment_key, install_command, revoke_enrollment_key, set_agent_registration,
+    agent_install, create_enrollment_key, revoke_enrollment_key, update_agent_registration_config,
 };
 use shared::types::{
     AgentInstall, ClusterChoice, EnrollmentKeyCreate, EnrollmentKeyCreated, EnrollmentKeyPublic,
@@ -89,7 +89,7 @@ pub(super) fn InstallDialog(
         busy.set(true);
         let request = key_request(None, cluster.get_untracked(), &hours.get_untracked());
         leptos::task::spawn_local(async move {
-            let answer = install_command(request).await.map_err(|e| e.message);
+            let answer = agent_install(request).await.map_err(|e| e.message);
             busy.set(false);
             result.set(Some(answer));
         });
@@ -232,7 +232,7 @@ pub(super) fn RegistrationSection(open: bool, reload: Callback<()>) -> impl Into
     let toasts = use_toasts();
     let switch = move |_| {
         leptos::task::spawn_local(async move {
-            match set_agent_registration(!open).await {
+            match update_agent_registration_config(!open).await {
                 Ok(config) => {
                     let title = if config.open_registration {
                         "Open registration is on"

@@ -13,7 +13,7 @@ use crate::components::confirm::ConfirmDelete;
 use crate::components::layout::SignedIn;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::format::relative_time;
-use crate::server_fns::{approve_agent, delete_agent, load_agents_overview};
+use crate::server_fns::{agents_overview, approve_agent, delete_agent};
 use shared::types::{AgentPublic, AgentRow, AgentStatus, AgentsOverview};
 
 #[component]
@@ -77,7 +77,7 @@ enum Dialog {
 
 #[component]
 fn AgentsContent() -> impl IntoView {
-    let data = Resource::new(|| (), |_| load_agents_overview());
+    let data = Resource::new(|| (), |_| agents_overview());
     let search = RwSignal::new(String::new());
     let status = RwSignal::new(StatusFilter::All);
     let dialog = RwSignal::new(None::<Dialog>);

@@ -13,7 +13,7 @@ use crate::components::layout::SignedIn;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::components::wake::{WakeClusterButton, WakeDeviceButton};
 use crate::format::{os_label, relative_time, status_class, status_label};
-use crate::server_fns::load_cluster;
+use crate::server_fns::cluster_page;
 use shared::types::{AgentPublic, ClusterPage, ClusterPublic, DashboardDevice};
 
 #[component]
@@ -36,7 +36,7 @@ fn ClusterDetailContent() -> impl IntoView {
     };
     let data = Resource::new(id, |id| async move {
         match id {
-            Some(id) => load_cluster(id).await,
+            Some(id) => cluster_page(id).await,
             None => Err(shared::types::ErrorBody::new(404, "Cluster not found.")),
         }
     });

@@ -7,7 +7,7 @@ use shared::ids::ClusterId;
 use crate::components::form::{FormError, blank_to_none, parse_tags};
 use crate::components::modal::Modal;
 use crate::format::status_class;
-use crate::server_fns::{cluster_choices, create_cluster, update_cluster};
+use crate::server_fns::{cluster_form_choices, create_cluster, update_cluster};
 use shared::types::{ClusterCreate, ClusterMembers, ClusterPublic, ClusterUpdate, MemberChoice};
 
 /// The add/edit dialog of a cluster (`existing`, if any): it first loads
@@ -20,7 +20,7 @@ pub fn ClusterDialog(
 ) -> impl IntoView {
     let id = existing.as_ref().map(|c| c.id);
     let existing = StoredValue::new(existing);
-    let choices = Resource::new(|| (), move |()| cluster_choices(id));
+    let choices = Resource::new(|| (), move |()| cluster_form_choices(id));
     view! {
         <Suspense fallback=|| ()>
             {move || {

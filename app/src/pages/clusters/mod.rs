@@ -13,7 +13,7 @@ use crate::components::confirm::ConfirmDelete;
 use crate::components::layout::SignedIn;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::components::wake::WakeClusterButton;
-use crate::server_fns::{delete_cluster, load_clusters};
+use crate::server_fns::{clusters_overview, delete_cluster};
 use shared::types::{ClusterPublic, ClusterRow, ClustersOverview};
 
 #[component]
@@ -36,7 +36,7 @@ enum Dialog {
 
 #[component]
 fn ClustersContent() -> impl IntoView {
-    let data = Resource::new(|| (), |_| load_clusters());
+    let data = Resource::new(|| (), |_| clusters_overview());
     // The search starts from the address (so it works without JavaScript).
     let search = RwSignal::new(
         use_query_map()

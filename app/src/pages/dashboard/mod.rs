@@ -17,7 +17,7 @@ use self::device_form::DeviceForm;
 use crate::components::layout::SignedIn;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::format::os_label;
-use crate::server_fns::{find_devices, load_dashboard, load_device_choices};
+use crate::server_fns::{dashboard, device_choices, find_devices};
 use shared::types::{
     ClusterChoice, Dashboard, DeviceChoices, DevicePage, DevicePublic, DeviceQuery, OsType,
 };
@@ -85,7 +85,7 @@ fn DashboardContent() -> impl IntoView {
     let query = RwSignal::new(use_query_map().with_untracked(query_of));
     // Moved on after a change, so both parts load again.
     let version = RwSignal::new(0_u32);
-    let summary = Resource::new(move || version.get(), |_| load_dashboard());
+    let summary = Resource::new(move || version.get(), |_| dashboard());
     let devices = Resource::new(
         move || (query.get(), version.get()),
         |(query, _)| find_devices(query),
@@ -105,7 +105,7 @@ fn DashboardContent() -> impl IntoView {
     // The form's choices are fetched when it opens.
     let open_form = Callback::new(move |existing: Option<DevicePublic>| {
         leptos::task::spawn_local(async move {
-            match load_device_choices().await {
+            match device_choices().await {
                 Ok(choices) => dialog.set(Some(Dialog::Form(existing, choices))),
                 Err(error) => toasts.show(ToastKind::Error, error.message, Vec::new()),
             }
