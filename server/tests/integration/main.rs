@@ -26,6 +26,7 @@ mod auth_hardening;
 mod cluster_links;
 mod dashboard;
 mod http_hardening;
+mod list_bytes;
 mod on_the_wire;
 mod sso;
 mod startup;
