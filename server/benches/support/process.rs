@@ -1,0 +1,114 @@
+//! The release server binary as a process of its own, driven over loopback,
+//! and its resident memory sampled meanwhile.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The server process; killed and waited for when dropped.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `powerbeacon` on a fresh data directory (SQLite there, or
+/// `database_url`) and waits until it answers `/health`.
+pub async fn start_server(database_url: Option<&str>) -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_powerbeacon"));
+    command
+        .env_clear()
+        .env("PB_BIND", format!("127.0.0.1:{port}"))
+        .env("PB_DATA_DIR", data.path())
+        .env("PB_LOG", "error")
+        .env("PB_ALLOW_LOOPBACK_AGENTS", "true")
+        // Each simulated client has its own address (X-Forwarded-For).
+        .env("PB_TRUSTED_PROXIES", "127.0.0.1")
+        .env("PB_AGENT_OFFLINE_SECONDS", "600")
+        .stdout(Stdio::null());
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    let child = command.spawn().expect("the server binary starts");
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        _data: data,
+    };
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client
+            .get(format!("{}/health", server.base))
+            .send()
+            .await
+            .is_ok()
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not answer /health");
+}
+
+/// The server's resident set, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Samples the server's RSS every 5 ms, keeping the peak since the last reset.
+pub struct RssSampler {
+    peak: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    pid: u32,
+}
+
+impl RssSampler {
+    pub fn start(pid: u32) -> Self {
+        let peak = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (p, s) = (peak.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                p.fetch_max(rss_kib(pid), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        Self { peak, stop, pid }
+    }
+
+    /// The peak since the last call, and the RSS now (MiB).
+    pub fn phase(&self) -> (f64, f64) {
+        let now = rss_kib(self.pid);
+        let peak = self.peak.swap(now, Ordering::Relaxed).max(now);
+        (peak as f64 / 1024.0, now as f64 / 1024.0)
+    }
+}
+
+impl Drop for RssSampler {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
