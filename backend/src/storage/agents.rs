@@ -11,12 +11,6 @@ use super::engine::{Sql, SqlEngine};
 use super::store::SqlStore;
 use super::{AgentRecord, AgentRef, AgentRenewal, AgentView, Page, StorageError};
 
-macro_rules! agent_ref_columns {
-    () => {
-        "a.id, a.hostname, a.ip, a.cluster_id, a.approved, a.last_seen"
-    };
-}
-
 const SELECT_AGENT_REF: &str = concat!(
     "SELECT ",
     agent_ref_columns!(),

@@ -7,7 +7,7 @@
 
 use shared::ids::{AgentId, ClusterId};
 
-use super::devices::{WakeDeviceRow, WakeLinkRow, device_views, wake_targets};
+use super::devices::{WakeDeviceRow, WakeLinkRow, device_views_of, wake_targets};
 use super::engine::{Sql, SqlEngine};
 use super::store::SqlStore;
 use super::{
@@ -58,12 +58,26 @@ const SELECT_CLUSTER_AGENT_IDS: &str = "SELECT id FROM agents WHERE cluster_id =
 const UNLINK_AGENT_FROM_CLUSTER_DEVICES: &str = "DELETE FROM device_agents \
     WHERE agent_id = $2 AND device_id IN (SELECT id FROM devices WHERE cluster_id = $1)";
 
-const SELECT_DEVICE_VIEWS_OF_CLUSTER: &str = concat!(
+/// A cluster's devices by name, with owner and cluster; their agents come
+/// from [`SELECT_LINKS_OF_CLUSTER`] and [`SELECT_AGENTS_OF_CLUSTER_DEVICES`]
+/// (see `devices::device_views_of`).
+const SELECT_DEVICES_OF_CLUSTER: &str = concat!(
     "SELECT ",
-    device_view_columns!(),
+    device_columns!(),
     " FROM devices d",
-    device_joins!(),
-    " WHERE d.cluster_id = $1 ORDER BY lower(d.name), d.name, d.id, lower(a.hostname), a.hostname, a.id"
+    device_record_joins!(),
+    " WHERE d.cluster_id = $1 ORDER BY lower(d.name), d.name, d.id"
+);
+
+const SELECT_LINKS_OF_CLUSTER: &str = concat!(
+    links_of_devices!(),
+    "SELECT id FROM devices WHERE cluster_id = $1)"
+);
+
+const SELECT_AGENTS_OF_CLUSTER_DEVICES: &str = concat!(
+    agents_of_devices!(),
+    "SELECT id FROM devices WHERE cluster_id = $1))",
+    agent_order!()
 );
 
 const SELECT_AGENT_VIEWS_OF_CLUSTER: &str = concat!(
@@ -156,10 +170,16 @@ impl<DB: SqlEngine> ClusterStore for SqlStore<DB> {
         else {
             return Ok(None);
         };
-        let rows = Sql::<DB>::new(SELECT_DEVICE_VIEWS_OF_CLUSTER)
-            .bind(id)
-            .fetch_all(&mut tx)
-            .await?;
+        let devices = device_views_of::<DB>(
+            &mut tx,
+            [
+                SELECT_DEVICES_OF_CLUSTER,
+                SELECT_LINKS_OF_CLUSTER,
+                SELECT_AGENTS_OF_CLUSTER_DEVICES,
+            ],
+            |sql| sql.bind(id),
+        )
+        .await?;
         let agents = Sql::<DB>::new(SELECT_AGENT_VIEWS_OF_CLUSTER)
             .bind(id)
             .fetch_all::<AgentView>(&mut tx)
@@ -167,7 +187,7 @@ impl<DB: SqlEngine> ClusterStore for SqlStore<DB> {
         tx.commit().await?;
         Ok(Some(ClusterDetail {
             view,
-            devices: device_views(rows),
+            devices,
             agents,
         }))
     }

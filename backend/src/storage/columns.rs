@@ -23,6 +23,48 @@ macro_rules! device_view_columns {
     };
 }
 
+/// Joins owner and cluster onto devices `d` (a list reads their agents
+/// apart: see `devices.rs`, `device_views_of`).
+macro_rules! device_record_joins {
+    () => {
+        " LEFT JOIN users u ON u.id = d.owner_id LEFT JOIN clusters c ON c.id = d.cluster_id"
+    };
+}
+
+/// The links of the devices whose ids a subquery gives (it follows, then `)`).
+macro_rules! links_of_devices {
+    () => {
+        "SELECT da.device_id, da.agent_id FROM device_agents da WHERE da.device_id IN ("
+    };
+}
+
+/// The agents linked to the devices whose ids a subquery gives (it follows,
+/// then `))` and [`agent_order`]).
+macro_rules! agents_of_devices {
+    () => {
+        concat!(
+            "SELECT ",
+            agent_ref_columns!(),
+            " FROM agents a WHERE a.id IN (SELECT da.agent_id FROM device_agents da \
+             WHERE da.device_id IN ("
+        )
+    };
+}
+
+/// How agents are listed everywhere: by hostname, ASCII case-insensitively,
+/// then byte order, then id.
+macro_rules! agent_order {
+    () => {
+        " ORDER BY lower(a.hostname), a.hostname, a.id"
+    };
+}
+
+macro_rules! agent_ref_columns {
+    () => {
+        "a.id, a.hostname, a.ip, a.cluster_id, a.approved, a.last_seen"
+    };
+}
+
 /// Joins owner, cluster and agents onto devices `d`.
 macro_rules! device_joins {
     () => {

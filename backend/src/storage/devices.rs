@@ -37,15 +37,29 @@ macro_rules! device_match {
     };
 }
 
-/// Newest first, ties broken by id so pages never overlap; one statement, so
-/// the devices and their agents are read from one snapshot.
-const SELECT_DEVICE_VIEWS_PAGE: &str = concat!(
+/// The ids of a page of devices: newest first, ties broken by id so pages
+/// never overlap.
+macro_rules! page_ids {
+    () => {
+        "SELECT id FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
+    };
+}
+
+/// A page of devices with owner and cluster; their agents come from
+/// [`SELECT_LINKS_OF_PAGE`] and [`SELECT_AGENTS_OF_PAGE`], on the same
+/// snapshot (see [`device_views_of`]).
+const SELECT_DEVICE_PAGE: &str = concat!(
     "SELECT ",
-    device_view_columns!(),
+    device_columns!(),
     " FROM (SELECT * FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) d",
-    device_joins!(),
-    " ORDER BY d.created_at DESC, d.id DESC, lower(a.hostname), a.hostname, a.id"
+    device_record_joins!(),
+    " ORDER BY d.created_at DESC, d.id DESC"
 );
+
+const SELECT_LINKS_OF_PAGE: &str = concat!(links_of_devices!(), page_ids!(), ")");
+
+const SELECT_AGENTS_OF_PAGE: &str =
+    concat!(agents_of_devices!(), page_ids!(), "))", agent_order!());
 
 const SELECT_DEVICE_VIEW: &str = concat!(
     "SELECT ",
@@ -57,16 +71,35 @@ const SELECT_DEVICE_VIEW: &str = concat!(
 
 const COUNT_DEVICES: &str = "SELECT COUNT(*) FROM devices";
 
-/// A page (`LIMIT $6 OFFSET $7`) of the matching devices, as
-/// [`SELECT_DEVICE_VIEWS_PAGE`] orders them.
-const SELECT_MATCHING_DEVICE_VIEWS_PAGE: &str = concat!(
+/// The ids of a page (`LIMIT $6 OFFSET $7`) of the matching devices,
+/// ordered as [`page_ids`].
+macro_rules! matching_page_ids {
+    () => {
+        concat!(
+            "SELECT id FROM devices",
+            device_match!(),
+            " ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7"
+        )
+    };
+}
+
+const SELECT_MATCHING_DEVICE_PAGE: &str = concat!(
     "SELECT ",
-    device_view_columns!(),
+    device_columns!(),
     " FROM (SELECT * FROM devices",
     device_match!(),
     " ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7) d",
-    device_joins!(),
-    " ORDER BY d.created_at DESC, d.id DESC, lower(a.hostname), a.hostname, a.id"
+    device_record_joins!(),
+    " ORDER BY d.created_at DESC, d.id DESC"
+);
+
+const SELECT_LINKS_OF_MATCHING_PAGE: &str = concat!(links_of_devices!(), matching_page_ids!(), ")");
+
+const SELECT_AGENTS_OF_MATCHING_PAGE: &str = concat!(
+    agents_of_devices!(),
+    matching_page_ids!(),
+    "))",
+    agent_order!()
 );
 
 const COUNT_MATCHING_DEVICES: &str = concat!("SELECT COUNT(*) FROM devices", device_match!());
@@ -165,10 +198,21 @@ pub trait DeviceStore: Send + Sync {
 #[async_trait::async_trait]
 impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
     async fn list_device_views(&self, page: Page) -> Result<(Vec<DeviceView>, u64), StorageError> {
-        let (rows, count) = self
-            .page::<DeviceViewRow>(SELECT_DEVICE_VIEWS_PAGE, COUNT_DEVICES, page)
-            .await?;
-        Ok((device_views(rows), count))
+        let (limit, skip) = page.binds();
+        let mut tx = self.snapshot().await?;
+        let views = device_views_of::<DB>(
+            &mut tx,
+            [
+                SELECT_DEVICE_PAGE,
+                SELECT_LINKS_OF_PAGE,
+                SELECT_AGENTS_OF_PAGE,
+            ],
+            |sql| sql.bind(limit).bind(skip),
+        )
+        .await?;
+        let (count,): (i64,) = Sql::<DB>::new(COUNT_DEVICES).fetch_one(&mut tx).await?;
+        tx.commit().await?;
+        Ok((views, count.try_into().unwrap_or_default()))
     }
 
     async fn find_device_views(
@@ -177,9 +221,8 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
         page: Page,
     ) -> Result<(Vec<DeviceView>, u64), StorageError> {
         let (limit, skip) = page.binds();
-        let bind = |sql| {
-            Sql::<DB>::new(sql)
-                .bind(filter.text.clone())
+        let bind_filter = |sql: Sql<'static, DB>| {
+            sql.bind(filter.text.clone())
                 .bind(filter.bare_mac.clone())
                 .bind(filter.os.map(OsType::as_str))
                 .bind(filter.cluster)
@@ -187,14 +230,21 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
         };
         // One snapshot: the count is that of the devices the page shows.
         let mut tx = self.snapshot().await?;
-        let rows: Vec<DeviceViewRow> = bind(SELECT_MATCHING_DEVICE_VIEWS_PAGE)
-            .bind(limit)
-            .bind(skip)
-            .fetch_all(&mut tx)
+        let views = device_views_of::<DB>(
+            &mut tx,
+            [
+                SELECT_MATCHING_DEVICE_PAGE,
+                SELECT_LINKS_OF_MATCHING_PAGE,
+                SELECT_AGENTS_OF_MATCHING_PAGE,
+            ],
+            |sql| bind_filter(sql).bind(limit).bind(skip),
+        )
+        .await?;
+        let (count,): (i64,) = bind_filter(Sql::<DB>::new(COUNT_MATCHING_DEVICES))
+            .fetch_one(&mut tx)
             .await?;
-        let (count,): (i64,) = bind(COUNT_MATCHING_DEVICES).fetch_one(&mut tx).await?;
         tx.commit().await?;
-        Ok((device_views(rows), count.try_into().unwrap_or_default()))
+        Ok((views, count.try_into().unwrap_or_default()))
     }
 
     async fn count_devices(&self) -> Result<u64, StorageError> {
@@ -412,6 +462,57 @@ pub(super) fn device_views(rows: Vec<DeviceViewRow>) -> Vec<DeviceView> {
         }
     }
     views
+}
+
+/// A link between a listed device and one of its agents.
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    device_id: DeviceId,
+    agent_id: AgentId,
+}
+
+/// Reads a list of devices with their agents in three statements on one
+/// snapshot, `bind` giving each the same parameters: the devices with owner
+/// and cluster (`sql[0]`), their links (`sql[1]`: device and agent ids)
+/// and the agents they link to, in agent order (`sql[2]`). A fleet whose
+/// devices share a few agents so reads each agent once, not once per
+/// device (the join of devices and agents repeated every device's columns
+/// for each of its agents). Each device lists its agents in agent order.
+pub(super) async fn device_views_of<DB: SqlEngine>(
+    conn: &mut DB::Connection,
+    sql: [&'static str; 3],
+    bind: impl Fn(Sql<'static, DB>) -> Sql<'static, DB>,
+) -> Result<Vec<DeviceView>, StorageError> {
+    let [devices_sql, links_sql, agents_sql] = sql;
+    let mut views: Vec<DeviceView> = bind(Sql::new(devices_sql)).fetch_all(&mut *conn).await?;
+    if views.is_empty() {
+        return Ok(views);
+    }
+    let agents: Vec<AgentRef> = bind(Sql::new(agents_sql)).fetch_all(&mut *conn).await?;
+    let links: Vec<LinkRow> = bind(Sql::new(links_sql)).fetch_all(&mut *conn).await?;
+    let rank: HashMap<AgentId, usize> = agents
+        .iter()
+        .enumerate()
+        .map(|(rank, agent)| (agent.id, rank))
+        .collect();
+    let position: HashMap<DeviceId, usize> = views
+        .iter()
+        .enumerate()
+        .map(|(position, view)| (view.device.id, position))
+        .collect();
+    let mut ranks: Vec<Vec<usize>> = vec![Vec::new(); views.len()];
+    for link in links {
+        if let (Some(&device), Some(&agent)) =
+            (position.get(&link.device_id), rank.get(&link.agent_id))
+        {
+            ranks[device].push(agent);
+        }
+    }
+    for (view, mut ranks) in views.iter_mut().zip(ranks) {
+        ranks.sort_unstable();
+        view.agents = ranks.into_iter().map(|rank| agents[rank].clone()).collect();
+    }
+    Ok(views)
 }
 
 /// A device to wake, without its agents.

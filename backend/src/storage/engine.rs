@@ -225,8 +225,14 @@ where
     DB::Arguments: IntoArguments<DB>,
     T: for<'r> FromRow<'r, DB::Row>,
 {
-    let rows = statement.fetch_all(connection).await?;
-    rows.iter().map(T::from_row).collect()
+    // Each row is decoded as it arrives and dropped: a long list never holds
+    // all its raw rows and all its records at once.
+    use futures::TryStreamExt;
+    statement
+        .fetch(connection)
+        .and_then(|row| std::future::ready(T::from_row(&row)))
+        .try_collect()
+        .await
 }
 
 /// A statement of the shared SQL with its parameters, run on engine `DB`.
