@@ -58,20 +58,16 @@ const SELECT_CLUSTER_AGENT_IDS: &str = "SELECT id FROM agents WHERE cluster_id =
 const UNLINK_AGENT_FROM_CLUSTER_DEVICES: &str = "DELETE FROM device_agents \
     WHERE agent_id = $2 AND device_id IN (SELECT id FROM devices WHERE cluster_id = $1)";
 
-/// A cluster's devices by name, with owner and cluster; their agents come
-/// from [`SELECT_LINKS_OF_CLUSTER`] and [`SELECT_AGENTS_OF_CLUSTER_DEVICES`]
-/// (see `devices::device_views_of`).
+/// A cluster's devices by name, with owner, cluster and agent ids; their
+/// agents come from [`SELECT_AGENTS_OF_CLUSTER_DEVICES`] (see
+/// `devices::device_views_of`).
 const SELECT_DEVICES_OF_CLUSTER: &str = concat!(
     "SELECT ",
     device_columns!(),
+    device_agent_ids!(),
     " FROM devices d",
     device_record_joins!(),
     " WHERE d.cluster_id = $1 ORDER BY lower(d.name), d.name, d.id"
-);
-
-const SELECT_LINKS_OF_CLUSTER: &str = concat!(
-    links_of_devices!(),
-    "SELECT id FROM devices WHERE cluster_id = $1)"
 );
 
 const SELECT_AGENTS_OF_CLUSTER_DEVICES: &str = concat!(
@@ -172,11 +168,7 @@ impl<DB: SqlEngine> ClusterStore for SqlStore<DB> {
         };
         let devices = device_views_of::<DB>(
             &mut tx,
-            [
-                SELECT_DEVICES_OF_CLUSTER,
-                SELECT_LINKS_OF_CLUSTER,
-                SELECT_AGENTS_OF_CLUSTER_DEVICES,
-            ],
+            [SELECT_DEVICES_OF_CLUSTER, SELECT_AGENTS_OF_CLUSTER_DEVICES],
             |sql| sql.bind(id),
         )
         .await?;

@@ -31,10 +31,13 @@ macro_rules! device_record_joins {
     };
 }
 
-/// The links of the devices whose ids a subquery gives (it follows, then `)`).
-macro_rules! links_of_devices {
+/// A listed device's agent ids, comma-separated (`agent_ids`), aggregated by
+/// the database (`string_agg` is in SQLite since 3.44 and in PostgreSQL), so
+/// a list reads one row per device, never one per link.
+macro_rules! device_agent_ids {
     () => {
-        "SELECT da.device_id, da.agent_id FROM device_agents da WHERE da.device_id IN ("
+        ", (SELECT string_agg(CAST(da.agent_id AS TEXT), ',') FROM device_agents da \
+         WHERE da.device_id = d.id) AS agent_ids"
     };
 }
 

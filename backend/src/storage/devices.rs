@@ -45,18 +45,17 @@ macro_rules! page_ids {
     };
 }
 
-/// A page of devices with owner and cluster; their agents come from
-/// [`SELECT_LINKS_OF_PAGE`] and [`SELECT_AGENTS_OF_PAGE`], on the same
-/// snapshot (see [`device_views_of`]).
+/// A page of devices with owner, cluster and agent ids; the agents
+/// themselves come from [`SELECT_AGENTS_OF_PAGE`], on the same snapshot
+/// (see [`device_views_of`]).
 const SELECT_DEVICE_PAGE: &str = concat!(
     "SELECT ",
     device_columns!(),
+    device_agent_ids!(),
     " FROM (SELECT * FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) d",
     device_record_joins!(),
     " ORDER BY d.created_at DESC, d.id DESC"
 );
-
-const SELECT_LINKS_OF_PAGE: &str = concat!(links_of_devices!(), page_ids!(), ")");
 
 const SELECT_AGENTS_OF_PAGE: &str =
     concat!(agents_of_devices!(), page_ids!(), "))", agent_order!());
@@ -86,14 +85,13 @@ macro_rules! matching_page_ids {
 const SELECT_MATCHING_DEVICE_PAGE: &str = concat!(
     "SELECT ",
     device_columns!(),
+    device_agent_ids!(),
     " FROM (SELECT * FROM devices",
     device_match!(),
     " ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7) d",
     device_record_joins!(),
     " ORDER BY d.created_at DESC, d.id DESC"
 );
-
-const SELECT_LINKS_OF_MATCHING_PAGE: &str = concat!(links_of_devices!(), matching_page_ids!(), ")");
 
 const SELECT_AGENTS_OF_MATCHING_PAGE: &str = concat!(
     agents_of_devices!(),
@@ -202,11 +200,7 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
         let mut tx = self.snapshot().await?;
         let views = device_views_of::<DB>(
             &mut tx,
-            [
-                SELECT_DEVICE_PAGE,
-                SELECT_LINKS_OF_PAGE,
-                SELECT_AGENTS_OF_PAGE,
-            ],
+            [SELECT_DEVICE_PAGE, SELECT_AGENTS_OF_PAGE],
             |sql| sql.bind(limit).bind(skip),
         )
         .await?;
@@ -232,11 +226,7 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
         let mut tx = self.snapshot().await?;
         let views = device_views_of::<DB>(
             &mut tx,
-            [
-                SELECT_MATCHING_DEVICE_PAGE,
-                SELECT_LINKS_OF_MATCHING_PAGE,
-                SELECT_AGENTS_OF_MATCHING_PAGE,
-            ],
+            [SELECT_MATCHING_DEVICE_PAGE, SELECT_AGENTS_OF_MATCHING_PAGE],
             |sql| bind_filter(sql).bind(limit).bind(skip),
         )
         .await?;
@@ -464,55 +454,58 @@ pub(super) fn device_views(rows: Vec<DeviceViewRow>) -> Vec<DeviceView> {
     views
 }
 
-/// A link between a listed device and one of its agents.
+/// A listed device, with its agents' ids as the database aggregated them
+/// ([`device_agent_ids`]).
 #[derive(sqlx::FromRow)]
-struct LinkRow {
-    device_id: DeviceId,
-    agent_id: AgentId,
+struct ListedDeviceRow {
+    #[sqlx(flatten)]
+    view: DeviceView,
+    agent_ids: Option<String>,
 }
 
-/// Reads a list of devices with their agents in three statements on one
-/// snapshot, `bind` giving each the same parameters: the devices with owner
-/// and cluster (`sql[0]`), their links (`sql[1]`: device and agent ids)
-/// and the agents they link to, in agent order (`sql[2]`). A fleet whose
-/// devices share a few agents so reads each agent once, not once per
-/// device (the join of devices and agents repeated every device's columns
-/// for each of its agents). Each device lists its agents in agent order.
+/// Reads a list of devices with their agents in two statements on one
+/// snapshot, `bind` giving both the same parameters: the devices with
+/// owner, cluster and agent ids (`sql[0]`), and the agents they link to, in
+/// agent order (`sql[1]`). A fleet whose devices share a few agents so reads
+/// one row per device and each agent once (a join of devices and agents
+/// repeated every device's columns for each of its agents). Each device
+/// lists its agents in agent order.
 pub(super) async fn device_views_of<DB: SqlEngine>(
     conn: &mut DB::Connection,
-    sql: [&'static str; 3],
+    sql: [&'static str; 2],
     bind: impl Fn(Sql<'static, DB>) -> Sql<'static, DB>,
 ) -> Result<Vec<DeviceView>, StorageError> {
-    let [devices_sql, links_sql, agents_sql] = sql;
-    let mut views: Vec<DeviceView> = bind(Sql::new(devices_sql)).fetch_all(&mut *conn).await?;
-    if views.is_empty() {
-        return Ok(views);
+    let [devices_sql, agents_sql] = sql;
+    let rows: Vec<ListedDeviceRow> = bind(Sql::new(devices_sql)).fetch_all(&mut *conn).await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
     let agents: Vec<AgentRef> = bind(Sql::new(agents_sql)).fetch_all(&mut *conn).await?;
-    let links: Vec<LinkRow> = bind(Sql::new(links_sql)).fetch_all(&mut *conn).await?;
     let rank: HashMap<AgentId, usize> = agents
         .iter()
         .enumerate()
         .map(|(rank, agent)| (agent.id, rank))
         .collect();
-    let position: HashMap<DeviceId, usize> = views
-        .iter()
-        .enumerate()
-        .map(|(position, view)| (view.device.id, position))
-        .collect();
-    let mut ranks: Vec<Vec<usize>> = vec![Vec::new(); views.len()];
-    for link in links {
-        if let (Some(&device), Some(&agent)) =
-            (position.get(&link.device_id), rank.get(&link.agent_id))
-        {
-            ranks[device].push(agent);
-        }
-    }
-    for (view, mut ranks) in views.iter_mut().zip(ranks) {
-        ranks.sort_unstable();
-        view.agents = ranks.into_iter().map(|rank| agents[rank].clone()).collect();
-    }
-    Ok(views)
+    rows.into_iter()
+        .map(|row| {
+            let mut view = row.view;
+            let ids = row.agent_ids.unwrap_or_default();
+            let mut ranks = Vec::new();
+            for id in ids.split(',').filter(|id| !id.is_empty()) {
+                let id: AgentId = id.parse().map_err(|_| {
+                    StorageError::Corrupt(format!("agent id {id:?} of device {}", view.device.id))
+                })?;
+                // An agent the other statement did not see cannot be: both
+                // read one snapshot, and links point at existing agents.
+                if let Some(&rank) = rank.get(&id) {
+                    ranks.push(rank);
+                }
+            }
+            ranks.sort_unstable();
+            view.agents = ranks.into_iter().map(|rank| agents[rank].clone()).collect();
+            Ok(view)
+        })
+        .collect()
 }
 
 /// A device to wake, without its agents.
