@@ -16,14 +16,13 @@
 
 #[path = "support/process.rs"]
 mod process;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use process::{RssSampler, start_server};
+use process::{PASSWORD, RssSampler, set_up, start_server};
 use serde_json::{Value, json};
-use sqlx::Connection;
 
-const PASSWORD: &str = "bench-password-1";
 const CLIENTS: usize = 16;
 const DEVICES: usize = 1000;
 
@@ -35,22 +34,9 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         bench_engine("SQLite", None).await;
-        if let Ok(admin_url) = std::env::var("PB_BENCH_POSTGRES_URL") {
-            let name = format!("pb_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(b, _)| b);
-            bench_engine("PostgreSQL", Some(&format!("{base}/{name}"))).await;
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
-            )))
-            .execute(&mut admin)
-            .await;
+        if let Some(scratch) = support::PostgresScratch::create().await {
+            bench_engine("PostgreSQL", Some(&scratch.url)).await;
+            scratch.drop_database().await;
         } else {
             println!("\n(PB_BENCH_POSTGRES_URL is not set: PostgreSQL not measured)");
         }
@@ -220,23 +206,7 @@ async fn bench_engine(engine: &str, database_url: Option<&str>) {
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let base = server.base.clone();
 
-    let setup = client
-        .post(format!("{base}/api/setup/init"))
-        .json(&json!({"username": "bench", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert!(setup.status().is_success());
-    let login: Value = client
-        .post(format!("{base}/api/auth/login"))
-        .form(&[("username", "bench"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_string();
+    let token = set_up(&client, &base).await;
     let signed_in = client
         .post(format!("{base}/fn/sign_in"))
         .header("accept", "application/json")

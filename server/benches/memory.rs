@@ -23,10 +23,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use fake_agent::{Behaviour, FakeAgent};
-use process::{RssSampler, start_server};
+use process::{PASSWORD, RssSampler, set_up, start_server};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "bench-password-1";
 const CLIENTS: usize = 16;
 
 fn main() {
@@ -109,26 +108,11 @@ async fn run() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     report("idle after start", &sampler, "");
 
-    let setup = client
-        .post(format!("{base}/api/setup/init"))
-        .json(&json!({"username": "bench", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert!(setup.status().is_success());
-    let token: Value = client
-        .post(format!("{base}/api/auth/login"))
-        .form(&[("username", "bench"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = set_up(&client, &base).await;
     let api = Api {
         client: client.clone(),
         base: base.clone(),
-        token: token["access_token"].as_str().unwrap().to_string(),
+        token,
     };
 
     // Three fake agents, registered and heartbeating.

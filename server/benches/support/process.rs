@@ -68,6 +68,31 @@ pub async fn start_server(database_url: Option<&str>) -> Server {
     panic!("the server did not answer /health");
 }
 
+/// The password of the benchmarks' superuser, `bench`.
+pub const PASSWORD: &str = "bench-password-1";
+
+/// Sets the fresh server up with the superuser `bench` and signs in: its
+/// bearer token.
+pub async fn set_up(client: &reqwest::Client, base: &str) -> String {
+    let setup = client
+        .post(format!("{base}/api/setup/init"))
+        .json(&serde_json::json!({"username": "bench", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(setup.status().is_success());
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/auth/login"))
+        .form(&[("username", "bench"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["access_token"].as_str().unwrap().to_string()
+}
+
 /// The server's resident set, in KiB.
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
