@@ -98,21 +98,28 @@ pub async fn signed_in() -> Result<(Services, UserRecord), ErrorBody> {
     }
 }
 
-/// The client's address, as the REST API finds it (behind trusted proxies too).
-pub async fn client_ip(services: &Services) -> Result<IpAddr, ErrorBody> {
-    Ok(sign_in_client(services).await?.ip)
-}
-
-/// Who is signing in: the client's address (as [`client_ip`]) and the
-/// accounts its known-device cookie names.
-pub async fn sign_in_client(services: &Services) -> Result<SignInClient, ErrorBody> {
+/// The connection's peer and the request's headers.
+async fn peer_and_headers() -> Result<(IpAddr, http::HeaderMap), ErrorBody> {
     let ConnectInfo(peer) = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
         .await
         .map_err(internal)?;
     let headers = use_context::<http::request::Parts>()
         .map(|parts| parts.headers)
         .unwrap_or_default();
-    Ok(services.sign_in_client(peer.ip(), &headers))
+    Ok((peer.ip(), headers))
+}
+
+/// The client's address, as the REST API finds it (behind trusted proxies too).
+pub async fn client_ip(services: &Services) -> Result<IpAddr, ErrorBody> {
+    let (peer, headers) = peer_and_headers().await?;
+    Ok(services.client_ip(peer, &headers))
+}
+
+/// Who is signing in: the client's address (as [`client_ip`]) and the
+/// accounts its known-device cookie names.
+pub async fn sign_in_client(services: &Services) -> Result<SignInClient, ErrorBody> {
+    let (peer, headers) = peer_and_headers().await?;
+    Ok(services.sign_in_client(peer, &headers))
 }
 
 /// After `user` signed in from `client`: makes this browser a known device
