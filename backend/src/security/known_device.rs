@@ -96,14 +96,8 @@ impl KnownDeviceKey {
 
     /// The known device a request's `Cookie` headers carry.
     pub fn from_headers(&self, headers: &http::HeaderMap) -> KnownDevice {
-        headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(cookie::Cookie::split_parse)
-            .filter_map(Result::ok)
-            .find(|cookie| cookie.name() == KNOWN_DEVICE_COOKIE)
-            .map(|cookie| self.open(cookie.value()))
+        super::request_cookie(headers, KNOWN_DEVICE_COOKIE)
+            .map(|sealed| self.open(&sealed))
             .unwrap_or_default()
     }
 

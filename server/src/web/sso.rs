@@ -83,14 +83,8 @@ fn set_pending_cookie(response: &mut Response, value: &str, max_age: i64, secure
 
 /// The started sign-in this browser brings back, if any.
 fn pending_from(headers: &HeaderMap, state: &AppState) -> Option<PendingSso> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == PENDING_COOKIE)
-        .and_then(|cookie| state.services.open_pending(cookie.value()))
+    backend::security::request_cookie(headers, PENDING_COOKIE)
+        .and_then(|sealed| state.services.open_pending(&sealed))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
