@@ -20,7 +20,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use process::{PASSWORD, RssSampler, set_up, start_server};
+use process::{Api, PASSWORD, RssSampler, percentile, set_up, start_server};
 use serde_json::{Value, json};
 
 const CLIENTS: usize = 16;
@@ -101,12 +101,6 @@ struct Figures {
     bytes: usize,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    sorted
-        .get(((sorted.len().max(1) - 1) as f64 * p).round() as usize)
-        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-}
-
 /// `clients` clients, each sending `request` again as soon as the last
 /// answer arrived, for `length`.
 async fn measure(request: &Request, clients: usize, length: Duration) -> Figures {
@@ -154,34 +148,10 @@ fn row(label: &str, clients: usize, figures: &Figures, sampler: &RssSampler) {
     );
 }
 
-async fn post_json(client: &reqwest::Client, url: &str, token: &str, body: Value) -> Value {
-    let response = client
-        .post(url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{url}: {}",
-        response.status()
-    );
-    response.json().await.unwrap()
-}
-
 /// Adds devices `first..first + count` through the API, 16 at a time, each
 /// in `cluster` and linked to `agents`.
-async fn add_devices(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    range: std::ops::Range<usize>,
-    cluster: &str,
-    agents: &[String],
-) {
+async fn add_devices(api: &Api, range: std::ops::Range<usize>, cluster: &str, agents: &[String]) {
     let ids: Vec<usize> = range.collect();
-    let url = format!("{base}/api/devices");
     for chunk in ids.chunks(CLIENTS) {
         let creates = chunk.iter().map(|&i| {
             let body = json!({
@@ -193,7 +163,7 @@ async fn add_devices(
                 "cluster_id": cluster,
                 "agent_ids": agents,
             });
-            post_json(client, &url, token, body)
+            api.json(reqwest::Method::POST, "/api/devices", Some(body))
         });
         futures::future::join_all(creates).await;
     }
@@ -227,13 +197,18 @@ async fn bench_engine(engine: &str, database_url: Option<&str>) {
         .unwrap()
         .to_string();
 
-    let key = post_json(
-        &client,
-        &format!("{base}/api/agents/enrollment-keys"),
-        &token,
-        json!({"name": "bench"}),
-    )
-    .await["key"]
+    let api = Api {
+        client: client.clone(),
+        base: base.clone(),
+        token: token.clone(),
+    };
+    let key = api
+        .json(
+            reqwest::Method::POST,
+            "/api/agents/enrollment-keys",
+            Some(json!({"name": "bench"})),
+        )
+        .await["key"]
         .as_str()
         .unwrap()
         .to_string();
@@ -252,17 +227,17 @@ async fn bench_engine(engine: &str, database_url: Option<&str>) {
             .unwrap();
         agents.push(registered["agent_id"].as_str().unwrap().to_string());
     }
-    let cluster = post_json(
-        &client,
-        &format!("{base}/api/clusters"),
-        &token,
-        json!({"name": "load", "agent_ids": agents}),
-    )
-    .await["id"]
+    let cluster = api
+        .json(
+            reqwest::Method::POST,
+            "/api/clusters",
+            Some(json!({"name": "load", "agent_ids": agents})),
+        )
+        .await["id"]
         .as_str()
         .unwrap()
         .to_string();
-    add_devices(&client, &base, &token, 0..DEVICES, &cluster, &agents).await;
+    add_devices(&api, 0..DEVICES, &cluster, &agents).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (_, idle) = sampler.phase();
     println!("idle after seeding: {idle:.1} MiB");
@@ -320,15 +295,7 @@ async fn bench_engine(engine: &str, database_url: Option<&str>) {
     println!("3 s after the load: {now:.1} MiB (peak while settling {peak:.1} MiB)");
 
     println!("-- 10 000 devices, pages of 1 000 --");
-    add_devices(
-        &client,
-        &base,
-        &token,
-        DEVICES..10 * DEVICES,
-        &cluster,
-        &agents,
-    )
-    .await;
+    add_devices(&api, DEVICES..10 * DEVICES, &cluster, &agents).await;
     sampler.phase();
     for skip in [0, 5000, 9000] {
         let request = get(&format!("/api/devices?skip={skip}&limit=1000"), &bearer);

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use fake_agent::{Behaviour, FakeAgent};
-use process::{PASSWORD, RssSampler, set_up, start_server};
+use process::{Api, PASSWORD, RssSampler, percentile, set_up, start_server};
 use serde_json::{Value, json};
 
 const CLIENTS: usize = 16;
@@ -35,41 +35,6 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(run());
-}
-
-#[derive(Clone)]
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> reqwest::Response {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        request.send().await.expect("request sent")
-    }
-
-    async fn json(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let response = self.send(method, path, body).await;
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap()
-    }
 }
 
 async fn login(
@@ -90,9 +55,7 @@ async fn login(
 
 fn p99(mut latencies: Vec<Duration>) -> f64 {
     latencies.sort();
-    latencies
-        .get(((latencies.len().max(1) - 1) as f64 * 0.99).round() as usize)
-        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    percentile(&latencies, 0.99)
 }
 
 fn report(phase: &str, sampler: &RssSampler, extra: &str) {

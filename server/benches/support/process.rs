@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use serde_json::Value;
+
 /// The server process; killed and waited for when dropped.
 pub struct Server {
     pub child: Child,
@@ -91,6 +93,51 @@ pub async fn set_up(client: &reqwest::Client, base: &str) -> String {
         .await
         .unwrap();
     login["access_token"].as_str().unwrap().to_string()
+}
+
+#[derive(Clone)]
+/// A client of the server's REST API, signed in with a bearer token.
+pub struct Api {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    /// Sends `body` (as JSON, when given) to `path`.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Sends it and reads the JSON answer, which must be a success.
+    pub async fn json(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let response = self.send(method, path, body).await;
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+}
+
+/// The `p` quantile (0 to 1) of sorted latencies, in milliseconds.
+pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len().max(1) - 1) as f64 * p).round() as usize)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 /// The server's resident set, in KiB.
