@@ -48,7 +48,7 @@ impl Services {
             .ok_or_else(cluster_not_found)?;
         Ok(ClusterDetailPublic {
             cluster: cluster_public(&view),
-            devices: devices.iter().map(|d| self.device_public(d)).collect(),
+            devices: devices.into_iter().map(|d| self.device_public(d)).collect(),
             agents: agents
                 .iter()
                 .map(|a| {

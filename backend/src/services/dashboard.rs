@@ -88,10 +88,10 @@ impl Services {
         };
         Ok(DevicePage {
             devices: views
-                .iter()
+                .into_iter()
                 .map(|view| DashboardDevice {
-                    device: self.device_public(view),
                     can_manage: actor.access().may_manage(view.device.owner_id),
+                    device: self.device_public(view),
                 })
                 .collect(),
             matching,

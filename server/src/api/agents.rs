@@ -13,6 +13,7 @@ use shared::types::{
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiPath, AuthUser, MaybeBearer, Pagination};
+use super::json_list::JsonList;
 use crate::state::AppState;
 use backend::security::client::request_address;
 
@@ -79,8 +80,8 @@ pub async fn list(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
     Pagination(page): Pagination,
-) -> ApiResult<Json<AgentsPublic>> {
-    Ok(Json(state.services.list_agents(&actor, page).await?))
+) -> ApiResult<JsonList<AgentsPublic>> {
+    Ok(JsonList(state.services.list_agents(&actor, page).await?))
 }
 
 /// One agent (users and up).

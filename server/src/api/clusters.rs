@@ -11,6 +11,7 @@ use shared::types::{
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiPath, AuthUser, Pagination};
+use super::json_list::JsonList;
 use crate::state::AppState;
 
 type ErrorBody = shared::types::ErrorBody;
@@ -26,8 +27,8 @@ pub async fn list(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
     Pagination(page): Pagination,
-) -> ApiResult<Json<ClustersPublic>> {
-    Ok(Json(state.services.list_clusters(&actor, page).await?))
+) -> ApiResult<JsonList<ClustersPublic>> {
+    Ok(JsonList(state.services.list_clusters(&actor, page).await?))
 }
 
 /// One cluster with its devices and agents, sorted by name.
@@ -41,8 +42,8 @@ pub async fn get(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<ClusterId>,
-) -> ApiResult<Json<ClusterDetailPublic>> {
-    Ok(Json(state.services.get_cluster(&actor, id).await?))
+) -> ApiResult<JsonList<ClusterDetailPublic>> {
+    Ok(JsonList(state.services.get_cluster(&actor, id).await?))
 }
 
 /// Creates a cluster owned by the caller (users and up).

@@ -10,6 +10,7 @@ use shared::types::{
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiPath, AuthUser, Pagination};
+use super::json_list::JsonList;
 use crate::state::AppState;
 
 type ErrorBody = shared::types::ErrorBody;
@@ -25,8 +26,8 @@ pub async fn list(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
     Pagination(page): Pagination,
-) -> ApiResult<Json<DevicesPublic>> {
-    Ok(Json(state.services.list_devices(&actor, page).await?))
+) -> ApiResult<JsonList<DevicesPublic>> {
+    Ok(JsonList(state.services.list_devices(&actor, page).await?))
 }
 
 /// One device.

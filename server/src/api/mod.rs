@@ -13,6 +13,7 @@ pub mod downloads;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod json_list;
 pub mod setup;
 pub mod users;
 
