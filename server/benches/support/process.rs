@@ -49,6 +49,10 @@ pub async fn start_server(database_url: Option<&str>) -> Server {
     if let Some(url) = database_url {
         command.env("DATABASE_URL", url);
     }
+    // The pool size to measure, when not the server's default.
+    if let Ok(connections) = std::env::var("PB_BENCH_DB_MAX_CONNECTIONS") {
+        command.env("PB_DB_MAX_CONNECTIONS", connections);
+    }
     let child = command.spawn().expect("the server binary starts");
     let server = Server {
         child,
