@@ -52,12 +52,7 @@ const SELECT_DEVICE_PAGE: &str = concat!(
     "SELECT ",
     device_columns!(),
     device_agent_ids!(),
-    // The skipped devices are walked in the index alone (it holds both
-    // columns), not read row by row: a page deep in the table costs what
-    // the first does.
-    " FROM (",
-    page_ids!(),
-    ") p JOIN devices d ON d.id = p.id",
+    " FROM (SELECT * FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) d",
     device_record_joins!(),
     " ORDER BY d.created_at DESC, d.id DESC"
 );
