@@ -202,16 +202,7 @@ async fn bench_engine(engine: &str, database_url: Option<&str>) {
         base: base.clone(),
         token: token.clone(),
     };
-    let key = api
-        .json(
-            reqwest::Method::POST,
-            "/api/agents/enrollment-keys",
-            Some(json!({"name": "bench"})),
-        )
-        .await["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let key = api.enrollment_key().await;
     let mut agents = Vec::new();
     for i in 0..3 {
         let registered: Value = client

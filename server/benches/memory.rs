@@ -79,16 +79,7 @@ async fn run() {
     };
 
     // Three fake agents, registered and heartbeating.
-    let key = api
-        .json(
-            reqwest::Method::POST,
-            "/api/agents/enrollment-keys",
-            Some(json!({"name": "bench"})),
-        )
-        .await["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let key = api.enrollment_key().await;
     let mut fakes = Vec::new();
     let mut agents = Vec::new();
     for i in 0..3 {

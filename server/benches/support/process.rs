@@ -135,6 +135,19 @@ impl Api {
         );
         response.json().await.unwrap()
     }
+
+    /// A new enrollment key's secret, for registering agents.
+    pub async fn enrollment_key(&self) -> String {
+        self.json(
+            reqwest::Method::POST,
+            "/api/agents/enrollment-keys",
+            Some(serde_json::json!({"name": "bench"})),
+        )
+        .await["key"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
 }
 
 /// The `p` quantile (0 to 1) of sorted latencies, in milliseconds.

@@ -30,7 +30,7 @@ pub struct JsonList<T>(pub T);
 
 impl<T: Serialize> IntoResponse for JsonList<T> {
     fn into_response(self) -> Response {
-        let mut chunks = ChunkWriter::default();
+        let mut chunks = ChunkWriter::new();
         match serde_json::to_writer(&mut chunks, &self.0) {
             Ok(()) => {
                 let mut response = Response::new(Body::new(chunks.into_body()));
@@ -52,7 +52,6 @@ impl<T: Serialize> IntoResponse for JsonList<T> {
 }
 
 /// Collects serialised bytes into chunks of [`CHUNK_BYTES`].
-#[derive(Default)]
 struct ChunkWriter {
     full: VecDeque<Bytes>,
     current: Vec<u8>,
@@ -85,6 +84,16 @@ impl std::io::Write for ChunkWriter {
 }
 
 impl ChunkWriter {
+    /// The first chunk is allocated whole, as the next ones are, so it does
+    /// not grow by doubling.
+    fn new() -> Self {
+        Self {
+            full: VecDeque::new(),
+            current: Vec::with_capacity(CHUNK_BYTES),
+            length: 0,
+        }
+    }
+
     #[cold]
     fn start_chunk(&mut self) {
         let full = std::mem::replace(&mut self.current, Vec::with_capacity(CHUNK_BYTES));
