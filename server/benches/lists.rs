@@ -12,7 +12,10 @@
 //!
 //! `cargo bench -p powerbeacon --bench lists` (SQLite);
 //! `PB_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres` adds
-//! PostgreSQL. `PB_BENCH_SECONDS` sets each measurement's length (default 4).
+//! PostgreSQL. `PB_BENCH_SECONDS` sets each measurement's length (default 4);
+//! `PB_BENCH_ONLY` measures only the lists whose label holds it. Each row
+//! also gives the server's CPU time per request, which the client's share
+//! of the cores does not skew as it does the rate.
 
 #[path = "support/process.rs"]
 mod process;
@@ -41,6 +44,12 @@ fn main() {
             println!("\n(PB_BENCH_POSTGRES_URL is not set: PostgreSQL not measured)");
         }
     });
+}
+
+/// Whether to measure the list `label`: all of them, or those whose label
+/// holds `PB_BENCH_ONLY` (`?skip=` for the pages of 10 000 devices).
+fn chosen(label: &str) -> bool {
+    std::env::var("PB_BENCH_ONLY").map_or(true, |only| label.contains(&only))
 }
 
 fn seconds() -> Duration {
@@ -96,6 +105,8 @@ impl Request {
 
 struct Figures {
     per_second: f64,
+    /// The server's CPU time per request, in milliseconds.
+    cpu_ms: f64,
     p50: f64,
     p99: f64,
     bytes: usize,
@@ -103,10 +114,16 @@ struct Figures {
 
 /// `clients` clients, each sending `request` again as soon as the last
 /// answer arrived, for `length`.
-async fn measure(request: &Request, clients: usize, length: Duration) -> Figures {
+async fn measure(
+    request: &Request,
+    clients: usize,
+    length: Duration,
+    sampler: &RssSampler,
+) -> Figures {
     // One round first, so connections are open and caches warm.
     let (status, bytes) = request.send().await;
     assert_eq!(status, 200, "{}", request.url);
+    let cpu_before = sampler.cpu_seconds();
     let started = Instant::now();
     let until = started + length;
     let runs = (0..clients).map(|_| {
@@ -127,9 +144,11 @@ async fn measure(request: &Request, clients: usize, length: Duration) -> Figures
         latencies.extend(run.unwrap());
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = sampler.cpu_seconds() - cpu_before;
     latencies.sort();
     Figures {
         per_second: latencies.len() as f64 / elapsed,
+        cpu_ms: cpu * 1000.0 / latencies.len().max(1) as f64,
         p50: percentile(&latencies, 0.5),
         p99: percentile(&latencies, 0.99),
         bytes,
@@ -139,10 +158,11 @@ async fn measure(request: &Request, clients: usize, length: Duration) -> Figures
 fn row(label: &str, clients: usize, figures: &Figures, sampler: &RssSampler) {
     let (peak, _) = sampler.phase();
     println!(
-        "{label:<34} {clients:>2} client{s} {:>8.1}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  {:>8} B  peak RSS {peak:>6.1} MiB",
+        "{label:<34} {clients:>2} client{s} {:>8.1}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  CPU {:>6.2} ms/req  {:>8} B  peak RSS {peak:>6.1} MiB",
         figures.per_second,
         figures.p50,
         figures.p99,
+        figures.cpu_ms,
         figures.bytes,
         s = if clients == 1 { " " } else { "s" },
     );
@@ -270,27 +290,39 @@ async fn bench_engine(engine: &str, database_url: Option<&str>) {
         ),
     ];
     let length = seconds();
-    for (label, request) in &lists {
+    for (label, request) in lists.iter().filter(|(label, _)| chosen(label)) {
         for clients in [1, CLIENTS] {
-            let figures = measure(request, clients, length).await;
+            let figures = measure(request, clients, length, &sampler).await;
             row(label, clients, &figures, &sampler);
         }
     }
     for encoding in ["br", "gzip"] {
         let label = format!("GET /api/devices?limit=1000, {encoding}");
-        let figures = measure(&device_list.with_encoding(encoding), CLIENTS, length).await;
+        if !chosen(&label) {
+            continue;
+        }
+        let figures = measure(
+            &device_list.with_encoding(encoding),
+            CLIENTS,
+            length,
+            &sampler,
+        )
+        .await;
         row(&label, CLIENTS, &figures, &sampler);
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (peak, now) = sampler.phase();
     println!("3 s after the load: {now:.1} MiB (peak while settling {peak:.1} MiB)");
 
+    if !chosen("GET /api/devices?skip=") {
+        return;
+    }
     println!("-- 10 000 devices, pages of 1 000 --");
     add_devices(&api, DEVICES..10 * DEVICES, &cluster, &agents).await;
     sampler.phase();
     for skip in [0, 5000, 9000] {
         let request = get(&format!("/api/devices?skip={skip}&limit=1000"), &bearer);
-        let figures = measure(&request, 1, length).await;
+        let figures = measure(&request, 1, length, &sampler).await;
         row(
             &format!("GET /api/devices?skip={skip}"),
             1,
@@ -302,6 +334,7 @@ async fn bench_engine(engine: &str, database_url: Option<&str>) {
         &get("/api/devices?skip=9000&limit=1000", &bearer),
         CLIENTS,
         length,
+        &sampler,
     )
     .await;
     row("GET /api/devices?skip=9000", CLIENTS, &figures, &sampler);

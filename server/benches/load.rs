@@ -38,7 +38,8 @@ fn main() {
 }
 
 async fn run(engine: &str, mut config: Config) {
-    config.db_max_connections = 16;
+    // The pool the server would choose for this engine.
+    config.db_max_connections = None;
     let bench = Bench::start(config).await;
     let device = bench.add_devices(0, 1000, None, &[]).await[500];
     let latencies = get_with_clients(&bench, &format!("/api/devices/{device}"), 16).await;

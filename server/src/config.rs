@@ -40,9 +40,10 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// Most database connections to hold open.
-    #[arg(long, env = "PB_DB_MAX_CONNECTIONS", default_value_t = 16)]
-    pub db_max_connections: u32,
+    /// Most database connections to hold open: by default 4 on SQLite and
+    /// 16 on PostgreSQL.
+    #[arg(long, env = "PB_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
 
     /// Secret that signs access tokens. When unset, one is generated on the
     /// first start and kept in the database, so tokens survive restarts and
@@ -158,7 +159,7 @@ impl Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
             database_url,
-            db_max_connections: 4,
+            db_max_connections: Some(4),
             jwt_secret: None,
             access_token_minutes: 60,
             agent_offline_seconds: 90,

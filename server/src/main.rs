@@ -15,22 +15,23 @@ fn main() -> ExitCode {
 }
 
 /// glibc's allocator raises its mmap threshold to the largest block freed so
-/// far and gives every thread an arena of its own: after a burst of sign-ins
-/// each blocking thread's arena kept a 19 MiB Argon2 block (440 MiB after 200
-/// sign-ins), and large listings left their buffers behind. A fixed
-/// threshold (large blocks come from, and go back to, the system), two
-/// arenas and a regular trim keep the server's memory near what it uses
-/// (docs/ARCHITECTURE.md, "Memory").
+/// far: after a burst of sign-ins each blocking thread's arena kept a 19 MiB
+/// Argon2 block (440 MiB after 200 sign-ins), and large listings left their
+/// buffers behind. A fixed threshold (large blocks come from, and go back
+/// to, the system) and a regular trim keep the server's memory near what it
+/// uses (docs/ARCHITECTURE.md, "Memory"). The arenas stay glibc's (one per
+/// thread, up to eight per core): held to two, SQLite's worker threads and
+/// the runtime's fought over their locks, which cost a list of 1 000
+/// devices a third of its CPU.
 fn keep_memory_returnable() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator parameters, and runs before any
     // other thread exists.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
     // Free pages inside the arenas (a listing's buffers) go back every few
-    // seconds; the walk takes well under a millisecond.
+    // seconds; the walk over every arena takes well under a millisecond.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     std::thread::Builder::new()
         .name("malloc-trim".into())

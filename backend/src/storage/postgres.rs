@@ -15,7 +15,12 @@ impl SqlStore<Postgres> {
     /// Connects to `url` and runs the migrations.
     pub async fn connect(url: &str, options: &ConnectOptions<'_>) -> Result<Self, StorageError> {
         let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections.max(1))
+            .max_connections(
+                options
+                    .max_connections
+                    .unwrap_or(super::POSTGRES_MAX_CONNECTIONS)
+                    .max(1),
+            )
             .acquire_timeout(options.connect_timeout)
             .connect(url)
             .await

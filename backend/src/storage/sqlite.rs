@@ -51,7 +51,12 @@ impl SqlStore<Sqlite> {
             // hand-offs: about 1 ms of the 8 a 1000-device listing took.
             .row_buffer_size(1024);
         let pool = SqlitePoolOptions::new()
-            .max_connections(options.max_connections.max(1))
+            .max_connections(
+                options
+                    .max_connections
+                    .unwrap_or(super::SQLITE_MAX_CONNECTIONS)
+                    .max(1),
+            )
             .acquire_timeout(options.connect_timeout)
             .connect_with(connect)
             .await

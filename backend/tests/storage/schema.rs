@@ -150,7 +150,7 @@ async fn sqlite_uses_wal_and_foreign_keys() {
         &ConnectOptions {
             url: None,
             data_dir: db.dir.path(),
-            max_connections: 1,
+            max_connections: Some(1),
             connect_timeout: Duration::from_secs(5),
         },
     )

@@ -86,7 +86,7 @@ impl TestDb {
         backend::storage::connect(backend::storage::ConnectOptions {
             url: self.url.as_deref(),
             data_dir: self.dir.path(),
-            max_connections: 4,
+            max_connections: Some(4),
             connect_timeout: Duration::from_secs(5),
         })
         .await

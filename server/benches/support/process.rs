@@ -49,6 +49,10 @@ pub async fn start_server(database_url: Option<&str>) -> Server {
     if let Some(url) = database_url {
         command.env("DATABASE_URL", url);
     }
+    // glibc's arena count to measure, when not glibc's default (`main.rs`).
+    if let Ok(arenas) = std::env::var("MALLOC_ARENA_MAX") {
+        command.env("MALLOC_ARENA_MAX", arenas);
+    }
     // The pool size to measure, when not the server's default.
     if let Ok(connections) = std::env::var("PB_BENCH_DB_MAX_CONNECTIONS") {
         command.env("PB_DB_MAX_CONNECTIONS", connections);
@@ -186,6 +190,26 @@ impl RssSampler {
             }
         });
         Self { peak, stop, pid }
+    }
+
+    /// The CPU time the server has used so far (user and system, all
+    /// threads), in seconds: its cost per request, whatever the client's
+    /// share of the machine's cores.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        // Fields after the command name, which is in parentheses and may
+        // hold spaces: state is the first, utime the 12th, stime the 13th.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks: f64 = [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+            .sum();
+        // SAFETY: sysconf only reads a system constant.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        ticks / per_second
     }
 
     /// The peak since the last call, and the RSS now (MiB).
