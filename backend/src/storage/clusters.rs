@@ -7,7 +7,7 @@
 
 use shared::ids::{AgentId, ClusterId};
 
-use super::devices::{WakeDeviceRow, WakeLinkRow, device_views_of, wake_targets};
+use super::devices::{DeviceListSql, WakeDeviceRow, WakeLinkRow, device_views_of, wake_targets};
 use super::engine::{Sql, SqlEngine};
 use super::store::SqlStore;
 use super::{
@@ -59,22 +59,29 @@ const UNLINK_AGENT_FROM_CLUSTER_DEVICES: &str = "DELETE FROM device_agents \
     WHERE agent_id = $2 AND device_id IN (SELECT id FROM devices WHERE cluster_id = $1)";
 
 /// A cluster's devices by name, with owner, cluster and agent ids; their
-/// agents come from [`SELECT_AGENTS_OF_CLUSTER_DEVICES`] (see
-/// `devices::device_views_of`).
-const SELECT_DEVICES_OF_CLUSTER: &str = concat!(
-    "SELECT ",
-    device_columns!(),
-    device_agent_ids!(),
-    " FROM devices d",
-    device_record_joins!(),
-    " WHERE d.cluster_id = $1 ORDER BY lower(d.name), d.name, d.id"
-);
+/// agents come from `agents` (see `devices::device_views_of`).
+macro_rules! devices_of_cluster {
+    () => {
+        concat!(
+            "SELECT ",
+            device_columns!(),
+            device_agent_ids!(),
+            " FROM devices d",
+            device_record_joins!(),
+            " WHERE d.cluster_id = $1 ORDER BY lower(d.name), d.name, d.id"
+        )
+    };
+}
 
-const SELECT_AGENTS_OF_CLUSTER_DEVICES: &str = concat!(
-    agents_of_devices!(),
-    "SELECT id FROM devices WHERE cluster_id = $1))",
-    agent_order!()
-);
+const DEVICES_OF_CLUSTER: DeviceListSql = DeviceListSql {
+    rows: devices_of_cluster!(),
+    packed: packed_device_list!(devices_of_cluster!(), "lower(name), name, id"),
+    agents: concat!(
+        agents_of_devices!(),
+        "SELECT id FROM devices WHERE cluster_id = $1))",
+        agent_order!()
+    ),
+};
 
 const SELECT_AGENT_VIEWS_OF_CLUSTER: &str = concat!(
     "SELECT ",
@@ -166,12 +173,8 @@ impl<DB: SqlEngine> ClusterStore for SqlStore<DB> {
         else {
             return Ok(None);
         };
-        let devices = device_views_of::<DB>(
-            &mut tx,
-            [SELECT_DEVICES_OF_CLUSTER, SELECT_AGENTS_OF_CLUSTER_DEVICES],
-            |sql| sql.bind(id),
-        )
-        .await?;
+        let devices =
+            device_views_of::<DB>(&mut tx, &DEVICES_OF_CLUSTER, |sql| sql.bind(id)).await?;
         let agents = Sql::<DB>::new(SELECT_AGENT_VIEWS_OF_CLUSTER)
             .bind(id)
             .fetch_all::<AgentView>(&mut tx)

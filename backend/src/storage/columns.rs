@@ -41,6 +41,28 @@ macro_rules! device_agent_ids {
     };
 }
 
+/// SQLite: the rows of a device list (`$list`, which selects
+/// [`device_columns`] and [`device_agent_ids`]) packed by the database into
+/// one JSON text, an array of one array per device, in the order `$order`
+/// (the list's own, on its output columns). sqlx hands each row of a result
+/// from SQLite's worker thread to the runtime on its own, a copy of every
+/// value and a wake-up each; one row holding the page saves a thousand of
+/// them (docs/ARCHITECTURE.md, "Lists at fleet scale"). Read by
+/// `devices.rs`, `unpack_devices`, in this column order.
+macro_rules! packed_device_list {
+    ($list:expr, $order:expr) => {
+        concat!(
+            "SELECT json_group_array(json_array(id, name, mac_address, ip_address, os_type, \
+             is_active, description, json(tags), cluster_id, owner_id, created_at, updated_at, \
+             owner_name, cluster_name, agent_ids) ORDER BY ",
+            $order,
+            ") FROM (",
+            $list,
+            ")"
+        )
+    };
+}
+
 /// The agents linked to the devices whose ids a subquery gives (it follows,
 /// then `))` and [`agent_order`]).
 macro_rules! agents_of_devices {

@@ -17,7 +17,7 @@ use crate::domain::device_search::{self, DeviceMatch};
 use super::engine::{Parsed, ParsedOpt, Sql, SqlEngine};
 use super::store::SqlStore;
 use super::{
-    AgentRecord, AgentRef, DeviceRecord, DeviceView, Page, StorageError, Store, WakeTarget,
+    AgentRecord, AgentRef, DeviceRecord, DeviceView, Engine, Page, StorageError, Store, WakeTarget,
 };
 
 /// The devices a `DeviceMatch` (`domain::device_search`) accepts: $1 the
@@ -46,19 +46,26 @@ macro_rules! page_ids {
 }
 
 /// A page of devices with owner, cluster and agent ids; the agents
-/// themselves come from [`SELECT_AGENTS_OF_PAGE`], on the same snapshot
-/// (see [`device_views_of`]).
-const SELECT_DEVICE_PAGE: &str = concat!(
-    "SELECT ",
-    device_columns!(),
-    device_agent_ids!(),
-    " FROM (SELECT * FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) d",
-    device_record_joins!(),
-    " ORDER BY d.created_at DESC, d.id DESC"
-);
+/// themselves come from `agents`, on the same snapshot (see
+/// [`device_views_of`]).
+macro_rules! device_page {
+    () => {
+        concat!(
+            "SELECT ",
+            device_columns!(),
+            device_agent_ids!(),
+            " FROM (SELECT * FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) d",
+            device_record_joins!(),
+            " ORDER BY d.created_at DESC, d.id DESC"
+        )
+    };
+}
 
-const SELECT_AGENTS_OF_PAGE: &str =
-    concat!(agents_of_devices!(), page_ids!(), "))", agent_order!());
+const DEVICE_PAGE: DeviceListSql = DeviceListSql {
+    rows: device_page!(),
+    packed: packed_device_list!(device_page!(), "created_at DESC, id DESC"),
+    agents: concat!(agents_of_devices!(), page_ids!(), "))", agent_order!()),
+};
 
 const SELECT_DEVICE_VIEW: &str = concat!(
     "SELECT ",
@@ -82,23 +89,31 @@ macro_rules! matching_page_ids {
     };
 }
 
-const SELECT_MATCHING_DEVICE_PAGE: &str = concat!(
-    "SELECT ",
-    device_columns!(),
-    device_agent_ids!(),
-    " FROM (SELECT * FROM devices",
-    device_match!(),
-    " ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7) d",
-    device_record_joins!(),
-    " ORDER BY d.created_at DESC, d.id DESC"
-);
+macro_rules! matching_device_page {
+    () => {
+        concat!(
+            "SELECT ",
+            device_columns!(),
+            device_agent_ids!(),
+            " FROM (SELECT * FROM devices",
+            device_match!(),
+            " ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7) d",
+            device_record_joins!(),
+            " ORDER BY d.created_at DESC, d.id DESC"
+        )
+    };
+}
 
-const SELECT_AGENTS_OF_MATCHING_PAGE: &str = concat!(
-    agents_of_devices!(),
-    matching_page_ids!(),
-    "))",
-    agent_order!()
-);
+const MATCHING_DEVICE_PAGE: DeviceListSql = DeviceListSql {
+    rows: matching_device_page!(),
+    packed: packed_device_list!(matching_device_page!(), "created_at DESC, id DESC"),
+    agents: concat!(
+        agents_of_devices!(),
+        matching_page_ids!(),
+        "))",
+        agent_order!()
+    ),
+};
 
 const COUNT_MATCHING_DEVICES: &str = concat!("SELECT COUNT(*) FROM devices", device_match!());
 
@@ -198,12 +213,8 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
     async fn list_device_views(&self, page: Page) -> Result<(Vec<DeviceView>, u64), StorageError> {
         let (limit, skip) = page.binds();
         let mut tx = self.snapshot().await?;
-        let views = device_views_of::<DB>(
-            &mut tx,
-            [SELECT_DEVICE_PAGE, SELECT_AGENTS_OF_PAGE],
-            |sql| sql.bind(limit).bind(skip),
-        )
-        .await?;
+        let views =
+            device_views_of::<DB>(&mut tx, &DEVICE_PAGE, |sql| sql.bind(limit).bind(skip)).await?;
         let (count,): (i64,) = Sql::<DB>::new(COUNT_DEVICES).fetch_one(&mut tx).await?;
         tx.commit().await?;
         Ok((views, count.try_into().unwrap_or_default()))
@@ -224,11 +235,9 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
         };
         // One snapshot: the count is that of the devices the page shows.
         let mut tx = self.snapshot().await?;
-        let views = device_views_of::<DB>(
-            &mut tx,
-            [SELECT_MATCHING_DEVICE_PAGE, SELECT_AGENTS_OF_MATCHING_PAGE],
-            |sql| bind_filter(sql).bind(limit).bind(skip),
-        )
+        let views = device_views_of::<DB>(&mut tx, &MATCHING_DEVICE_PAGE, |sql| {
+            bind_filter(sql).bind(limit).bind(skip)
+        })
         .await?;
         let (count,): (i64,) = bind_filter(Sql::<DB>::new(COUNT_MATCHING_DEVICES))
             .fetch_one(&mut tx)
@@ -463,24 +472,41 @@ struct ListedDeviceRow {
     agent_ids: Option<String>,
 }
 
+/// The statements of one list of devices (see [`device_views_of`]), each
+/// taking the same parameters.
+pub(super) struct DeviceListSql {
+    /// The devices, a row each, with owner, cluster and agent ids
+    /// ([`ListedDeviceRow`]).
+    pub rows: &'static str,
+    /// The same rows packed into one JSON text (`packed_device_list!`),
+    /// which SQLite reads instead.
+    pub packed: &'static str,
+    /// The agents those devices link to, once each, in agent order.
+    pub agents: &'static str,
+}
+
 /// Reads a list of devices with their agents in two statements on one
-/// snapshot, `bind` giving both the same parameters: the devices with
-/// owner, cluster and agent ids (`sql[0]`), and the agents they link to, in
-/// agent order (`sql[1]`). A fleet whose devices share a few agents so reads
-/// one row per device and each agent once (a join of devices and agents
-/// repeated every device's columns for each of its agents). Each device
-/// lists its agents in agent order.
+/// snapshot: the devices with owner, cluster and agent ids, and the agents
+/// they link to. A fleet whose devices share a few agents so reads one row
+/// per device and each agent once (a join of devices and agents repeated
+/// every device's columns for each of its agents); on SQLite the devices
+/// come packed in a single row. Each device lists its agents in agent order.
 pub(super) async fn device_views_of<DB: SqlEngine>(
     conn: &mut DB::Connection,
-    sql: [&'static str; 2],
+    sql: &DeviceListSql,
     bind: impl Fn(Sql<'static, DB>) -> Sql<'static, DB>,
 ) -> Result<Vec<DeviceView>, StorageError> {
-    let [devices_sql, agents_sql] = sql;
-    let rows: Vec<ListedDeviceRow> = bind(Sql::new(devices_sql)).fetch_all(&mut *conn).await?;
+    let rows: Vec<ListedDeviceRow> = match DB::ENGINE {
+        Engine::Sqlite => {
+            let (packed,): (String,) = bind(Sql::new(sql.packed)).fetch_one(&mut *conn).await?;
+            unpack_devices(&packed)?
+        }
+        Engine::Postgres => bind(Sql::new(sql.rows)).fetch_all(&mut *conn).await?,
+    };
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let agents: Vec<AgentRef> = bind(Sql::new(agents_sql)).fetch_all(&mut *conn).await?;
+    let agents: Vec<AgentRef> = bind(Sql::new(sql.agents)).fetch_all(&mut *conn).await?;
     let rank: HashMap<AgentId, usize> = agents
         .iter()
         .enumerate()
@@ -504,6 +530,93 @@ pub(super) async fn device_views_of<DB: SqlEngine>(
             ranks.sort_unstable();
             view.agents = ranks.into_iter().map(|rank| agents[rank].clone()).collect();
             Ok(view)
+        })
+        .collect()
+}
+
+/// One device of a [`DeviceListSql::packed`] text: the columns of
+/// `packed_device_list!`, in its order, as SQLite's JSON holds them (a
+/// boolean is 0 or 1; the canonical texts, which hold no escapes, borrowed).
+#[derive(serde::Deserialize)]
+struct PackedDevice<'a>(
+    DeviceId,
+    String,
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    i64,
+    Option<String>,
+    Vec<String>,
+    Option<ClusterId>,
+    Option<UserId>,
+    &'a str,
+    &'a str,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The rows of a packed list, read as sqlx reads them column by column: a
+/// value that does not parse is [`StorageError::Corrupt`].
+fn unpack_devices(packed: &str) -> Result<Vec<ListedDeviceRow>, StorageError> {
+    let corrupt = |what: &str, error: &dyn std::fmt::Display| {
+        StorageError::Corrupt(format!("{what} of a listed device: {error}"))
+    };
+    let devices: Vec<PackedDevice> =
+        serde_json::from_str(packed).map_err(|error| corrupt("the columns", &error))?;
+    devices
+        .into_iter()
+        .map(|packed| {
+            let PackedDevice(
+                id,
+                name,
+                mac_address,
+                ip_address,
+                os_type,
+                is_active,
+                description,
+                tags,
+                cluster_id,
+                owner_id,
+                created_at,
+                updated_at,
+                owner_name,
+                cluster_name,
+                agent_ids,
+            ) = packed;
+            let timestamp = |text: &str| {
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .map(|at| at.with_timezone(&chrono::Utc))
+                    .map_err(|error| corrupt("a timestamp", &error))
+            };
+            let device = DeviceRecord {
+                id,
+                name,
+                mac_address: mac_address
+                    .parse()
+                    .map_err(|error| corrupt("the MAC address", &error))?,
+                ip_address: ip_address
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|error| corrupt("the IP address", &error))?,
+                os_type: os_type.parse().map_err(|error| corrupt("the OS", &error))?,
+                is_active: is_active != 0,
+                description,
+                tags,
+                cluster_id,
+                owner_id,
+                created_at: timestamp(created_at)?,
+                updated_at: timestamp(updated_at)?,
+            };
+            Ok(ListedDeviceRow {
+                view: DeviceView {
+                    device,
+                    owner_name,
+                    cluster_name,
+                    agents: Vec::new(),
+                },
+                agent_ids,
+            })
         })
         .collect()
 }
@@ -551,4 +664,54 @@ pub(super) fn wake_targets(
             agents: by_device.remove(&device.id).unwrap_or_default(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unpack_devices;
+    use crate::storage::StorageError;
+
+    const DEVICE: &str = r#"["6f1c1d1e-0000-4000-8000-000000000001","pc \"one\"","AA:BB:CC:DD:EE:01",null,"windows",0,null,["lab","rack-1"],null,null,"2026-12-05T08:00:00.123456+00:00","2026-12-05T09:00:00+00:00","Ada",null,"x,y"]"#;
+
+    #[test]
+    fn a_packed_device_reads_as_its_columns_would() {
+        let rows = unpack_devices(&format!("[{DEVICE}]")).unwrap();
+        let [row] = rows.as_slice() else {
+            panic!("one row")
+        };
+        let device = &row.view.device;
+        assert_eq!(device.name, "pc \"one\"");
+        assert_eq!(device.mac_address.to_string(), "AA:BB:CC:DD:EE:01");
+        assert_eq!(device.ip_address, None);
+        assert_eq!(device.os_type.as_str(), "windows");
+        assert!(!device.is_active);
+        assert_eq!(device.tags, ["lab", "rack-1"]);
+        assert_eq!(
+            device.created_at.to_rfc3339(),
+            "2026-12-05T08:00:00.123456+00:00"
+        );
+        assert_eq!(row.view.owner_name.as_deref(), Some("Ada"));
+        assert_eq!(row.view.cluster_name, None);
+        assert_eq!(row.agent_ids.as_deref(), Some("x,y"));
+        assert!(unpack_devices("[]").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_value_that_does_not_parse_is_corrupt_never_a_default() {
+        for broken in [
+            DEVICE.replace("AA:BB:CC:DD:EE:01", "not a mac"),
+            DEVICE.replace("\"windows\"", "\"beos\""),
+            DEVICE.replace("2026-12-05T09:00:00+00:00", "yesterday"),
+            DEVICE.replace("null,\"windows\"", "\"192.0.2.300\",\"windows\""),
+            DEVICE.replace(",0,", ",\"no\","),
+        ] {
+            assert!(
+                matches!(
+                    unpack_devices(&format!("[{broken}]")),
+                    Err(StorageError::Corrupt(_))
+                ),
+                "{broken}"
+            );
+        }
+    }
 }
