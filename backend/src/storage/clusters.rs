@@ -73,15 +73,11 @@ macro_rules! devices_of_cluster {
     };
 }
 
-const DEVICES_OF_CLUSTER: DeviceListSql = DeviceListSql {
-    rows: devices_of_cluster!(),
-    packed: packed_device_list!(devices_of_cluster!(), "lower(name), name, id"),
-    agents: concat!(
-        agents_of_devices!(),
-        "SELECT id FROM devices WHERE cluster_id = $1))",
-        agent_order!()
-    ),
-};
+const DEVICES_OF_CLUSTER: DeviceListSql = device_list_sql!(
+    devices_of_cluster!(),
+    "lower(name), name, id",
+    "SELECT id FROM devices WHERE cluster_id = $1"
+);
 
 const SELECT_AGENT_VIEWS_OF_CLUSTER: &str = concat!(
     "SELECT ",

@@ -63,6 +63,20 @@ macro_rules! packed_device_list {
     };
 }
 
+/// The statements of one device list (`devices.rs`, `DeviceListSql`): its
+/// rows (`$rows`, which selects [`device_columns`] and [`device_agent_ids`]),
+/// the same rows packed in the list's order (`$order`, spelled on the rows'
+/// output columns), and the agents of the devices whose ids `$ids` selects.
+macro_rules! device_list_sql {
+    ($rows:expr, $order:expr, $ids:expr) => {
+        DeviceListSql {
+            rows: $rows,
+            packed: packed_device_list!($rows, $order),
+            agents: concat!(agents_of_devices!(), $ids, "))", agent_order!()),
+        }
+    };
+}
+
 /// The agents linked to the devices whose ids a subquery gives (it follows,
 /// then `))` and [`agent_order`]).
 macro_rules! agents_of_devices {

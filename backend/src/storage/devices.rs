@@ -37,35 +37,43 @@ macro_rules! device_match {
     };
 }
 
-/// The ids of a page of devices: newest first, ties broken by id so pages
-/// never overlap.
-macro_rules! page_ids {
-    () => {
-        "SELECT id FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
-    };
-}
-
-/// A page of devices with owner, cluster and agent ids; the agents
-/// themselves come from `agents`, on the same snapshot (see
-/// [`device_views_of`]).
-macro_rules! device_page {
-    () => {
+/// A page (`$page`, its `LIMIT … OFFSET …`) of the devices `$filter`
+/// accepts (a `WHERE` clause, or none), as the tail of a `SELECT … FROM`:
+/// newest first, ties broken by id so pages never overlap.
+macro_rules! newest_devices {
+    ($filter:expr, $page:expr) => {
         concat!(
-            "SELECT ",
-            device_columns!(),
-            device_agent_ids!(),
-            " FROM (SELECT * FROM devices ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) d",
-            device_record_joins!(),
-            " ORDER BY d.created_at DESC, d.id DESC"
+            "devices",
+            $filter,
+            " ORDER BY created_at DESC, id DESC ",
+            $page
         )
     };
 }
 
-const DEVICE_PAGE: DeviceListSql = DeviceListSql {
-    rows: device_page!(),
-    packed: packed_device_list!(device_page!(), "created_at DESC, id DESC"),
-    agents: concat!(agents_of_devices!(), page_ids!(), "))", agent_order!()),
-};
+/// The statements of a page of [`newest_devices`], with owner, cluster and
+/// agent ids; the agents themselves on the same snapshot (see
+/// [`device_views_of`]).
+macro_rules! newest_page {
+    ($filter:expr, $page:expr) => {
+        device_list_sql!(
+            concat!(
+                "SELECT ",
+                device_columns!(),
+                device_agent_ids!(),
+                " FROM (SELECT * FROM ",
+                newest_devices!($filter, $page),
+                ") d",
+                device_record_joins!(),
+                " ORDER BY d.created_at DESC, d.id DESC"
+            ),
+            "created_at DESC, id DESC",
+            concat!("SELECT id FROM ", newest_devices!($filter, $page))
+        )
+    };
+}
+
+const DEVICE_PAGE: DeviceListSql = newest_page!("", "LIMIT $1 OFFSET $2");
 
 const SELECT_DEVICE_VIEW: &str = concat!(
     "SELECT ",
@@ -77,43 +85,8 @@ const SELECT_DEVICE_VIEW: &str = concat!(
 
 const COUNT_DEVICES: &str = "SELECT COUNT(*) FROM devices";
 
-/// The ids of a page (`LIMIT $6 OFFSET $7`) of the matching devices,
-/// ordered as [`page_ids`].
-macro_rules! matching_page_ids {
-    () => {
-        concat!(
-            "SELECT id FROM devices",
-            device_match!(),
-            " ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7"
-        )
-    };
-}
-
-macro_rules! matching_device_page {
-    () => {
-        concat!(
-            "SELECT ",
-            device_columns!(),
-            device_agent_ids!(),
-            " FROM (SELECT * FROM devices",
-            device_match!(),
-            " ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7) d",
-            device_record_joins!(),
-            " ORDER BY d.created_at DESC, d.id DESC"
-        )
-    };
-}
-
-const MATCHING_DEVICE_PAGE: DeviceListSql = DeviceListSql {
-    rows: matching_device_page!(),
-    packed: packed_device_list!(matching_device_page!(), "created_at DESC, id DESC"),
-    agents: concat!(
-        agents_of_devices!(),
-        matching_page_ids!(),
-        "))",
-        agent_order!()
-    ),
-};
+/// A page (`LIMIT $6 OFFSET $7`) of the matching devices.
+const MATCHING_DEVICE_PAGE: DeviceListSql = newest_page!(device_match!(), "LIMIT $6 OFFSET $7");
 
 const COUNT_MATCHING_DEVICES: &str = concat!("SELECT COUNT(*) FROM devices", device_match!());
 
@@ -479,7 +452,7 @@ pub(super) struct DeviceListSql {
     /// ([`ListedDeviceRow`]).
     pub rows: &'static str,
     /// The same rows packed into one JSON text (`packed_device_list!`),
-    /// which SQLite reads instead.
+    /// which SQLite reads instead. Built by `device_list_sql!`.
     pub packed: &'static str,
     /// The agents those devices link to, once each, in agent order.
     pub agents: &'static str,
