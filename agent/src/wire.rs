@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 /// The feature an agent announces when it takes [`WolBatchRequest`]s on `/wol`.
 pub const FEATURE_WOL_BATCH: &str = "wol-batch";
 
+/// The feature an agent announces when it watches the presence of the
+/// devices it serves: its heartbeats are answered with a [`WatchList`], and
+/// it reports what it sees in [`PresenceReport`]s.
+pub const FEATURE_PRESENCE: &str = "presence";
+
 /// `POST /api/agents/register`, agent → server.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -62,6 +67,223 @@ pub struct HeartbeatRequest {
     /// The interfaces as they are now, when the agent reports them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interfaces: Option<Vec<InterfaceInfo>>,
+    /// The [`WatchList::version`] the agent holds ([`FEATURE_PRESENCE`]);
+    /// absent when it holds none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch_version: Option<String>,
+}
+
+/// The server's answer to the heartbeat of an agent that announced
+/// [`FEATURE_PRESENCE`] (200). Other agents get 204 with no body, as the
+/// original protocol has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeartbeatResponse {
+    pub watch: WatchList,
+}
+
+/// The devices an agent watches, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WatchList {
+    /// Changes whenever anything below changes; the agent sends it back
+    /// with its next heartbeat.
+    pub version: String,
+    /// How many probes in a row must go unanswered before a device that was
+    /// up is reported down.
+    pub down_after: u8,
+    /// The devices to watch; absent when the agent's `watch_version` is
+    /// this version already (it keeps the list it has).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<Vec<WatchedDevice>>,
+}
+
+/// One device an agent watches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WatchedDevice {
+    pub device_id: String,
+    /// `AA:BB:CC:DD:EE:FF`.
+    pub mac: String,
+    /// The address the server last knew for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    pub probe: ProbeSettings,
+}
+
+/// How a device is probed (docs/API.md, "Presence").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProbeSettings {
+    pub method: ProbeMethod,
+    /// TCP ports to try (`tcp`, and `auto` when given).
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    /// Seconds between probes.
+    pub interval_s: u32,
+}
+
+/// Which probes an agent runs against a device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeMethod {
+    /// The neighbour table first, then the TCP ports, then ICMP where allowed.
+    #[default]
+    Auto,
+    /// Only the kernel's neighbour table (ARP/NDP): the device's MAC answering.
+    Neighbor,
+    /// Only TCP connects to the device's ports.
+    Tcp,
+    /// Only ICMP echo.
+    Icmp,
+    /// Not probed: the device's presence stays unknown.
+    Off,
+}
+
+impl ProbeMethod {
+    /// The spelling used in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeMethod::Auto => "auto",
+            ProbeMethod::Neighbor => "neighbor",
+            ProbeMethod::Tcp => "tcp",
+            ProbeMethod::Icmp => "icmp",
+            ProbeMethod::Off => "off",
+        }
+    }
+}
+
+impl std::str::FromStr for ProbeMethod {
+    type Err = UnknownProbe;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(ProbeMethod::Auto),
+            "neighbor" => Ok(ProbeMethod::Neighbor),
+            "tcp" => Ok(ProbeMethod::Tcp),
+            "icmp" => Ok(ProbeMethod::Icmp),
+            "off" => Ok(ProbeMethod::Off),
+            _ => Err(UnknownProbe(text.to_string())),
+        }
+    }
+}
+
+/// Which probe saw what a [`Sighting`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeKind {
+    /// The neighbour table held the device's MAC at the address.
+    Neighbor,
+    /// A TCP port answered (open or refused).
+    Tcp,
+    /// An ICMP echo was answered.
+    Icmp,
+}
+
+impl ProbeKind {
+    /// The spelling used in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeKind::Neighbor => "neighbor",
+            ProbeKind::Tcp => "tcp",
+            ProbeKind::Icmp => "icmp",
+        }
+    }
+}
+
+impl std::str::FromStr for ProbeKind {
+    type Err = UnknownProbe;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "neighbor" => Ok(ProbeKind::Neighbor),
+            "tcp" => Ok(ProbeKind::Tcp),
+            "icmp" => Ok(ProbeKind::Icmp),
+            _ => Err(UnknownProbe(text.to_string())),
+        }
+    }
+}
+
+/// A probe or state spelling this version does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown spelling {0:?}")]
+pub struct UnknownProbe(pub String);
+
+/// `POST /api/agents/presence`, agent → server, with the agent's bearer
+/// token: what changed since the last report, in one batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PresenceReport {
+    pub agent_id: String,
+    pub sightings: Vec<Sighting>,
+}
+
+/// What an agent saw of one device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Sighting {
+    pub device_id: String,
+    pub state: SeenState,
+    /// The probe that saw it up, or that last went unanswered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<ProbeKind>,
+    /// The address it answered at (or was probed at).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The MAC that answered at that address, when the probe learns it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+    /// The round trip of the answering probe, in microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt_us: Option<u32>,
+    /// How long before the report was sent the agent saw this, in
+    /// milliseconds (a duration, so the two clocks need not agree).
+    #[serde(default)]
+    pub age_ms: u64,
+}
+
+/// What an agent saw a device as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum SeenState {
+    Up,
+    Down,
+}
+
+impl SeenState {
+    /// The spelling used in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeenState::Up => "up",
+            SeenState::Down => "down",
+        }
+    }
+}
+
+impl std::str::FromStr for SeenState {
+    type Err = UnknownProbe;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "up" => Ok(SeenState::Up),
+            "down" => Ok(SeenState::Down),
+            _ => Err(UnknownProbe(text.to_string())),
+        }
+    }
+}
+
+/// The server's answer to a [`PresenceReport`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PresenceReportResponse {
+    /// How many sightings were recorded.
+    pub accepted: usize,
+    /// The devices whose sightings were not taken: the agent does not serve
+    /// them (any more). It should drop them until its next watch list.
+    pub refused: Vec<String>,
 }
 
 /// `POST /wol`, server → agent, with the agent's bearer token: wake one machine.

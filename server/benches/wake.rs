@@ -88,6 +88,7 @@ fn keep_alive(bench: &Bench, agents: Vec<(AgentId, String)>) {
                 let beat = HeartbeatRequest {
                     agent_id: id.to_string(),
                     interfaces: None,
+                    watch_version: None,
                 };
                 services
                     .agent_heartbeat(beat, Some(token))

@@ -63,6 +63,27 @@ pub struct Config {
     #[arg(long, env = "PB_AGENT_TIMEOUT_MS", default_value_t = 3000)]
     pub agent_timeout_ms: u64,
 
+    /// Seconds between an agent's presence probes of a device that has no
+    /// interval of its own.
+    #[arg(long, env = "PB_PRESENCE_INTERVAL_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub presence_interval_seconds: u64,
+
+    /// Unanswered probes in a row before a device that was up reads down.
+    #[arg(long, env = "PB_PRESENCE_DOWN_AFTER", default_value_t = 3,
+          value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub presence_down_after: u8,
+
+    /// Days a device's presence changes are kept.
+    #[arg(long, env = "PB_PRESENCE_HISTORY_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub presence_history_days: u64,
+
+    /// Presence changes kept per device, newest first.
+    #[arg(long, env = "PB_PRESENCE_HISTORY_PER_DEVICE", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub presence_history_per_device: u32,
+
     /// Accept agents that advertise a loopback address (127.0.0.0/8, ::1):
     /// only for an agent on the server's own host. Off by default, so no
     /// agent can point the server's wake calls at the server's own loopback
@@ -164,6 +185,10 @@ impl Config {
             access_token_minutes: 60,
             agent_offline_seconds: 90,
             agent_timeout_ms: 3000,
+            presence_interval_seconds: 30,
+            presence_down_after: 3,
+            presence_history_days: 30,
+            presence_history_per_device: 1000,
             // Test agents (real and fake) listen on 127.0.0.1.
             allow_loopback_agents: true,
             agent_networks: Vec::new(),

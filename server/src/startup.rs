@@ -24,6 +24,7 @@ use crate::state::AppState;
 use crate::{api, web};
 use backend::security::hosts::AllowedHosts;
 use backend::security::random_secret;
+use backend::services::presence::PresenceSettings;
 use backend::services::{ServiceSettings, Services};
 use backend::storage::{self, ConnectOptions, StorageError, keys};
 
@@ -95,6 +96,14 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone(),
             sso_allow_loopback: config.sso_allow_loopback,
             allowed_hosts: AllowedHosts::new(config.public_url.as_deref(), &config.allowed_hosts),
+            presence: PresenceSettings {
+                probe_interval: Duration::from_secs(config.presence_interval_seconds),
+                down_after: config.presence_down_after,
+                history_retention: Duration::from_secs(
+                    config.presence_history_days.saturating_mul(24 * 3600),
+                ),
+                history_per_device: config.presence_history_per_device,
+            },
         };
         let services = Services::new(store, &jwt_secret, settings);
         let listener =
@@ -161,8 +170,10 @@ impl Application {
             self.services.clone(),
             Duration::from_secs(3600),
         ));
+        let presence = tokio::spawn(presence_housekeeping(self.services.clone()));
         serve(self.listener, self.router, shutdown, self.limits).await?;
         sweeper.abort();
+        presence.abort();
         store.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -335,6 +346,31 @@ async fn housekeeping(services: Services, period: Duration) {
             Ok(filled) => tracing::info!(filled, "filled in the search columns of devices"),
             Err(error) => tracing::warn!(%error, "could not fill in the search columns of devices"),
         }
+    }
+}
+
+/// How often each replica concludes anew on presence that rests on agents
+/// gone offline: a device reads unknown at once when read (the services
+/// check the agent at every read), and its stored state follows within
+/// this.
+const PRESENCE_PASS: Duration = Duration::from_secs(10);
+
+/// Every [`PRESENCE_PASS`]: the presence pass (and, every hour, the pruning
+/// of presence history). Each replica does it; the store serializes each
+/// batch, so a change is recorded once.
+async fn presence_housekeeping(services: Services) {
+    let mut ticker = tokio::time::interval(PRESENCE_PASS);
+    let prune_every = 3600 / PRESENCE_PASS.as_secs();
+    let mut ticks: u64 = 0;
+    loop {
+        ticker.tick().await;
+        if let Err(error) = services
+            .presence_housekeeping(ticks.is_multiple_of(prune_every))
+            .await
+        {
+            tracing::warn!(%error, "could not update device presence");
+        }
+        ticks = ticks.wrapping_add(1);
     }
 }
 

@@ -152,6 +152,7 @@ impl Control {
         let body = HeartbeatRequest {
             agent_id: identity.agent_id.clone(),
             interfaces: Some(self.interfaces.read().expect("interfaces lock").clone()),
+            watch_version: None,
         };
         let response = match self
             .http

@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+use chrono::{DateTime, Utc};
+
 use powerbeacon_agent::wire::RegisterRequest;
 use shared::types::AgentInterface;
 
@@ -280,5 +282,59 @@ mod tests {
             assert_eq!(parse_interfaces(&[bad]).unwrap_err().field, "interfaces");
         }
         assert!(parse_interfaces(&vec![good; 65]).is_err());
+    }
+}
+
+/// How far in the future a heartbeat stamp may lie and still count: the
+/// clock skew tolerated between replicas sharing one database.
+pub const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Whether an agent counts as online: approved, and its last heartbeat is
+/// younger than `offline_after`. A stamp further in the future than
+/// [`CLOCK_SKEW`] is not trusted.
+pub fn is_online(
+    approved: bool,
+    last_seen: Option<DateTime<Utc>>,
+    offline_after: std::time::Duration,
+) -> bool {
+    approved
+        && last_seen.is_some_and(|seen| {
+            let age = Utc::now().signed_duration_since(seen);
+            match age.to_std() {
+                Ok(age) => age < offline_after,
+                Err(_) => (-age).to_std().is_ok_and(|ahead| ahead <= CLOCK_SKEW),
+            }
+        })
+}
+
+#[cfg(test)]
+mod liveness_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn liveness_follows_the_last_heartbeat() {
+        let timeout = Duration::from_secs(90);
+        let now = Utc::now();
+        assert!(is_online(true, Some(now), timeout));
+        assert!(is_online(
+            true,
+            Some(now + chrono::Duration::seconds(5)),
+            timeout
+        ));
+        assert!(!is_online(
+            true,
+            Some(now - chrono::Duration::seconds(91)),
+            timeout
+        ));
+        assert!(
+            !is_online(true, Some(now + chrono::Duration::hours(1)), timeout),
+            "a stamp far in the future is not trusted"
+        );
+        assert!(!is_online(true, None, timeout));
+        assert!(
+            !is_online(false, Some(now), timeout),
+            "pending agents are offline"
+        );
     }
 }

@@ -10,8 +10,9 @@ use shared::limits;
 
 mod agent;
 pub mod device_search;
+pub mod presence;
 
-pub use agent::{AgentRegistration, is_metadata_address, parse_interfaces};
+pub use agent::{AgentRegistration, is_metadata_address, is_online, parse_interfaces};
 
 /// A value that failed validation: which field, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
+use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse, WatchList};
 use shared::access::agent_may_serve;
 use shared::ids::{AgentId, ClusterId};
 use shared::types::{
@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 
 use super::enrollment::hash_key;
 use super::{ServiceError, Services};
-use crate::domain::{AgentRegistration, Invalid, parse_interfaces};
+use crate::domain::{AgentRegistration, Invalid, is_online, parse_interfaces};
 use crate::security::random_secret;
 use crate::storage::{
     AgentRecord, AgentRef, AgentRenewal, AgentView, EnrollmentKeyRecord, Page, StorageError,
@@ -162,20 +162,46 @@ impl Services {
         ))
     }
 
-    /// Records a heartbeat from the agent holding `presented_token`.
+    /// Records a heartbeat from the agent holding `presented_token`. An
+    /// agent that announced presence gets its watch list (or, when its
+    /// `watch_version` is current, only the version) to answer with.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn agent_heartbeat(
         &self,
         request: HeartbeatRequest,
         presented_token: Option<&str>,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Option<WatchList>, ServiceError> {
+        let agent = self
+            .authenticate_agent(&request.agent_id, presented_token)
+            .await?;
+        let interfaces = request
+            .interfaces
+            .as_deref()
+            .map(parse_interfaces)
+            .transpose()?;
+        if !self
+            .store
+            .record_heartbeat(agent.id, crate::storage::now(), interfaces.as_deref())
+            .await?
+        {
+            return Err(agent_not_found());
+        }
+        self.watch_list_for(&agent, request.watch_version.as_deref())
+            .await
+    }
+
+    /// The agent `agent_id` names, when `presented_token` is its token.
+    pub(super) async fn authenticate_agent(
+        &self,
+        agent_id: &str,
+        presented_token: Option<&str>,
+    ) -> Result<AgentRecord, ServiceError> {
         let Some(token) = presented_token else {
             return Err(ServiceError::Unauthorized(
                 "Invalid or missing authorization header.".into(),
             ));
         };
-        let id: AgentId = request
-            .agent_id
+        let id: AgentId = agent_id
             .trim()
             .parse()
             .map_err(|_| ServiceError::BadRequest("Invalid agent ID format.".into()))?;
@@ -187,19 +213,7 @@ impl Services {
         if !tokens_match(token, &agent.token) {
             return Err(ServiceError::Unauthorized("Invalid agent token.".into()));
         }
-        let interfaces = request
-            .interfaces
-            .as_deref()
-            .map(parse_interfaces)
-            .transpose()?;
-        if !self
-            .store
-            .record_heartbeat(id, crate::storage::now(), interfaces.as_deref())
-            .await?
-        {
-            return Err(agent_not_found());
-        }
-        Ok(())
+        Ok(agent)
     }
 
     /// Every agent, by hostname (users and up).
@@ -457,28 +471,6 @@ impl Services {
     }
 }
 
-/// How far in the future a heartbeat stamp may lie and still count: the
-/// clock skew tolerated between replicas sharing one database.
-pub const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Whether an agent counts as online: approved, and its last heartbeat is
-/// younger than `offline_after`. A stamp further in the future than
-/// [`CLOCK_SKEW`] is not trusted.
-pub fn is_online(
-    approved: bool,
-    last_seen: Option<DateTime<Utc>>,
-    offline_after: std::time::Duration,
-) -> bool {
-    approved
-        && last_seen.is_some_and(|seen| {
-            let age = Utc::now().signed_duration_since(seen);
-            match age.to_std() {
-                Ok(age) => age < offline_after,
-                Err(_) => (-age).to_std().is_ok_and(|ahead| ahead <= CLOCK_SKEW),
-            }
-        })
-}
-
 /// Compares a presented token with the stored one in constant time.
 fn tokens_match(presented: &str, stored: &str) -> bool {
     presented.as_bytes().ct_eq(stored.as_bytes()).into()
@@ -502,33 +494,6 @@ fn agent_not_found() -> ServiceError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn liveness_follows_the_last_heartbeat() {
-        let timeout = Duration::from_secs(90);
-        let now = Utc::now();
-        assert!(is_online(true, Some(now), timeout));
-        assert!(is_online(
-            true,
-            Some(now + chrono::Duration::seconds(5)),
-            timeout
-        ));
-        assert!(!is_online(
-            true,
-            Some(now - chrono::Duration::seconds(91)),
-            timeout
-        ));
-        assert!(
-            !is_online(true, Some(now + chrono::Duration::hours(1)), timeout),
-            "a stamp far in the future is not trusted"
-        );
-        assert!(!is_online(true, None, timeout));
-        assert!(
-            !is_online(false, Some(now), timeout),
-            "pending agents are offline"
-        );
-    }
 
     #[test]
     fn tokens_must_match_exactly() {

@@ -260,6 +260,7 @@ impl Services {
             owner_name,
             cluster_name,
             agents,
+            presence,
         } = view;
         DevicePublic {
             id: device.id,
@@ -276,6 +277,7 @@ impl Services {
             updated_at: device.updated_at,
             owner_name,
             cluster_name,
+            presence: self.presence_public(presence.as_ref(), &agents, device.ip_address),
             agents: agents
                 .iter()
                 .map(|agent| self.agent_summary(agent, device.cluster_id))

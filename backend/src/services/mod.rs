@@ -16,6 +16,7 @@
 //! | devices | `devices.rs` | `list_devices`, `get_device`, `create_device`, `update_device`, `delete_device` |
 //! | clusters | `clusters.rs` | `list_clusters`, `get_cluster`, `create_cluster`, `update_cluster`, `delete_cluster`, `clusters_overview`, `cluster_page`, `cluster_form_choices` |
 //! | waking | `wake.rs` | `wake_device`, `wake_cluster` |
+//! | presence | `presence.rs` | `report_presence`, `presence_history`, `presence_housekeeping` (and the heartbeat's watch list) |
 //! | agents | `agents.rs` | `register_agent`, `agent_heartbeat`, `list_agents`, `get_agent`, `approve_agent`, `delete_agent`, `agent_registration_config`, `update_agent_registration_config`, `agents_overview` |
 //! | enrollment keys | `enrollment.rs` | `create_enrollment_key`, `list_enrollment_keys`, `revoke_enrollment_key` |
 //! | installing agents | `install.rs` | `agent_platforms`, `agent_binary`, `agent_checksum`, `agent_install`, `public_base_url` |
@@ -35,6 +36,7 @@ pub mod devices;
 pub mod enrollment;
 mod error;
 pub mod install;
+pub mod presence;
 mod provider_http;
 mod setup;
 pub mod sso;
@@ -96,6 +98,8 @@ pub struct ServiceSettings {
     pub sso_allow_loopback: bool,
     /// The host names the server acts under.
     pub allowed_hosts: crate::security::hosts::AllowedHosts,
+    /// How presence is watched and kept.
+    pub presence: presence::PresenceSettings,
 }
 
 impl Default for ServiceSettings {
@@ -113,6 +117,7 @@ impl Default for ServiceSettings {
             trusted_proxies: Vec::new(),
             sso_allow_loopback: false,
             allowed_hosts: crate::security::hosts::AllowedHosts::default(),
+            presence: presence::PresenceSettings::default(),
         }
     }
 }

@@ -4,9 +4,9 @@
 use shared::ids::{ClusterId, DeviceId};
 use shared::types::{ClusterWakeResult, DeviceWakeResult, WakeAgentResult, WakeOutcome};
 
-use super::agents::is_online;
 use super::{ServiceError, Services};
 use crate::domain::Invalid;
+use crate::domain::is_online;
 use crate::storage::{UserRecord, WakeTarget};
 use crate::wake::DeviceOutcome;
 

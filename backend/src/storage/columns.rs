@@ -66,14 +66,37 @@ macro_rules! packed_device_list {
 /// The statements of one device list (`devices.rs`, `DeviceListSql`): its
 /// rows (`$rows`, which selects [`device_columns`] and [`device_agent_ids`]),
 /// the same rows packed in the list's order (`$order`, spelled on the rows'
-/// output columns), and the agents of the devices whose ids `$ids` selects.
+/// output columns), and the agents of, and the presence concluded about, the
+/// devices whose ids `$ids` selects.
 macro_rules! device_list_sql {
     ($rows:expr, $order:expr, $ids:expr) => {
         DeviceListSql {
             rows: $rows,
             packed: packed_device_list!($rows, $order),
             agents: concat!(agents_of_devices!(), $ids, "))", agent_order!()),
+            presence: concat!(presence_of_devices!(), $ids, ")"),
         }
+    };
+}
+
+/// The columns of a conclusion about a device (`device_presence p`), as
+/// `presence.rs`, `PresenceRow`, reads them.
+macro_rules! presence_columns {
+    () => {
+        "p.device_id, p.state, p.since, p.last_seen, p.via_agent_id, p.via_hostname, p.method, \
+         p.address, p.rtt_us"
+    };
+}
+
+/// The conclusions about the devices whose ids a subquery gives (it
+/// follows, then `)`).
+macro_rules! presence_of_devices {
+    () => {
+        concat!(
+            "SELECT ",
+            presence_columns!(),
+            " FROM device_presence p WHERE p.device_id IN ("
+        )
     };
 }
 

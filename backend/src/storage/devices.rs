@@ -245,11 +245,18 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
     }
 
     async fn device_view(&self, id: DeviceId) -> Result<Option<DeviceView>, StorageError> {
+        // One snapshot: the device, its links and what is concluded of it.
+        let mut tx = self.snapshot().await?;
         let rows = Sql::<DB>::new(SELECT_DEVICE_VIEW)
             .bind(id)
-            .fetch_all(&mut *self.conn().await?)
+            .fetch_all(&mut tx)
             .await?;
-        Ok(device_views(rows).pop())
+        let Some(mut view) = device_views(rows).pop() else {
+            return Ok(None);
+        };
+        view.presence = super::presence::device_presence_in::<DB>(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(Some(view))
     }
 
     async fn insert_device(
@@ -456,6 +463,9 @@ pub(super) struct DeviceListSql {
     pub packed: &'static str,
     /// The agents those devices link to, once each, in agent order.
     pub agents: &'static str,
+    /// What is concluded about whether those devices are up
+    /// (`presence.rs`, `PresenceRow`).
+    pub presence: &'static str,
 }
 
 /// Reads a list of devices with their agents in two statements on one
@@ -480,6 +490,9 @@ pub(super) async fn device_views_of<DB: SqlEngine>(
         return Ok(Vec::new());
     }
     let agents: Vec<AgentRef> = bind(Sql::new(sql.agents)).fetch_all(&mut *conn).await?;
+    let mut presence = super::presence::presence_by_device(
+        bind(Sql::new(sql.presence)).fetch_all(&mut *conn).await?,
+    )?;
     let rank: HashMap<AgentId, usize> = agents
         .iter()
         .enumerate()
@@ -488,6 +501,7 @@ pub(super) async fn device_views_of<DB: SqlEngine>(
     rows.into_iter()
         .map(|row| {
             let mut view = row.view;
+            view.presence = presence.remove(&view.device.id);
             let ids = row.agent_ids.unwrap_or_default();
             let mut ranks = Vec::new();
             for id in ids.split(',').filter(|id| !id.is_empty()) {
@@ -587,6 +601,7 @@ fn unpack_devices(packed: &str) -> Result<Vec<ListedDeviceRow>, StorageError> {
                     owner_name,
                     cluster_name,
                     agents: Vec::new(),
+                    presence: None,
                 },
                 agent_ids,
             })

@@ -360,5 +360,9 @@ parsed_columns!(
     shared::types::OsType,
     crate::domain::Username,
     crate::domain::Email,
-    crate::domain::FullName
+    crate::domain::FullName,
+    shared::types::PresenceState,
+    powerbeacon_agent::wire::ProbeKind,
+    powerbeacon_agent::wire::ProbeMethod,
+    powerbeacon_agent::wire::SeenState
 );

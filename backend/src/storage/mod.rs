@@ -1,6 +1,6 @@
 //! Persistence behind one interface, [`Store`], the union of one trait per
 //! area (users, devices, clusters, agents, enrollment keys, browser
-//! sessions, the sign-in throttle, settings). Each area's file holds its
+//! sessions, the sign-in throttle, settings, presence). Each area's file holds its
 //! trait, its SQL (one text for SQLite and PostgreSQL) and its
 //! implementation over [`SqlStore`] (`store.rs`); what differs per engine is
 //! [`SqlEngine`] (`engine.rs`). Records are decoded with `sqlx::FromRow`
@@ -17,6 +17,7 @@ mod enrollment_keys;
 mod error;
 mod models;
 mod postgres;
+mod presence;
 mod sessions;
 mod settings;
 mod sqlite;
@@ -41,6 +42,7 @@ pub use models::{
     UserChanges, UserRecord, WakeTarget,
 };
 pub use postgres::PostgresStore;
+pub use presence::{DeviceTransition, Liveness, PresenceStore, SightingReport, WatchedDevice};
 pub use sessions::BrowserSessionStore;
 pub use settings::SettingStore;
 pub use sqlite::SqliteStore;
@@ -120,6 +122,7 @@ pub trait Store:
     + BrowserSessionStore
     + ThrottleStore
     + SettingStore
+    + PresenceStore
     + Send
     + Sync
     + 'static

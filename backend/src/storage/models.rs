@@ -150,6 +150,9 @@ pub struct DeviceView {
     /// Linked agents, by hostname.
     #[sqlx(skip)]
     pub agents: Vec<AgentRef>,
+    /// What is concluded about whether it is up; `None` when nothing ever was.
+    #[sqlx(skip)]
+    pub presence: Option<crate::domain::presence::Presence>,
 }
 
 /// What a device or a permission check needs to know about an agent.

@@ -12,6 +12,7 @@ mod agents;
 mod clusters;
 mod devices;
 mod enrollment_keys;
+mod presence;
 mod schema;
 mod sessions;
 mod settings;

@@ -1,10 +1,14 @@
-//! `/api/agents`: registration and heartbeats (agents, with their own
-//! tokens), the agent list for people, and enrollment keys.
+//! `/api/agents`: registration, heartbeats and presence reports (agents,
+//! with their own tokens), the agent list for people, and enrollment keys.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use powerbeacon_agent::wire::{HeartbeatRequest, RegisterRequest, RegisterResponse};
+use axum::response::{IntoResponse, Response};
+use powerbeacon_agent::wire::{
+    HeartbeatRequest, HeartbeatResponse, PresenceReport, PresenceReportResponse, RegisterRequest,
+    RegisterResponse,
+};
 use shared::ids::{AgentId, EnrollmentKeyId};
 use shared::types::{
     AgentInstall, AgentPublic, AgentsPublic, EnrollmentKeyCreate, EnrollmentKeyCreated,
@@ -45,11 +49,15 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(response)))
 }
 
-/// Records an agent's heartbeat; send it with the agent's token as the bearer.
+/// Records an agent's heartbeat; send it with the agent's token as the
+/// bearer. An agent that announced the `presence` feature at registration
+/// is answered with its watch list (docs/API.md, "Presence"); any other
+/// gets 204 with no body, as in the original protocol.
 #[utoipa::path(
     post, path = "/api/agents/heartbeat", tag = "agents",
     request_body = HeartbeatRequest,
     responses(
+        (status = 200, description = "Heartbeat recorded; the watch list of an agent announcing `presence`", body = HeartbeatResponse),
         (status = 204, description = "Heartbeat recorded"),
         (status = 400, description = "Malformed agent id", body = ErrorBody),
         (status = 401, description = "Missing or wrong agent token", body = ErrorBody),
@@ -61,12 +69,46 @@ pub async fn heartbeat(
     State(state): State<AppState>,
     MaybeBearer(token): MaybeBearer,
     ApiJson(request): ApiJson<HeartbeatRequest>,
-) -> ApiResult<StatusCode> {
-    state
-        .services
-        .agent_heartbeat(request, token.as_deref())
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<Response> {
+    Ok(
+        match state
+            .services
+            .agent_heartbeat(request, token.as_deref())
+            .await?
+        {
+            Some(watch) => Json(HeartbeatResponse { watch }).into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+    )
+}
+
+/// What an agent saw of the devices it watches, since its last report;
+/// send it with the agent's token as the bearer (docs/API.md, "Presence").
+/// Sightings of devices the agent does not serve are refused and listed;
+/// when every one is, the whole report is refused (403).
+#[utoipa::path(
+    post, path = "/api/agents/presence", tag = "agents",
+    request_body = PresenceReport,
+    responses(
+        (status = 200, body = PresenceReportResponse),
+        (status = 400, description = "Malformed agent id", body = ErrorBody),
+        (status = 401, description = "Missing or wrong agent token", body = ErrorBody),
+        (status = 403, description = "The agent awaits approval, or serves none of the devices", body = ErrorBody),
+        (status = 404, description = "Unknown agent: register again", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn presence(
+    State(state): State<AppState>,
+    MaybeBearer(token): MaybeBearer,
+    ApiJson(report): ApiJson<PresenceReport>,
+) -> ApiResult<Json<PresenceReportResponse>> {
+    Ok(Json(
+        state
+            .services
+            .report_presence(report, token.as_deref())
+            .await?,
+    ))
 }
 
 /// Lists agents by hostname (users and up); tokens are never shown.

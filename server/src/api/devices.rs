@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use shared::ids::DeviceId;
 use shared::types::{
     DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, DevicesPublic, Message,
+    PresenceHistoryPublic,
 };
 
 use super::error::ApiResult;
@@ -43,6 +44,27 @@ pub async fn get(
     ApiPath(id): ApiPath<DeviceId>,
 ) -> ApiResult<Json<DevicePublic>> {
     Ok(Json(state.services.get_device(&actor, id).await?))
+}
+
+/// A device's presence now and its changes, newest first (anyone who may
+/// read the device; docs/API.md, "Presence").
+#[utoipa::path(
+    get, path = "/api/devices/{id}/presence", tag = "devices", security(("bearer" = [])),
+    params(("id" = Uuid, Path),
+           ("skip" = Option<u64>, Query, description = "Changes to skip (default 0)"),
+           ("limit" = Option<u64>, Query, description = "Changes to return, 1–1000 (default 100)")),
+    responses((status = 200, body = PresenceHistoryPublic), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn presence(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<DeviceId>,
+    Pagination(page): Pagination,
+) -> ApiResult<Json<PresenceHistoryPublic>> {
+    Ok(Json(
+        state.services.presence_history(&actor, id, page).await?,
+    ))
 }
 
 /// Registers a device owned by the caller (users and up).

@@ -42,6 +42,7 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/agents", get(agents::list))
         .route("/agents/register", post(agents::register))
         .route("/agents/heartbeat", post(agents::heartbeat))
+        .route("/agents/presence", post(agents::presence))
         .route("/agents/{id}", get(agents::get).delete(agents::delete))
         .route("/agents/{id}/approve", post(agents::approve))
         .route("/agents/install", post(agents::install))
@@ -69,6 +70,7 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
                 .delete(devices::delete),
         )
         .route("/devices/{id}/wake", post(devices::wake))
+        .route("/devices/{id}/presence", get(devices::presence))
         .route("/users", get(users::list).post(users::create))
         .route("/users/me", get(users::me).patch(users::update_me))
         .route("/users/me/password", patch(users::change_password))

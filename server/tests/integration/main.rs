@@ -28,6 +28,7 @@ mod dashboard;
 mod http_hardening;
 mod list_bytes;
 mod on_the_wire;
+mod presence;
 mod sso;
 mod startup;
 mod web;

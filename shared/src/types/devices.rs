@@ -82,6 +82,10 @@ pub struct DevicePublic {
     pub owner_name: Option<String>,
     pub cluster_name: Option<String>,
     pub agents: Vec<DeviceAgentPublic>,
+    /// Whether it is up, as the agents that watch it see it. Absent from
+    /// older servers.
+    #[serde(default)]
+    pub presence: super::DevicePresence,
 }
 
 /// `GET /api/devices`.

@@ -9,6 +9,7 @@ mod config;
 mod devices;
 mod errors;
 mod pages;
+mod presence;
 mod users;
 mod wake;
 
@@ -18,6 +19,7 @@ pub use config::*;
 pub use devices::*;
 pub use errors::*;
 pub use pages::*;
+pub use presence::*;
 pub use users::*;
 pub use wake::*;
 

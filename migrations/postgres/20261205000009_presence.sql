@@ -1,0 +1,87 @@
+-- Presence (docs/ARCHITECTURE.md, "Presence"): how each device is probed,
+-- what each agent last saw of it, what the server concludes from that, and
+-- the history of its changes.
+ALTER TABLE devices ADD COLUMN probe_method TEXT NOT NULL DEFAULT 'auto'
+    CHECK (probe_method IN ('auto', 'neighbor', 'tcp', 'icmp', 'off'));
+ALTER TABLE devices ADD COLUMN probe_ports JSONB NOT NULL DEFAULT '[]';
+-- NULL: the server's default interval.
+ALTER TABLE devices ADD COLUMN probe_interval_s INTEGER;
+
+-- An agent's watch list has a version: this revision, which the triggers
+-- below move on whenever a list changes, whatever statement changed it.
+ALTER TABLE agents ADD COLUMN watch_revision BIGINT NOT NULL DEFAULT 0;
+
+CREATE FUNCTION device_agents_watch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        UPDATE agents SET watch_revision = watch_revision + 1 WHERE id = OLD.agent_id;
+        RETURN OLD;
+    END IF;
+    UPDATE agents SET watch_revision = watch_revision + 1 WHERE id = NEW.agent_id;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER device_agents_watch AFTER INSERT OR DELETE ON device_agents
+    FOR EACH ROW EXECUTE FUNCTION device_agents_watch();
+
+CREATE FUNCTION devices_watch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE agents SET watch_revision = watch_revision + 1
+    WHERE id IN (SELECT agent_id FROM device_agents WHERE device_id = NEW.id);
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER devices_watch AFTER UPDATE ON devices FOR EACH ROW
+    WHEN (OLD.mac_address IS DISTINCT FROM NEW.mac_address
+        OR OLD.ip_address IS DISTINCT FROM NEW.ip_address
+        OR OLD.is_active IS DISTINCT FROM NEW.is_active
+        OR OLD.probe_method IS DISTINCT FROM NEW.probe_method
+        OR OLD.probe_ports IS DISTINCT FROM NEW.probe_ports
+        OR OLD.probe_interval_s IS DISTINCT FROM NEW.probe_interval_s)
+    EXECUTE FUNCTION devices_watch();
+
+-- What each agent last reported of each device it watches.
+CREATE TABLE presence_sightings (
+    device_id   UUID NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    agent_id    UUID NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+    state       TEXT NOT NULL CHECK (state IN ('up', 'down')),
+    -- Since when this agent has seen it so.
+    since       TIMESTAMPTZ NOT NULL,
+    -- The probe behind the latest report.
+    observed_at TIMESTAMPTZ NOT NULL,
+    method      TEXT,
+    address     TEXT,
+    mac         TEXT,
+    rtt_us      BIGINT,
+    PRIMARY KEY (device_id, agent_id)
+);
+CREATE INDEX presence_sightings_agent_idx ON presence_sightings (agent_id);
+
+-- What the server concludes (backend/src/domain/presence.rs). The agent is
+-- not a foreign key: its hostname stays readable after it is deleted.
+CREATE TABLE device_presence (
+    device_id    UUID PRIMARY KEY REFERENCES devices (id) ON DELETE CASCADE,
+    state        TEXT NOT NULL CHECK (state IN ('up', 'down', 'unknown')),
+    since        TIMESTAMPTZ NOT NULL,
+    last_seen    TIMESTAMPTZ,
+    via_agent_id UUID,
+    via_hostname TEXT,
+    method       TEXT,
+    address      TEXT,
+    rtt_us       BIGINT
+);
+CREATE INDEX device_presence_state_idx ON device_presence (state);
+
+-- Every change of a device's presence, newest last.
+CREATE TABLE presence_transitions (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    device_id    UUID NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    from_state   TEXT NOT NULL,
+    to_state     TEXT NOT NULL,
+    at           TIMESTAMPTZ NOT NULL,
+    via_agent_id UUID,
+    via_hostname TEXT,
+    method       TEXT,
+    address      TEXT
+);
+CREATE INDEX presence_transitions_device_idx ON presence_transitions (device_id, id);
