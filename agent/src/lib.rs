@@ -5,6 +5,8 @@
 //! - [`net`]: subnet arithmetic, to pick the broadcast address that reaches a device.
 //! - `send`, `interfaces`, `state` (feature `runtime`): sending packets to the
 //!   right broadcast address, the host's interfaces, the identity file.
+//! - `presence` (feature `runtime`): watching the devices the server lists
+//!   and reporting which are up.
 //! - [`wire`]: the JSON messages of the agent protocol (kept compatible with the
 //!   original PowerBeacon Go agent).
 //!
@@ -19,6 +21,8 @@ pub mod interfaces;
 pub mod mac;
 pub mod magic;
 pub mod net;
+#[cfg(feature = "runtime")]
+pub mod presence;
 #[cfg(feature = "runtime")]
 pub mod send;
 #[cfg(feature = "runtime")]

@@ -133,3 +133,74 @@ async fn the_agent_enrolls_wakes_and_keeps_or_renews_its_identity() {
     .await;
     drop(agent);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_watches_its_devices_and_reports_who_is_up() {
+    use shared::types::{DeviceProbe, PresenceState, ProbeMethod};
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(Config::for_tests(dir.path().to_path_buf(), None)).await;
+    let key = server.enrollment_key().await;
+    let agent = start_agent(&server, &key, &dir.path().join("state.json"), free_port());
+    eventually("the agent registers", async || {
+        agent_ids(&server).await.len() == 1
+    })
+    .await;
+    let agent_id = agent_ids(&server).await[0].parse().unwrap();
+
+    // A "machine" whose TCP port answers; one probed only through the
+    // neighbour table, which never holds a loopback address (so it is never
+    // seen: down after the misses); one not probed at all.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let open = listener.local_addr().unwrap().port();
+    let create = |name: &str, mac: &str, probe: DeviceProbe| DeviceCreate {
+        name: name.into(),
+        mac_address: mac.into(),
+        ip_address: Some("127.0.0.1".into()),
+        agent_ids: Some(vec![agent_id]),
+        probe: Some(probe),
+        ..DeviceCreate::default()
+    };
+    let mut ids = Vec::new();
+    for (name, mac, method, ports) in [
+        ("web", "02:00:00:00:00:51", ProbeMethod::Tcp, vec![open]),
+        ("quiet", "02:00:00:00:00:52", ProbeMethod::Neighbor, vec![]),
+        ("ignored", "02:00:00:00:00:53", ProbeMethod::Off, vec![]),
+    ] {
+        let probe = DeviceProbe {
+            method,
+            ports,
+            interval_s: Some(1),
+        };
+        let device = server
+            .services
+            .create_device(&server.admin, create(name, mac, probe))
+            .await
+            .unwrap();
+        ids.push(device.id);
+    }
+    let presence = async |i: usize| {
+        server
+            .services
+            .get_device(&server.admin, ids[i])
+            .await
+            .unwrap()
+            .presence
+    };
+    eventually("the listening machine reads up", async || {
+        presence(0).await.state == PresenceState::Up
+    })
+    .await;
+    let web = presence(0).await;
+    assert_eq!(web.via.unwrap().hostname, "loop-agent");
+    assert_eq!(web.method, Some(shared::types::ProbeKind::Tcp));
+    assert_eq!(web.address.as_deref(), Some("127.0.0.1"));
+    assert!(web.rtt_ms.is_some());
+    eventually("the machine nobody sees reads down", async || {
+        presence(1).await.state == PresenceState::Down
+    })
+    .await;
+    assert_eq!(presence(2).await.state, PresenceState::Unknown);
+    drop(listener);
+    drop(agent);
+    server.stop().await;
+}

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use crate::presence::watcher::Watcher;
 use crate::state::{self, Identity};
 use crate::wire::{
-    FEATURE_WOL_BATCH, HeartbeatRequest, InterfaceInfo, RegisterRequest, RegisterResponse,
+    FEATURE_PRESENCE, FEATURE_WOL_BATCH, HeartbeatRequest, HeartbeatResponse, InterfaceInfo,
+    PresenceReport, PresenceReportResponse, RegisterRequest, RegisterResponse,
 };
 use rand::Rng;
 
@@ -27,7 +29,14 @@ pub struct Control {
     pub heartbeat: Duration,
     pub identity: Arc<RwLock<Option<Identity>>>,
     pub interfaces: Arc<RwLock<Vec<InterfaceInfo>>>,
+    /// The devices this agent watches, and what it saw.
+    pub watcher: Arc<Watcher>,
 }
+
+/// How often waiting presence changes are sent.
+const REPORT_EVERY: Duration = Duration::from_secs(1);
+/// The most sightings one report carries.
+const REPORT_BATCH: usize = 1000;
 
 /// How a call to the server went.
 enum Answer<T> {
@@ -39,12 +48,74 @@ enum Answer<T> {
 }
 
 impl Control {
-    /// Registers (until it works), then heartbeats forever.
+    /// Registers (until it works), then heartbeats forever; meanwhile
+    /// sends what the watcher saw.
     pub async fn run(self) {
+        let registered = async {
+            loop {
+                self.register_until_done().await;
+                self.watcher.start_over();
+                // The list comes with the first heartbeat: send it at once.
+                let identity = self.identity.read().expect("identity lock").clone();
+                if let Some(identity) = identity {
+                    let _ = self.heartbeat(&identity).await;
+                }
+                self.heartbeat_until_forgotten().await;
+                tracing::warn!("the server no longer knows this agent; registering again");
+            }
+        };
+        tokio::join!(registered, self.report_forever());
+    }
+
+    /// Sends the watcher's changes, a batch at a time, as they come.
+    async fn report_forever(&self) {
+        let mut ticker = tokio::time::interval(REPORT_EVERY);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            self.register_until_done().await;
-            self.heartbeat_until_forgotten().await;
-            tracing::warn!("the server no longer knows this agent; registering again");
+            ticker.tick().await;
+            let sightings = self.watcher.pending(REPORT_BATCH);
+            if sightings.is_empty() {
+                continue;
+            }
+            let identity = self.identity.read().expect("identity lock").clone();
+            let Some(identity) = identity else {
+                continue;
+            };
+            let report = PresenceReport {
+                agent_id: identity.agent_id.clone(),
+                sightings,
+            };
+            let response = self
+                .http
+                .post(self.url("api/agents/presence"))
+                .bearer_auth(&identity.token)
+                .json(&report)
+                .send()
+                .await;
+            match response {
+                Ok(response) if response.status().is_success() => {
+                    match response.json::<PresenceReportResponse>().await {
+                        Ok(answer) => self.watcher.reported(&report.sightings, &answer.refused),
+                        Err(error) => {
+                            tracing::warn!(%error, "unreadable answer to a presence report")
+                        }
+                    }
+                }
+                Ok(response) if response.status() == reqwest::StatusCode::FORBIDDEN => {
+                    // Not approved yet, or none of these devices is ours any
+                    // more: the next watch list says what to watch.
+                    let message = error_message(response).await;
+                    tracing::warn!(%message, "presence report refused");
+                    self.watcher.reported(&report.sightings, &[]);
+                    self.watcher.start_over();
+                }
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let message = error_message(response).await;
+                    tracing::warn!(status, %message, "presence report failed; it is sent again");
+                }
+                Err(error) => tracing::warn!(%error, "presence report failed; it is sent again"),
+            }
         }
     }
 
@@ -95,7 +166,7 @@ impl Control {
             version: env!("CARGO_PKG_VERSION").into(),
             enrollment_key: self.enrollment_key.clone(),
             interfaces: Some(self.interfaces.read().expect("interfaces lock").clone()),
-            features: Some(vec![FEATURE_WOL_BATCH.into()]),
+            features: Some(vec![FEATURE_WOL_BATCH.into(), FEATURE_PRESENCE.into()]),
         };
         let mut request = self.http.post(self.url("api/agents/register")).json(&body);
         if let Some(identity) = current {
@@ -152,7 +223,7 @@ impl Control {
         let body = HeartbeatRequest {
             agent_id: identity.agent_id.clone(),
             interfaces: Some(self.interfaces.read().expect("interfaces lock").clone()),
-            watch_version: None,
+            watch_version: self.watcher.version(),
         };
         let response = match self
             .http
@@ -166,6 +237,13 @@ impl Control {
             Err(error) => return Answer::Failed(format!("server unreachable: {error}")),
         };
         let status = response.status();
+        if status == reqwest::StatusCode::OK {
+            match response.json::<HeartbeatResponse>().await {
+                Ok(answer) => self.watcher.apply(answer.watch),
+                Err(error) => tracing::warn!(%error, "unreadable watch list"),
+            }
+            return Answer::Ok(());
+        }
         if status.is_success() {
             return Answer::Ok(());
         }

@@ -1,6 +1,6 @@
 //! The `powerbeacon-agent` program (feature `runtime`): registers with the
-//! PowerBeacon server, heartbeats, and sends Wake-on-LAN packets on its LAN
-//! when the server asks. The binary is one call to [`main`], so tests can
+//! PowerBeacon server, heartbeats, sends Wake-on-LAN packets on its LAN
+//! when the server asks, and watches which of its devices are up. The binary is one call to [`main`], so tests can
 //! build the same program under another name.
 
 mod config;
@@ -84,6 +84,8 @@ async fn run(mut config: Config) -> Result<(), String> {
         hostname: hostname.clone(),
     });
 
+    let watcher = Arc::new(crate::presence::watcher::Watcher::default());
+    let watching = tokio::spawn(watcher.clone().run());
     let control = control::Control {
         http: reqwest::Client::builder()
             .no_proxy()
@@ -100,12 +102,14 @@ async fn run(mut config: Config) -> Result<(), String> {
         heartbeat: Duration::from_secs(config.heartbeat_seconds),
         identity,
         interfaces,
+        watcher,
     };
     let control = tokio::spawn(control.run());
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await;
     control.abort();
+    watching.abort();
     served.map_err(|e| format!("the HTTP server failed: {e}"))?;
     tracing::info!("agent stopped");
     Ok(())

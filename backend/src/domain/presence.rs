@@ -18,9 +18,10 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use powerbeacon_agent::MacAddress;
+use powerbeacon_agent::wire::ProbeMethod;
 use powerbeacon_agent::wire::{ProbeKind, SeenState};
 use shared::ids::AgentId;
-use shared::types::PresenceState;
+use shared::types::{DeviceProbe, PresenceState};
 
 /// What one agent last reported of a device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +168,49 @@ pub fn conclude(
         address: presence.address,
     });
     (presence, transition)
+}
+
+/// The most TCP ports one device is probed on.
+pub const MAX_PROBE_PORTS: usize = 8;
+/// The longest interval between probes, in seconds.
+pub const MAX_PROBE_INTERVAL_S: u32 = 3600;
+
+/// Probe settings as a device keeps them: ports sorted, once each, none 0,
+/// at most [`MAX_PROBE_PORTS`]; an interval from 1 s to
+/// [`MAX_PROBE_INTERVAL_S`].
+pub fn parse_probe(input: &DeviceProbe) -> Result<DeviceProbe, crate::domain::Invalid> {
+    use crate::domain::Invalid;
+    let mut ports = input.ports.clone();
+    ports.sort_unstable();
+    ports.dedup();
+    if ports.contains(&0) {
+        return Err(Invalid::new("probe", "A port is from 1 to 65535."));
+    }
+    if ports.len() > MAX_PROBE_PORTS {
+        return Err(Invalid::new(
+            "probe",
+            format!("A device is probed on at most {MAX_PROBE_PORTS} ports."),
+        ));
+    }
+    if let Some(interval) = input.interval_s
+        && !(1..=MAX_PROBE_INTERVAL_S).contains(&interval)
+    {
+        return Err(Invalid::new(
+            "probe",
+            format!("The interval is from 1 to {MAX_PROBE_INTERVAL_S} seconds."),
+        ));
+    }
+    if input.method == ProbeMethod::Tcp && ports.is_empty() {
+        return Err(Invalid::new(
+            "probe",
+            "The tcp probe needs at least one port.",
+        ));
+    }
+    Ok(DeviceProbe {
+        method: input.method,
+        ports,
+        interval_s: input.interval_s,
+    })
 }
 
 /// What a reported sighting means for a device whose MAC is `device_mac`:
@@ -359,6 +403,34 @@ mod tests {
         assert_eq!(
             checked_state(SeenState::Down, Some(other), device),
             SeenState::Down
+        );
+    }
+
+    #[test]
+    fn probe_settings_are_checked_and_tidied() {
+        let probe = |method, ports: &[u16], interval_s| DeviceProbe {
+            method,
+            ports: ports.to_vec(),
+            interval_s,
+        };
+        let tidy = parse_probe(&probe(ProbeMethod::Auto, &[3389, 22, 22], Some(10))).unwrap();
+        assert_eq!(tidy.ports, [22, 3389]);
+        assert!(parse_probe(&probe(ProbeMethod::Auto, &[0], None)).is_err());
+        assert!(
+            parse_probe(&probe(
+                ProbeMethod::Auto,
+                &[1, 2, 3, 4, 5, 6, 7, 8, 9],
+                None
+            ))
+            .is_err()
+        );
+        assert!(parse_probe(&probe(ProbeMethod::Auto, &[], Some(0))).is_err());
+        assert!(parse_probe(&probe(ProbeMethod::Auto, &[], Some(3601))).is_err());
+        assert!(parse_probe(&probe(ProbeMethod::Tcp, &[], None)).is_err());
+        assert!(parse_probe(&probe(ProbeMethod::Off, &[], None)).is_ok());
+        assert_eq!(
+            parse_probe(&DeviceProbe::default()).unwrap(),
+            DeviceProbe::default()
         );
     }
 

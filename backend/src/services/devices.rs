@@ -3,7 +3,9 @@
 use powerbeacon_agent::MacAddress;
 use shared::access::agent_may_serve;
 use shared::ids::{AgentId, ClusterId, DeviceId};
-use shared::types::{DeviceCreate, DevicePublic, DeviceUpdate, DevicesPublic, Message};
+use shared::types::{
+    DeviceCreate, DeviceProbe, DevicePublic, DeviceUpdate, DevicesPublic, Message, ProbeMethod,
+};
 
 use super::{ServiceError, Services};
 use crate::domain::{Invalid, parse_description, parse_ip, parse_mac, parse_name, parse_tags};
@@ -53,7 +55,7 @@ impl Services {
     ) -> Result<DevicePublic, ServiceError> {
         ServiceError::forbidden_unless(actor.access().may_create(), "Viewers cannot add devices.")?;
         let now = crate::storage::now();
-        let device = DeviceRecord {
+        let mut device = DeviceRecord {
             id: DeviceId::generate(),
             name: parse_name("name", &request.name)?,
             mac_address: parse_mac(&request.mac_address)?,
@@ -66,7 +68,13 @@ impl Services {
             owner_id: Some(actor.id),
             created_at: now,
             updated_at: now,
+            probe_method: ProbeMethod::Auto,
+            probe_ports: Vec::new(),
+            probe_interval_s: None,
         };
+        if let Some(probe) = &request.probe {
+            set_probe(&mut device, probe)?;
+        }
         let agent_ids = dedup(request.agent_ids.unwrap_or_default());
         self.check_cluster(actor, device.cluster_id).await?;
         self.check_agents(device.cluster_id, &agent_ids).await?;
@@ -111,6 +119,9 @@ impl Services {
         }
         if let Some(cluster_id) = request.cluster_id {
             device.cluster_id = cluster_id;
+        }
+        if let Some(probe) = &request.probe {
+            set_probe(&mut device, probe)?;
         }
         let moved = device.cluster_id != view.device.cluster_id;
         if moved {
@@ -278,6 +289,11 @@ impl Services {
             owner_name,
             cluster_name,
             presence: self.presence_public(presence.as_ref(), &agents, device.ip_address),
+            probe: shared::types::DeviceProbe {
+                method: device.probe_method,
+                ports: device.probe_ports,
+                interval_s: device.probe_interval_s.and_then(|s| u32::try_from(s).ok()),
+            },
             agents: agents
                 .iter()
                 .map(|agent| self.agent_summary(agent, device.cluster_id))
@@ -291,6 +307,15 @@ pub(super) fn dedup<Id: Copy + Eq + std::hash::Hash>(mut ids: Vec<Id>) -> Vec<Id
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(*id));
     ids
+}
+
+/// Checks `probe` and writes it into `device`.
+fn set_probe(device: &mut DeviceRecord, probe: &DeviceProbe) -> Result<(), Invalid> {
+    let probe = crate::domain::presence::parse_probe(probe)?;
+    device.probe_method = probe.method;
+    device.probe_ports = probe.ports;
+    device.probe_interval_s = probe.interval_s.map(|s| s as i32);
+    Ok(())
 }
 
 fn device_not_found() -> ServiceError {

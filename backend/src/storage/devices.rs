@@ -95,8 +95,8 @@ const SELECT_DEVICE_TAG_KEYS: &str = "SELECT DISTINCT tag_keys FROM devices";
 
 /// Devices whose search columns are not written yet (added before them).
 const SELECT_DEVICES_TO_INDEX: &str = "SELECT id, name, mac_address, ip_address, os_type, \
-    is_active, description, tags, cluster_id, owner_id, created_at, updated_at \
-    FROM devices WHERE search_text = '' LIMIT 500";
+    is_active, description, tags, cluster_id, owner_id, created_at, updated_at, probe_method, \
+    probe_ports, probe_interval_s FROM devices WHERE search_text = '' LIMIT 500";
 
 /// Only while still unwritten: an edit on another replica in the meantime
 /// wrote the device's own.
@@ -105,11 +105,13 @@ const UPDATE_DEVICE_SEARCH: &str =
 
 const INSERT_DEVICE: &str = "INSERT INTO devices (id, name, mac_address, ip_address, os_type, \
     is_active, description, tags, cluster_id, owner_id, created_at, updated_at, search_text, \
-    tag_keys) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    tag_keys, probe_method, probe_ports, probe_interval_s) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 
 const UPDATE_DEVICE: &str = "UPDATE devices SET name = $2, mac_address = $3, ip_address = $4, \
     os_type = $5, is_active = $6, description = $7, tags = $8, cluster_id = $9, updated_at = $10, \
-    search_text = $11, tag_keys = $12 WHERE id = $1";
+    search_text = $11, tag_keys = $12, probe_method = $13, probe_ports = $14, \
+    probe_interval_s = $15 WHERE id = $1";
 
 const DELETE_DEVICE: &str = "DELETE FROM devices WHERE id = $1";
 
@@ -280,6 +282,9 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
             .bind(device.updated_at)
             .bind(device.search_text())
             .bind(device.tag_keys())
+            .bind(device.probe_method.as_str())
+            .bind(sqlx::types::Json(&device.probe_ports))
+            .bind(device.probe_interval_s)
             .execute(&mut tx)
             .await?;
         link_agents::<DB>(&mut tx, device.id, agent_ids).await?;
@@ -306,6 +311,9 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
             .bind(device.updated_at)
             .bind(device.search_text())
             .bind(device.tag_keys())
+            .bind(device.probe_method.as_str())
+            .bind(sqlx::types::Json(&device.probe_ports))
+            .bind(device.probe_interval_s)
             .execute(&mut tx)
             .await?;
         if updated == 0 {
@@ -541,6 +549,9 @@ struct PackedDevice<'a>(
     Option<String>,
     Option<String>,
     Option<String>,
+    &'a str,
+    Vec<u16>,
+    Option<i32>,
 );
 
 /// The rows of a packed list, read as sqlx reads them column by column: a
@@ -570,6 +581,9 @@ fn unpack_devices(packed: &str) -> Result<Vec<ListedDeviceRow>, StorageError> {
                 owner_name,
                 cluster_name,
                 agent_ids,
+                probe_method,
+                probe_ports,
+                probe_interval_s,
             ) = packed;
             let timestamp = |text: &str| {
                 chrono::DateTime::parse_from_rfc3339(text)
@@ -594,6 +608,11 @@ fn unpack_devices(packed: &str) -> Result<Vec<ListedDeviceRow>, StorageError> {
                 owner_id,
                 created_at: timestamp(created_at)?,
                 updated_at: timestamp(updated_at)?,
+                probe_method: probe_method
+                    .parse()
+                    .map_err(|error| corrupt("the probe method", &error))?,
+                probe_ports,
+                probe_interval_s,
             };
             Ok(ListedDeviceRow {
                 view: DeviceView {
@@ -659,7 +678,7 @@ mod tests {
     use super::unpack_devices;
     use crate::storage::StorageError;
 
-    const DEVICE: &str = r#"["6f1c1d1e-0000-4000-8000-000000000001","pc \"one\"","AA:BB:CC:DD:EE:01",null,"windows",0,null,["lab","rack-1"],null,null,"2026-12-05T08:00:00.123456+00:00","2026-12-05T09:00:00+00:00","Ada",null,"x,y"]"#;
+    const DEVICE: &str = r#"["6f1c1d1e-0000-4000-8000-000000000001","pc \"one\"","AA:BB:CC:DD:EE:01",null,"windows",0,null,["lab","rack-1"],null,null,"2026-12-05T08:00:00.123456+00:00","2026-12-05T09:00:00+00:00","Ada",null,"x,y","tcp",[22,3389],null]"#;
 
     #[test]
     fn a_packed_device_reads_as_its_columns_would() {
@@ -681,6 +700,9 @@ mod tests {
         assert_eq!(row.view.owner_name.as_deref(), Some("Ada"));
         assert_eq!(row.view.cluster_name, None);
         assert_eq!(row.agent_ids.as_deref(), Some("x,y"));
+        assert_eq!(device.probe_method.as_str(), "tcp");
+        assert_eq!(device.probe_ports, [22, 3389]);
+        assert_eq!(device.probe_interval_s, None);
         assert!(unpack_devices("[]").unwrap().is_empty());
     }
 
@@ -692,6 +714,8 @@ mod tests {
             DEVICE.replace("2026-12-05T09:00:00+00:00", "yesterday"),
             DEVICE.replace("null,\"windows\"", "\"192.0.2.300\",\"windows\""),
             DEVICE.replace(",0,", ",\"no\","),
+            DEVICE.replace("\"tcp\"", "\"sonar\""),
+            DEVICE.replace("[22,3389]", "[70000]"),
         ] {
             assert!(
                 matches!(

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use powerbeacon_agent::MacAddress;
 use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId};
-use shared::types::{AgentInterface, OsType, Role, UserPublic};
+use shared::types::{AgentInterface, OsType, ProbeMethod, Role, UserPublic};
 
 use super::engine::{Parsed, ParsedOpt};
 use crate::domain::{Email, FullName, Username};
@@ -121,9 +121,25 @@ pub struct DeviceRecord {
     pub owner_id: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How its agents probe it.
+    #[sqlx(try_from = "Parsed<ProbeMethod>")]
+    pub probe_method: ProbeMethod,
+    #[sqlx(json)]
+    pub probe_ports: Vec<u16>,
+    /// Seconds between probes; `None` for the server's default.
+    pub probe_interval_s: Option<i32>,
 }
 
 impl DeviceRecord {
+    /// How its agents probe it, as the API shows it.
+    pub fn probe(&self) -> shared::types::DeviceProbe {
+        shared::types::DeviceProbe {
+            method: self.probe_method,
+            ports: self.probe_ports.clone(),
+            interval_s: self.probe_interval_s.and_then(|s| u32::try_from(s).ok()),
+        }
+    }
+
     /// What the dashboard's search looks in (`domain::device_search`).
     pub fn search_text(&self) -> String {
         crate::domain::device_search::search_text(

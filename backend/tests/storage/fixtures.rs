@@ -71,6 +71,9 @@ pub fn device(name: &str, n: u8) -> DeviceRecord {
         owner_id: None,
         created_at: at,
         updated_at: at,
+        probe_method: shared::types::ProbeMethod::Auto,
+        probe_ports: Vec::new(),
+        probe_interval_s: None,
     }
 }
 

@@ -20,6 +20,7 @@ on_both_engines!(
     reports_about_devices_not_served_are_refused,
     bad_reports_are_refused_and_change_nothing,
     everyone_who_reads_devices_reads_presence,
+    probe_settings_are_kept_checked_and_sent_to_the_agents,
 );
 
 /// An agent of the test: its id and token.
@@ -219,7 +220,11 @@ async fn reports_make_a_device_up_and_down_with_history(app: &TestApp) {
     assert_eq!(presence["method"], "neighbor");
     assert_eq!(presence["address"], "192.0.2.10");
     assert_eq!(presence["rtt_ms"], 0.412);
-    assert_eq!(presence["address_changed"], false);
+    assert_eq!(
+        presence.get("address_changed"),
+        None,
+        "left out while false"
+    );
     assert_eq!(presence["since"], presence["last_seen"]);
     // The list shows what the device shows.
     let list = get_json(app, &root, "/api/devices").await;
@@ -462,6 +467,69 @@ async fn everyone_who_reads_devices_reads_presence(app: &TestApp) {
         .await
         .unwrap();
     assert_error(anonymous, 401).await;
+}
+
+async fn probe_settings_are_kept_checked_and_sent_to_the_agents(app: &TestApp) {
+    let root = app.root_token().await;
+    let agent = Agent::register(app, &root, "watcher", &["presence"]).await;
+    let response = app
+        .send(
+            app.client.post(app.url("/api/devices")).json(&json!({
+                "name": "nas", "mac_address": MAC, "ip_address": "192.0.2.10",
+                "agent_ids": [agent.id],
+                "probe": {"method": "tcp", "ports": [445, 22, 22], "interval_s": 10},
+            })),
+            &root,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let nas: Value = response.json().await.unwrap();
+    let id = nas["id"].as_str().unwrap();
+    assert_eq!(
+        nas["probe"],
+        json!({"method": "tcp", "ports": [22, 445], "interval_s": 10})
+    );
+    let watch = agent.watch(app, None).await;
+    assert_eq!(
+        watch["devices"][0]["probe"],
+        json!({"method": "tcp", "ports": [22, 445], "interval_s": 10})
+    );
+    // Bad settings are refused and change nothing.
+    for probe in [
+        json!({"method": "tcp", "ports": []}),
+        json!({"method": "auto", "ports": [0]}),
+        json!({"method": "auto", "interval_s": 0}),
+        json!({"method": "auto", "ports": [1, 2, 3, 4, 5, 6, 7, 8, 9]}),
+        json!({"method": "sonar"}),
+    ] {
+        let response = app
+            .send(
+                app.client
+                    .put(app.url(&format!("/api/devices/{id}")))
+                    .json(&json!({"probe": probe})),
+                &root,
+            )
+            .await;
+        assert_error(response, 422).await;
+    }
+    assert_eq!(
+        get_json(app, &root, &format!("/api/devices/{id}")).await["probe"],
+        nas["probe"]
+    );
+    // Switching probing off takes the device off the agent's list.
+    let response = app
+        .send(
+            app.client
+                .put(app.url(&format!("/api/devices/{id}")))
+                .json(&json!({"probe": {"method": "off"}})),
+            &root,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let off: Value = response.json().await.unwrap();
+    assert_eq!(off["probe"], json!({"method": "off"}));
+    let watch = agent.watch(app, watch["version"].as_str()).await;
+    assert_eq!(watch["devices"], json!([]));
 }
 
 /// Several server processes on one database.

@@ -86,6 +86,9 @@ pub struct DevicePublic {
     /// older servers.
     #[serde(default)]
     pub presence: super::DevicePresence,
+    /// How its agents probe it. Absent from older servers.
+    #[serde(default)]
+    pub probe: super::DeviceProbe,
 }
 
 /// `GET /api/devices`.
@@ -118,6 +121,9 @@ pub struct DeviceCreate {
     /// Agents that may wake this device; they must be in its cluster.
     #[serde(default)]
     pub agent_ids: Option<Vec<AgentId>>,
+    /// How its agents probe it (`auto` every 30 s when absent).
+    #[serde(default)]
+    pub probe: Option<super::DeviceProbe>,
 }
 
 /// `PUT /api/devices/{id}`: only the fields given change; `null` clears
@@ -146,6 +152,9 @@ pub struct DeviceUpdate {
     pub cluster_id: Option<Option<ClusterId>>,
     #[serde(default)]
     pub agent_ids: Option<Vec<AgentId>>,
+    /// Replaces how its agents probe it.
+    #[serde(default)]
+    pub probe: Option<super::DeviceProbe>,
 }
 
 #[cfg(test)]

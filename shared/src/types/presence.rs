@@ -100,25 +100,49 @@ impl utoipa::PartialSchema for RoundTrip {
 #[cfg(feature = "openapi")]
 impl utoipa::ToSchema for RoundTrip {}
 
-/// A device's presence, as `DevicePublic.presence` shows it.
+/// How a device's agents probe it (docs/API.md, "Presence").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceProbe {
+    #[serde(default)]
+    pub method: ProbeMethod,
+    /// TCP ports to try (at most 8): open or refused both mean up. Left
+    /// out when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<u16>,
+    /// Seconds between probes, 1–3600; left out (or `null`) for the
+    /// server's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_s: Option<u32>,
+}
+
+/// A device's presence, as `DevicePublic.presence` shows it. Fields without
+/// a value are left out, so a fleet nobody watches costs a few bytes a
+/// device (`{"state":"unknown"}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DevicePresence {
     pub state: PresenceState,
     /// When it entered this state (absent while nothing was ever seen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<DateTime<Utc>>,
     /// When an agent last saw it up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<DateTime<Utc>>,
     /// The agent whose sighting this rests on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<PresenceVia>,
     /// The probe behind that sighting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<ProbeKind>,
     /// The address the device answered at (or was probed at, when down).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rtt_ms: Option<RoundTrip>,
     /// `true` when the device is up at an address other than its
     /// `ip_address`: its owner may adopt the new one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub address_changed: bool,
 }
 

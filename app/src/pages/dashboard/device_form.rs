@@ -144,6 +144,8 @@ pub fn DeviceForm(
                             tags: Some(tags),
                             cluster_id: Some(cluster),
                             agent_ids: Some(agent_ids),
+                            // The form does not show them: they stay as they are.
+                            probe: None,
                         },
                     )
                     .await
@@ -159,6 +161,7 @@ pub fn DeviceForm(
                         tags: Some(tags),
                         cluster_id: cluster,
                         agent_ids: Some(agent_ids),
+                        probe: None,
                     })
                     .await
                 }
