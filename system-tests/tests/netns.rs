@@ -1,10 +1,14 @@
-//! The agent on a real (virtual) LAN: network namespaces this test creates
+//! The agent on a real (virtual) LAN: network namespaces each test creates
 //! and removes. The server runs in "srv" (198.51.100.1/24), the agent in
-//! "lan" (198.51.100.2/24 toward the server, 192.0.2.1/26 on the LAN), and a
-//! "device" in "dev" (192.0.2.10/26) on a bridge with the agent. Nothing is
-//! sent from the host's own namespace. After the wake: the server restarts
-//! on its SQLite file, the agent restarts, the agent is deleted — each time
-//! the agent carries on (same identity, or enrolls again) by itself.
+//! "lan" (198.51.100.2/24 toward the server, 192.0.2.1/26 on the LAN), a
+//! "device" in "dev" (192.0.2.10/26, MAC 02:00:00:00:00:10) and another
+//! machine in "dev2" (192.0.2.21/26, MAC 02:00:00:00:00:20), on a bridge
+//! with the agent. Nothing is sent from the host's own namespace.
+//!
+//! The wake test: after the wake, the server restarts on its SQLite file,
+//! the agent restarts, the agent is deleted — each time the agent carries on
+//! (same identity, or enrolls again) by itself. The presence test: which of
+//! the LAN's machines the agent reports up, and at which address.
 //!
 //! Needs root and `ip`; without them it says so loudly and skips.
 
@@ -28,11 +32,18 @@ impl Lab {
         format!("{}-{name}", self.prefix)
     }
 
-    fn create() -> Option<Self> {
-        let prefix = format!("pbt{}", std::process::id() % 100_000);
+    /// The lab of the test `tag` (each test its own namespaces).
+    fn create(tag: &str) -> Option<Self> {
+        let prefix = format!("pbt{}{tag}", std::process::id() % 100_000);
         let lab = Self { prefix };
-        let (srv, lan, dev, br) = (lab.ns("srv"), lab.ns("lan"), lab.ns("dev"), lab.ns("br"));
-        for ns in [&srv, &lan, &dev, &br] {
+        let (srv, lan, dev, dev2, br) = (
+            lab.ns("srv"),
+            lab.ns("lan"),
+            lab.ns("dev"),
+            lab.ns("dev2"),
+            lab.ns("br"),
+        );
+        for ns in [&srv, &lan, &dev, &dev2, &br] {
             if !ip(&["netns", "add", ns]) {
                 eprintln!(
                     "\n!!! SKIPPED: cannot create network namespaces (needs root and iproute2)\n"
@@ -62,8 +73,43 @@ impl Lab {
                 "link", "add", "pbd1", "netns", &dev, "type", "veth", "peer", "name", "pbb2",
                 "netns", &br,
             ],
+            &[
+                "link", "add", "pbd2", "netns", &dev2, "type", "veth", "peer", "name", "pbb3",
+                "netns", &br,
+            ],
             &["-n", &br, "link", "set", "pbb1", "master", "br0", "up"],
             &["-n", &br, "link", "set", "pbb2", "master", "br0", "up"],
+            &["-n", &br, "link", "set", "pbb3", "master", "br0", "up"],
+            &[
+                "-n",
+                &dev,
+                "link",
+                "set",
+                "pbd1",
+                "address",
+                "02:00:00:00:00:10",
+            ],
+            &[
+                "-n",
+                &dev2,
+                "link",
+                "set",
+                "pbd2",
+                "address",
+                "02:00:00:00:00:20",
+            ],
+            &[
+                "-n",
+                &dev2,
+                "addr",
+                "add",
+                "192.0.2.21/26",
+                "brd",
+                "+",
+                "dev",
+                "pbd2",
+            ],
+            &["-n", &dev2, "link", "set", "pbd2", "up"],
             &[
                 "-n",
                 &lan,
@@ -98,7 +144,7 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        for name in ["srv", "lan", "dev", "br"] {
+        for name in ["srv", "lan", "dev", "dev2", "br"] {
             ip(&["netns", "del", &self.ns(name)]);
         }
     }
@@ -163,7 +209,7 @@ async fn assert_only(server: &support::Server, agent: &shared::types::AgentPubli
 
 #[test]
 fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
-    let Some(lab) = Lab::create() else { return };
+    let Some(lab) = Lab::create("w") else { return };
 
     // The device: listens on its subnet's broadcast address, UDP 9, so it
     // only hears packets sent to the /26 broadcast (not x.x.x.255).
@@ -359,5 +405,159 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
     for packet in packets {
         assert_eq!(packet, expected);
     }
+    drop(lab);
+}
+
+#[test]
+fn the_agent_tells_which_machines_of_its_lan_are_up_and_where() {
+    use shared::types::{DeviceCreate, DeviceProbe, PresenceState, ProbeKind, ProbeMethod};
+    let Some(lab) = Lab::create("p") else { return };
+
+    // "pc" answers ARP and a TCP port in "dev"; "dev2" is another machine.
+    let dev = lab.ns("dev");
+    let (stop_device, device_stops) = std::sync::mpsc::channel::<()>();
+    let device = std::thread::spawn(move || {
+        enter(&dev);
+        let listener = std::net::TcpListener::bind("192.0.2.10:2222").expect("bind in dev");
+        let _ = device_stops.recv();
+        drop(listener);
+    });
+
+    let srv = lab.ns("srv");
+    let lan = lab.ns("lan");
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let state = dir.path().join("agent-state.json");
+    let server = std::thread::spawn(move || {
+        enter(&srv);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let mut config = Config::for_tests(data_dir, None);
+            config.bind = "198.51.100.1:3000".parse().unwrap();
+            config.allow_loopback_agents = false;
+            let server = start_server(config).await;
+            let key = server.enrollment_key().await;
+            let _agent = Agent(
+                Command::new("ip")
+                    .args(["netns", "exec", &lan, env!("CARGO_BIN_EXE_test-agent")])
+                    .env("BACKEND_URL", "http://198.51.100.1:3000")
+                    .env("ENROLLMENT_KEY", &key)
+                    .env("AGENT_STATE_FILE", &state)
+                    .env("AGENT_HOSTNAME", "lan-agent")
+                    .env("AGENT_HEARTBEAT_SECONDS", "1")
+                    .env("AGENT_LOG", "warn")
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .expect("agent starts"),
+            );
+            let page = backend::storage::Page { skip: 0, limit: 10 };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let agent = loop {
+                let agents = server
+                    .services
+                    .list_agents(&server.admin, page)
+                    .await
+                    .unwrap()
+                    .agents;
+                if let Some(agent) = agents.into_iter().next() {
+                    break agent;
+                }
+                assert!(Instant::now() < deadline, "the agent never registered");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            let mut ids = Vec::new();
+            for (name, mac, ip, ports) in [
+                // Up: its port answers, and its MAC is the one that answers ARP.
+                ("pc", "02:00:00:00:00:10", "192.0.2.10", vec![2222]),
+                // Nobody has this address: down after the misses.
+                ("absent", "02:00:00:00:00:40", "192.0.2.30", vec![]),
+                // Its old lease now belongs to "dev2", another MAC: never up.
+                ("old-lease", "02:00:00:00:00:30", "192.0.2.21", vec![]),
+                // "dev2" itself, registered at an address it no longer has:
+                // found by its MAC at its new one.
+                ("mover", "02:00:00:00:00:20", "192.0.2.22", vec![]),
+            ] {
+                let device = server
+                    .services
+                    .create_device(
+                        &server.admin,
+                        DeviceCreate {
+                            name: name.into(),
+                            mac_address: mac.into(),
+                            ip_address: Some(ip.into()),
+                            agent_ids: Some(vec![agent.id]),
+                            probe: Some(DeviceProbe {
+                                method: ProbeMethod::Auto,
+                                ports,
+                                interval_s: Some(1),
+                            }),
+                            ..DeviceCreate::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                ids.push(device.id);
+            }
+            let presence = async |i: usize| {
+                server
+                    .services
+                    .get_device(&server.admin, ids[i])
+                    .await
+                    .unwrap()
+                    .presence
+            };
+            let deadline = Instant::now() + Duration::from_secs(40);
+            loop {
+                let states = [
+                    presence(0).await.state,
+                    presence(1).await.state,
+                    presence(2).await.state,
+                    presence(3).await.state,
+                ];
+                if states
+                    == [
+                        PresenceState::Up,
+                        PresenceState::Down,
+                        PresenceState::Down,
+                        PresenceState::Up,
+                    ]
+                {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "pc, absent, old-lease, mover read {states:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let pc = presence(0).await;
+            assert_eq!(pc.method, Some(ProbeKind::Tcp));
+            assert_eq!(pc.address.as_deref(), Some("192.0.2.10"));
+            assert_eq!(pc.via.unwrap().hostname, "lan-agent");
+            assert!(!pc.address_changed);
+            let mover = presence(3).await;
+            assert_eq!(mover.method, Some(ProbeKind::Neighbor));
+            assert_eq!(mover.address.as_deref(), Some("192.0.2.21"));
+            assert!(mover.address_changed, "both addresses are shown");
+            // The old lease answered with another MAC the whole time: it was
+            // never up.
+            let history = server
+                .services
+                .presence_history(&server.admin, ids[2], page)
+                .await
+                .unwrap();
+            assert!(
+                history
+                    .transitions
+                    .iter()
+                    .all(|t| t.to != PresenceState::Up),
+                "{history:?}"
+            );
+            server.stop().await;
+        });
+    });
+    server.join().expect("server side");
+    let _ = stop_device.send(());
+    device.join().expect("device side");
     drop(lab);
 }

@@ -80,20 +80,27 @@ pub struct Limits {
     pub icmp: bool,
 }
 
-/// Probes `target`. `nudged` says whether an earlier probe already made the
-/// kernel revalidate its address, so what the neighbour table holds now is
-/// settled evidence (a first probe cannot tell an old entry from a fresh
-/// one).
-pub async fn probe(target: &Target, scope: &Scope, limits: Limits, nudged: bool) -> Outcome {
+/// Probes `target`, and says which addresses it probed. `settled` are the
+/// addresses an earlier probe of this device made the kernel revalidate,
+/// so what the neighbour table holds for them now is settled evidence (a
+/// first probe cannot tell an old entry from a fresh one).
+pub async fn probe(
+    target: &Target,
+    scope: &Scope,
+    limits: Limits,
+    settled: &[IpAddr],
+) -> (Outcome, Vec<IpAddr>) {
+    let mut probed = Vec::new();
     if target.method == ProbeMethod::Off {
-        return Outcome::Inconclusive;
+        return (Outcome::Inconclusive, probed);
     }
     let stored = target.ip.filter(|ip| scope.contains(*ip));
     let mut first = None;
     if let Some(ip) = stored {
-        let outcome = probe_address(target, ip, limits, nudged).await;
+        probed.push(ip);
+        let outcome = probe_address(target, ip, limits, settled.contains(&ip)).await;
         if matches!(outcome, Outcome::Answered { .. }) {
-            return outcome;
+            return (outcome, probed);
         }
         first = Some(outcome);
     }
@@ -106,18 +113,20 @@ pub async fn probe(target: &Target, scope: &Scope, limits: Limits, nudged: bool)
             .take(2)
             .collect();
         for ip in elsewhere {
-            // Found in the table already: settled only if the kernel
-            // confirms it again now.
-            let outcome = probe_address(target, ip, limits, false).await;
+            // Found in the table: evidence once the kernel has revalidated
+            // it after this probe's nudge, at the next probe.
+            probed.push(ip);
+            let outcome = probe_address(target, ip, limits, settled.contains(&ip)).await;
             if matches!(outcome, Outcome::Answered { .. }) {
-                return outcome;
+                return (outcome, probed);
             }
         }
     }
-    first.unwrap_or(Outcome::NoAnswer {
+    let outcome = first.unwrap_or(Outcome::NoAnswer {
         kind: None,
         address: target.ip,
-    })
+    });
+    (outcome, probed)
 }
 
 /// Probes `target` at `ip`.
@@ -348,7 +357,8 @@ mod tests {
             timeout: Duration::from_secs(1),
             icmp: false,
         };
-        let outcome = probe(&target, &Scope::current(), limits, false).await;
+        let (outcome, probed) = probe(&target, &Scope::current(), limits, &[]).await;
+        assert_eq!(probed, [ip]);
         assert!(
             matches!(
                 outcome,
@@ -364,7 +374,11 @@ mod tests {
             ip: Some("198.51.100.1".parse().unwrap()),
             ..target
         };
-        let outcome = probe(&far, &Scope::of(Vec::new()), limits, false).await;
+        let (outcome, probed) = probe(&far, &Scope::of(Vec::new()), limits, &[]).await;
+        assert!(
+            probed.is_empty(),
+            "nothing sent outside the agent's subnets"
+        );
         assert!(
             matches!(outcome, Outcome::NoAnswer { kind: None, .. }),
             "{outcome:?}"

@@ -44,8 +44,9 @@ struct Watched {
     interval: Duration,
     next: Instant,
     tracker: Tracker,
-    /// Probed before: the neighbour table's entry for it is settled.
-    nudged: bool,
+    /// The addresses its last probe made the kernel revalidate: their
+    /// neighbour entries are settled evidence now.
+    settled: Vec<IpAddr>,
     busy: bool,
 }
 
@@ -98,7 +99,7 @@ impl Watcher {
                     interval,
                     next: now,
                     tracker: Tracker::default(),
-                    nudged: false,
+                    settled: Vec::new(),
                     busy: false,
                 },
             };
@@ -186,23 +187,23 @@ impl Watcher {
                 scope = Arc::new(Scope::current());
                 scope_read = Instant::now();
             }
-            for (device_id, target, nudged) in self.take_due() {
+            for (device_id, target, settled) in self.take_due() {
                 let Ok(slot) = slots.clone().acquire_owned().await else {
                     return;
                 };
                 let watcher = self.clone();
                 let scope = scope.clone();
                 tokio::spawn(async move {
-                    let outcome = probe::probe(&target, &scope, limits, nudged).await;
+                    let (outcome, probed) = probe::probe(&target, &scope, limits, &settled).await;
                     drop(slot);
-                    watcher.observed(&device_id, &target, outcome);
+                    watcher.observed(&device_id, &target, outcome, probed);
                 });
             }
         }
     }
 
     /// Marks the devices whose probe is due as busy and returns them.
-    fn take_due(&self) -> Vec<(String, Target, bool)> {
+    fn take_due(&self) -> Vec<(String, Target, Vec<IpAddr>)> {
         let now = Instant::now();
         let mut state = self.lock();
         state
@@ -211,12 +212,18 @@ impl Watcher {
             .filter(|(_, watched)| !watched.busy && watched.next <= now)
             .map(|(id, watched)| {
                 watched.busy = true;
-                (id.clone(), watched.target.clone(), watched.nudged)
+                (id.clone(), watched.target.clone(), watched.settled.clone())
             })
             .collect()
     }
 
-    fn observed(&self, device_id: &str, target: &Target, outcome: super::tracker::Outcome) {
+    fn observed(
+        &self,
+        device_id: &str,
+        target: &Target,
+        outcome: super::tracker::Outcome,
+        probed: Vec<IpAddr>,
+    ) {
         let now = Instant::now();
         let mut state = self.lock();
         let down_after = state.down_after;
@@ -228,7 +235,7 @@ impl Watcher {
             // The list changed while probing: this outcome is of the old one.
             return;
         }
-        watched.nudged = true;
+        watched.settled = probed;
         watched.next = now + watched.interval;
         if let Some(change) = watched.tracker.observe(outcome, down_after, now) {
             tracing::debug!(device_id, state = change.state.as_str(), "presence changed");
