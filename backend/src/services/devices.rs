@@ -194,7 +194,7 @@ impl Services {
     }
 
     /// The device `actor` is about to `action`: 404 when unknown, 403 when not theirs.
-    async fn device_to_manage(
+    pub(super) async fn device_to_manage(
         &self,
         actor: &UserRecord,
         id: DeviceId,

@@ -16,7 +16,7 @@
 //! | devices | `devices.rs` | `list_devices`, `get_device`, `create_device`, `update_device`, `delete_device` |
 //! | clusters | `clusters.rs` | `list_clusters`, `get_cluster`, `create_cluster`, `update_cluster`, `delete_cluster`, `clusters_overview`, `cluster_page`, `cluster_form_choices` |
 //! | waking | `wake.rs` | `wake_device`, `wake_cluster` |
-//! | presence | `presence.rs` | `report_presence`, `presence_history`, `presence_housekeeping` (and the heartbeat's watch list) |
+//! | presence | `presence.rs` | `report_presence`, `presence_history`, `adopt_address`, `presence_housekeeping` (and the heartbeat's watch list) |
 //! | agents | `agents.rs` | `register_agent`, `agent_heartbeat`, `list_agents`, `get_agent`, `approve_agent`, `delete_agent`, `agent_registration_config`, `update_agent_registration_config`, `agents_overview` |
 //! | enrollment keys | `enrollment.rs` | `create_enrollment_key`, `list_enrollment_keys`, `revoke_enrollment_key` |
 //! | installing agents | `install.rs` | `agent_platforms`, `agent_binary`, `agent_checksum`, `agent_install`, `public_base_url` |

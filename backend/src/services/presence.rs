@@ -12,7 +12,8 @@ use powerbeacon_agent::wire::{
 };
 use shared::ids::{AgentId, DeviceId};
 use shared::types::{
-    DevicePresence, PresenceHistoryPublic, PresenceTransitionPublic, PresenceVia, RoundTrip,
+    DevicePresence, DevicePublic, PresenceHistoryPublic, PresenceTransitionPublic, PresenceVia,
+    RoundTrip,
 };
 
 use super::{ServiceError, Services};
@@ -217,6 +218,33 @@ impl Services {
             transitions: transitions.into_iter().map(transition_public).collect(),
             count,
         })
+    }
+
+    /// Makes the address a device is up at its stored `ip_address`
+    /// (managers of the device); 409 when it is not up at another address.
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, device_id = %id), err(level = "debug"))]
+    pub async fn adopt_address(
+        &self,
+        actor: &UserRecord,
+        id: DeviceId,
+    ) -> Result<DevicePublic, ServiceError> {
+        let view = self.device_to_manage(actor, id, "change").await?;
+        let shown =
+            self.presence_public(view.presence.as_ref(), &view.agents, view.device.ip_address);
+        let seen = view.presence.as_ref().and_then(|presence| presence.address);
+        let (true, Some(address)) = (shown.address_changed, seen) else {
+            return Err(ServiceError::Conflict(
+                "The device is not up at another address: there is nothing to adopt.".into(),
+            ));
+        };
+        let mut device = view.device;
+        device.ip_address = Some(address);
+        device.updated_at = crate::storage::now();
+        if !self.store.update_device(&device, None).await? {
+            return Err(ServiceError::NotFound("Device not found.".into()));
+        }
+        tracing::info!(actor = %actor.id, device_id = %id, %address, "device address adopted");
+        self.get_device(actor, id).await
     }
 
     /// The background pass (each replica, every few seconds): concludes

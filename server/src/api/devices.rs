@@ -67,6 +67,24 @@ pub async fn presence(
     ))
 }
 
+/// Makes the address the device is up at (`presence.address`) its
+/// `ip_address` (managers of the device; docs/API.md, "Presence").
+#[utoipa::path(
+    post, path = "/api/devices/{id}/adopt-address", tag = "devices", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = DevicePublic), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "The device is not up at another address", body = ErrorBody),
+              (status = 422, body = ErrorBody))
+)]
+pub async fn adopt_address(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<DeviceId>,
+) -> ApiResult<Json<DevicePublic>> {
+    Ok(Json(state.services.adopt_address(&actor, id).await?))
+}
+
 /// Registers a device owned by the caller (users and up).
 #[utoipa::path(
     post, path = "/api/devices", tag = "devices", security(("bearer" = [])), request_body = DeviceCreate,

@@ -44,6 +44,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         super::devices::delete,
         super::devices::wake,
         super::devices::presence,
+        super::devices::adopt_address,
         super::clusters::list,
         super::clusters::get,
         super::clusters::create,

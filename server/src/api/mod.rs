@@ -71,6 +71,7 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         )
         .route("/devices/{id}/wake", post(devices::wake))
         .route("/devices/{id}/presence", get(devices::presence))
+        .route("/devices/{id}/adopt-address", post(devices::adopt_address))
         .route("/users", get(users::list).post(users::create))
         .route("/users/me", get(users::me).patch(users::update_me))
         .route("/users/me/password", patch(users::change_password))

@@ -352,13 +352,41 @@ async fn another_machine_at_the_address_is_never_up(app: &TestApp) {
 
 async fn a_device_up_at_another_address_shows_both(app: &TestApp) {
     let root = app.root_token().await;
+    let (_, owner) = app.user_with_role(&root, "olga", "user").await;
+    let (_, other) = app.user_with_role(&root, "oscar", "user").await;
+    let (_, viewer) = app.user_with_role(&root, "vera", "viewer").await;
     let agent = Agent::register(app, &root, "watcher", &["presence"]).await;
-    let pc = device(app, &root, "pc", MAC, &[&agent]).await;
+    let pc = device(app, &owner, "pc", MAC, &[&agent]).await;
+    let adopt = async |token: &str| {
+        app.send(
+            app.client
+                .post(app.url(&format!("/api/devices/{pc}/adopt-address"))),
+            token,
+        )
+        .await
+    };
+    // Nothing to adopt while it is not up elsewhere.
+    assert_error(adopt(&owner).await, 409).await;
     agent.report(app, json!([up(&pc, "192.0.2.77")])).await;
-    let device = get_json(app, &root, &format!("/api/devices/{pc}")).await;
+    let device = get_json(app, &viewer, &format!("/api/devices/{pc}")).await;
     assert_eq!(device["ip_address"], "192.0.2.10");
     assert_eq!(device["presence"]["address"], "192.0.2.77");
     assert_eq!(device["presence"]["address_changed"], true);
+    let version = agent.watch(app, None).await["version"].clone();
+
+    // Only its managers adopt it.
+    assert_error(adopt(&viewer).await, 403).await;
+    assert_error(adopt(&other).await, 403).await;
+    let response = adopt(&owner).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let adopted: Value = response.json().await.unwrap();
+    assert_eq!(adopted["ip_address"], "192.0.2.77");
+    assert_eq!(adopted["presence"]["state"], "up");
+    assert_eq!(adopted["presence"].get("address_changed"), None);
+    // The agents watch it at its new address.
+    let watch = agent.watch(app, version.as_str()).await;
+    assert_eq!(watch["devices"][0]["ip"], "192.0.2.77");
+    assert_error(adopt(&owner).await, 409).await;
 }
 
 async fn reports_about_devices_not_served_are_refused(app: &TestApp) {
