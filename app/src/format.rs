@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use shared::types::{AgentStatus, OsType};
+use shared::types::{AgentStatus, DevicePresence, OsType, PresenceState};
 
 /// "just now", "5 min ago", "3 h ago", "2 days ago"; "never" without a time.
 pub fn relative_time(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
@@ -59,9 +59,72 @@ pub fn status_class(status: AgentStatus) -> &'static str {
     }
 }
 
+/// How long since `since`: "a moment", "42 s", "5 min", "3 h", "2 days".
+pub fn span(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = now.signed_duration_since(since).num_seconds();
+    match seconds {
+        i64::MIN..10 => "a moment".into(),
+        10..60 => format!("{seconds} s"),
+        60..3_600 => format!("{} min", seconds / 60),
+        3_600..86_400 => format!("{} h", seconds / 3_600),
+        86_400..172_800 => "1 day".into(),
+        _ => format!("{} days", seconds / 86_400),
+    }
+}
+
+/// A device's presence in words: "Up for 5 min", "Down for 3 h",
+/// "Unknown: no agent watches it".
+pub fn presence_label(presence: &DevicePresence, now: DateTime<Utc>) -> String {
+    match (presence.state, presence.since) {
+        (PresenceState::Up, Some(since)) => format!("Up for {}", span(since, now)),
+        (PresenceState::Down, Some(since)) => format!("Down for {}", span(since, now)),
+        (PresenceState::Up, None) => "Up".into(),
+        (PresenceState::Down, None) => "Down".into(),
+        (PresenceState::Unknown, Some(_)) => "Unknown: no online agent watches it".into(),
+        (PresenceState::Unknown, None) => "Unknown: no agent watches it".into(),
+    }
+}
+
+/// The CSS class of a device's presence dot.
+pub fn presence_class(state: PresenceState) -> &'static str {
+    match state {
+        PresenceState::Up => "dot online",
+        PresenceState::Down => "dot down",
+        PresenceState::Unknown => "dot",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presence_reads_as_a_state_and_how_long() {
+        let now = Utc::now();
+        let since = |seconds| Some(now - chrono::Duration::seconds(seconds));
+        let presence = |state, since| DevicePresence {
+            state,
+            since,
+            ..DevicePresence::default()
+        };
+        assert_eq!(
+            presence_label(&presence(PresenceState::Up, since(300)), now),
+            "Up for 5 min"
+        );
+        assert_eq!(
+            presence_label(&presence(PresenceState::Down, since(3 * 3_600)), now),
+            "Down for 3 h"
+        );
+        assert_eq!(
+            presence_label(&presence(PresenceState::Unknown, None), now),
+            "Unknown: no agent watches it"
+        );
+        assert_eq!(
+            presence_label(&presence(PresenceState::Unknown, since(5)), now),
+            "Unknown: no online agent watches it"
+        );
+        assert_eq!(span(now, now), "a moment");
+    }
 
     #[test]
     fn times_read_naturally() {

@@ -7,6 +7,7 @@ pub mod form;
 pub mod layout;
 pub mod modal;
 pub mod password;
+pub mod presence;
 pub mod theme;
 pub mod toast;
 pub mod wake;

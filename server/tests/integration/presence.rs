@@ -21,6 +21,7 @@ on_both_engines!(
     bad_reports_are_refused_and_change_nothing,
     everyone_who_reads_devices_reads_presence,
     probe_settings_are_kept_checked_and_sent_to_the_agents,
+    pages_show_each_device_state_in_words,
 );
 
 /// An agent of the test: its id and token.
@@ -558,6 +559,76 @@ async fn probe_settings_are_kept_checked_and_sent_to_the_agents(app: &TestApp) {
     assert_eq!(off["probe"], json!({"method": "off"}));
     let watch = agent.watch(app, watch["version"].as_str()).await;
     assert_eq!(watch["devices"], json!([]));
+}
+
+async fn pages_show_each_device_state_in_words(app: &TestApp) {
+    let root = app.root_token().await;
+    let response = app
+        .send(
+            app.client
+                .post(app.url("/api/clusters"))
+                .json(&json!({"name": "Lab"})),
+            &root,
+        )
+        .await;
+    let cluster: Value = response.json().await.unwrap();
+    let cluster_id = cluster["id"].as_str().unwrap();
+    // An agent of the cluster, and devices in it.
+    let key = app.enrollment_key(&root, Some(cluster_id)).await;
+    let (id, token) = app
+        .register_agent(&key, "watcher", 18080, json!({"features": ["presence"]}))
+        .await;
+    let agent = Agent { id, token };
+    let mut ids = Vec::new();
+    for (name, mac, agents) in [
+        ("pc", MAC, vec![agent.id.clone()]),
+        ("moved", "02:00:00:00:00:02", vec![agent.id.clone()]),
+        ("silent", "02:00:00:00:00:03", vec![]),
+    ] {
+        let response = app
+            .send(
+                app.client.post(app.url("/api/devices")).json(&json!({
+                    "name": name, "mac_address": mac, "ip_address": "192.0.2.10",
+                    "cluster_id": cluster_id, "agent_ids": agents,
+                })),
+                &root,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let device: Value = response.json().await.unwrap();
+        ids.push(device["id"].as_str().unwrap().to_string());
+    }
+    agent
+        .report(
+            app,
+            json!([up(&ids[0], "192.0.2.10"), up(&ids[1], "192.0.2.99")]),
+        )
+        .await;
+    let cookie = crate::web::sign_in(app, "root", crate::helpers::TEST_PASSWORD).await;
+    for path in ["/dashboard".to_string(), format!("/clusters/{cluster_id}")] {
+        let (status, html) = crate::web::page(app, &cookie, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            html.contains(r#"data-state="up""#),
+            "{path}: a dot for the device up"
+        );
+        assert!(
+            html.contains("Up for a moment"),
+            "{path}: its meaning in words"
+        );
+        assert!(
+            html.contains("seen by watcher (neighbor), 0.4 ms"),
+            "{path}"
+        );
+        assert!(
+            html.contains(r#"<span class="mono">192.0.2.99</span>"#),
+            "{path}: where the moved one answers"
+        );
+        assert!(
+            html.contains("Unknown: no agent watches it"),
+            "{path}: the device nobody watches"
+        );
+    }
 }
 
 /// Several server processes on one database.

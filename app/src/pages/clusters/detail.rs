@@ -10,6 +10,7 @@ use super::form::ClusterDialog;
 use super::{ConfirmDeleteCluster, plural};
 use crate::components::agent_link::AgentLink;
 use crate::components::layout::SignedIn;
+use crate::components::presence::PresenceBadge;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::components::wake::{WakeClusterButton, WakeDeviceButton};
 use crate::format::{os_label, relative_time, status_class, status_label};
@@ -176,6 +177,7 @@ fn DeviceTable(devices: Vec<DashboardDevice>) -> impl IntoView {
                 <thead>
                     <tr>
                         <th scope="col">"Name"</th>
+                        <th scope="col">"State"</th>
                         <th scope="col">"MAC"</th>
                         <th scope="col">"IP"</th>
                         <th scope="col">"OS"</th>
@@ -206,6 +208,7 @@ fn DeviceTable(devices: Vec<DashboardDevice>) -> impl IntoView {
                             view! {
                                 <tr data-device-id=device.id.to_string()>
                                     <th scope="row">{device.name.clone()}</th>
+                                    <td><PresenceBadge presence=device.presence.clone() /></td>
                                     <td class="mono">{device.mac_address.clone()}</td>
                                     <td class="mono">{device.ip_address.clone().unwrap_or_else(|| "—".into())}</td>
                                     <td>{os_label(device.os_type)}</td>

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::Dialog;
 use crate::components::agent_link::AgentLink;
 use crate::components::confirm::ConfirmDelete;
+use crate::components::presence::PresenceBadge;
 use crate::components::wake::WakeDeviceButton;
 use crate::format::os_label;
 use crate::server_fns::delete_device;
@@ -49,6 +50,7 @@ pub(super) fn DeviceCard(
                 <h3>{device.name.clone()}</h3>
                 {device.cluster_name.clone().map(|name| view! { <span class="badge">{name}</span> })}
             </header>
+            <PresenceBadge presence=device.presence.clone() />
             <dl class="device-facts">
                 <dt>"MAC"</dt>
                 <dd class="mono">{device.mac_address.clone()}</dd>

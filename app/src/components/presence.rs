@@ -1,0 +1,44 @@
+//! A device's presence: a dot with its meaning in words, for everyone
+//! (not color alone), and where it was seen.
+
+use chrono::Utc;
+use leptos::prelude::*;
+use shared::types::DevicePresence;
+
+use crate::format::{presence_class, presence_label};
+
+/// "● Up for 5 min", with the agent, probe and round trip in its title;
+/// and, when the device answers at another address than its own, that
+/// address.
+#[component]
+pub fn PresenceBadge(presence: DevicePresence) -> impl IntoView {
+    let label = presence_label(&presence, Utc::now());
+    let detail = presence.via.as_ref().map(|via| {
+        let mut detail = format!("seen by {}", via.hostname);
+        if let Some(method) = presence.method {
+            detail.push_str(&format!(" ({})", method.as_str()));
+        }
+        if let Some(rtt) = presence.rtt_ms {
+            detail.push_str(&format!(", {:.1} ms", f64::from(rtt.micros) / 1000.0));
+        }
+        detail
+    });
+    let moved = presence
+        .address_changed
+        .then(|| presence.address.clone())
+        .flatten();
+    view! {
+        <p class="presence" data-state=presence.state.as_str() title=detail>
+            <span class=presence_class(presence.state) aria-hidden="true"></span>
+            <span class="presence-label">{label}</span>
+            {moved
+                .map(|address| {
+                    view! {
+                        <span class="presence-moved">
+                            " at " <span class="mono">{address}</span>
+                        </span>
+                    }
+                })}
+        </p>
+    }
+}
