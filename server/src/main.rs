@@ -51,6 +51,8 @@ async fn serve() -> ExitCode {
     let config = Config::parse();
     telemetry::init(&config.log, config.log_format);
     telemetry::log_panics();
+    // Before the port opens: a stop request while starting stops gracefully.
+    let shutdown = powerbeacon::startup::shutdown_signal();
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(error) => {
@@ -59,7 +61,7 @@ async fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match app.run_until_stopped().await {
+    match app.run_until(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("powerbeacon: error: {error}");
