@@ -36,7 +36,7 @@ fn bench_engine(c: &mut Criterion, engine: &str, config: Config) {
             };
             let devices = bench
                 .services
-                .list_devices(&bench.actor, page)
+                .list_devices(&bench.actor, page, None)
                 .await
                 .unwrap();
             serde_json::to_vec(&devices).unwrap()

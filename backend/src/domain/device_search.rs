@@ -13,9 +13,10 @@
 
 use std::net::IpAddr;
 
+use chrono::{DateTime, Utc};
 use powerbeacon_agent::MacAddress;
 use shared::ids::ClusterId;
-use shared::types::{DeviceQuery, OsType};
+use shared::types::{DeviceQuery, OsType, PresenceState};
 
 /// Between the fields of a device's search text: a control character no
 /// search keeps, so no search matches across two fields.
@@ -70,10 +71,16 @@ pub struct DeviceMatch {
     pub cluster: Option<ClusterId>,
     /// Contained in `tag_keys`.
     pub tag_key: Option<String>,
+    /// Devices that read as this now (docs/API.md, "Presence").
+    pub presence: Option<PresenceState>,
+    /// The oldest heartbeat of an agent that counts as online now.
+    pub presence_cutoff: DateTime<Utc>,
 }
 
 impl DeviceMatch {
-    pub fn new(query: &DeviceQuery) -> Self {
+    /// The devices `query` asks for, as of now: an agent counts as online
+    /// when heard from within `offline_after`.
+    pub fn new(query: &DeviceQuery, offline_after: std::time::Duration) -> Self {
         let mut needle = query.search.trim().to_lowercase();
         needle.retain(|c| !c.is_control());
         let bare_mac = Some(bare(&needle)).filter(|bare| bare.len() >= BARE_MAC_MIN);
@@ -87,6 +94,9 @@ impl DeviceMatch {
                 .as_deref()
                 .filter(|tag| !tag.is_empty())
                 .map(|tag| tag_keys(&[tag.to_string()])),
+            presence: query.presence,
+            presence_cutoff: Utc::now()
+                - chrono::Duration::from_std(offline_after).unwrap_or(chrono::Duration::MAX),
         }
     }
 
@@ -142,7 +152,12 @@ mod tests {
     }
 
     fn finds(query: &DeviceQuery, device: &Device) -> bool {
-        DeviceMatch::new(query).accepts(&device.text, &device.mac, &device.keys, device.os)
+        DeviceMatch::new(query, std::time::Duration::from_secs(90)).accepts(
+            &device.text,
+            &device.mac,
+            &device.keys,
+            device.os,
+        )
     }
 
     #[test]

@@ -56,8 +56,15 @@ impl Services {
             .iter()
             .filter(|agent| agent.status == AgentStatus::Online)
             .count() as u64;
+        let cutoff = chrono::Utc::now()
+            - chrono::Duration::from_std(self.settings.agent_offline_after)
+                .unwrap_or(chrono::Duration::MAX);
+        let presence = self.store.presence_counts(cutoff).await?;
         Ok(Dashboard {
             device_count,
+            devices_up: presence.up,
+            devices_down: presence.down,
+            devices_unknown: presence.unknown,
             cluster_count,
             clusters,
             tags: self.store.device_tags().await?,
@@ -79,7 +86,7 @@ impl Services {
             skip: 0,
             limit: query.limit.clamp(1, DeviceQuery::MAX_LIMIT),
         };
-        let filter = DeviceMatch::new(query);
+        let filter = DeviceMatch::new(query, self.settings.agent_offline_after);
         let (views, matching) = self.store.find_device_views(&filter, page).await?;
         let total = if query.narrows() {
             self.store.count_devices().await?

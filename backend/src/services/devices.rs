@@ -4,7 +4,8 @@ use powerbeacon_agent::MacAddress;
 use shared::access::agent_may_serve;
 use shared::ids::{AgentId, ClusterId, DeviceId};
 use shared::types::{
-    DeviceCreate, DeviceProbe, DevicePublic, DeviceUpdate, DevicesPublic, Message, ProbeMethod,
+    DeviceCreate, DeviceProbe, DevicePublic, DeviceQuery, DeviceUpdate, DevicesPublic, Message,
+    PresenceState, ProbeMethod,
 };
 
 use super::{ServiceError, Services};
@@ -14,14 +15,29 @@ use crate::storage::{
 };
 
 impl Services {
-    /// Every device, newest first.
+    /// Every device, newest first; only those that read as `presence` now
+    /// when given.
     #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn list_devices(
         &self,
         _actor: &UserRecord,
         page: Page,
+        presence: Option<PresenceState>,
     ) -> Result<DevicesPublic, ServiceError> {
-        let (views, count) = self.store.list_device_views(page).await?;
+        let (views, count) = match presence {
+            None => self.store.list_device_views(page).await?,
+            Some(state) => {
+                let query = DeviceQuery {
+                    presence: Some(state),
+                    ..DeviceQuery::default()
+                };
+                let filter = crate::domain::device_search::DeviceMatch::new(
+                    &query,
+                    self.settings.agent_offline_after,
+                );
+                self.store.find_device_views(&filter, page).await?
+            }
+        };
         Ok(DevicesPublic {
             devices: views
                 .into_iter()

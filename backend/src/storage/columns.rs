@@ -89,6 +89,27 @@ macro_rules! presence_columns {
     };
 }
 
+/// The presence state the device whose id is `$id` reads as now (`up`,
+/// `down` or `unknown`), `$cutoff` being the oldest heartbeat of an online
+/// agent: the stored conclusion while the agent it rests on is approved,
+/// online and still linked, else `unknown`, as the services show it
+/// (`presence.rs`, `presence_public`).
+macro_rules! effective_presence {
+    ($id:expr, $cutoff:expr) => {
+        concat!(
+            "(CASE WHEN EXISTS (SELECT 1 FROM device_presence p JOIN device_agents da \
+             ON da.device_id = p.device_id AND da.agent_id = p.via_agent_id \
+             JOIN agents a ON a.id = p.via_agent_id WHERE p.device_id = ",
+            $id,
+            " AND p.state <> 'unknown' AND a.approved AND a.last_seen >= ",
+            $cutoff,
+            ") THEN (SELECT p.state FROM device_presence p WHERE p.device_id = ",
+            $id,
+            ") ELSE 'unknown' END)"
+        )
+    };
+}
+
 /// The conclusions about the devices whose ids a subquery gives (it
 /// follows, then `)`).
 macro_rules! presence_of_devices {

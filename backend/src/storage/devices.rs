@@ -22,18 +22,23 @@ use super::{
 
 /// The devices a `DeviceMatch` (`domain::device_search`) accepts: $1 the
 /// search text, $2 its bare MAC (matched against the MAC's letters and
-/// digits only), $3 the OS, $4 the cluster, $5 the tag key; each NULL when
-/// it does not narrow. "Contains" is written as
+/// digits only), $3 the OS, $4 the cluster, $5 the tag key, $6 the presence
+/// state (as of the heartbeat cutoff $7); each NULL when it does not narrow. "Contains" is written as
 /// `length(replace(text, part, '')) < length(text)`, which both engines
 /// spell the same way and which, unlike LIKE, has no wildcards to escape and
 /// is case-sensitive on both.
 macro_rules! device_match {
     () => {
+        concat!(
         " WHERE ($1 IS NULL OR length(replace(search_text, $1, '')) < length(search_text) \
            OR ($2 IS NOT NULL AND length(replace(replace(lower(mac_address), ':', ''), $2, '')) \
                < length(replace(mac_address, ':', '')))) \
          AND ($3 IS NULL OR os_type = $3) AND ($4 IS NULL OR cluster_id = $4) \
-         AND ($5 IS NULL OR length(replace(tag_keys, $5, '')) < length(tag_keys))"
+         AND ($5 IS NULL OR length(replace(tag_keys, $5, '')) < length(tag_keys)) \
+         AND ($6 IS NULL OR ",
+        effective_presence!("devices.id", "$7"),
+        " = $6)"
+        )
     };
 }
 
@@ -85,8 +90,8 @@ const SELECT_DEVICE_VIEW: &str = concat!(
 
 const COUNT_DEVICES: &str = "SELECT COUNT(*) FROM devices";
 
-/// A page (`LIMIT $6 OFFSET $7`) of the matching devices.
-const MATCHING_DEVICE_PAGE: DeviceListSql = newest_page!(device_match!(), "LIMIT $6 OFFSET $7");
+/// A page (`LIMIT $8 OFFSET $9`) of the matching devices.
+const MATCHING_DEVICE_PAGE: DeviceListSql = newest_page!(device_match!(), "LIMIT $8 OFFSET $9");
 
 const COUNT_MATCHING_DEVICES: &str = concat!("SELECT COUNT(*) FROM devices", device_match!());
 
@@ -207,6 +212,8 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
                 .bind(filter.os.map(OsType::as_str))
                 .bind(filter.cluster)
                 .bind(filter.tag_key.clone())
+                .bind(filter.presence.map(|state| state.as_str()))
+                .bind(filter.presence_cutoff)
         };
         // One snapshot: the count is that of the devices the page shows.
         let mut tx = self.snapshot().await?;

@@ -42,7 +42,9 @@ pub use models::{
     UserChanges, UserRecord, WakeTarget,
 };
 pub use postgres::PostgresStore;
-pub use presence::{DeviceTransition, Liveness, PresenceStore, SightingReport, WatchedDevice};
+pub use presence::{
+    DeviceTransition, Liveness, PresenceCounts, PresenceStore, SightingReport, WatchedDevice,
+};
 pub use sessions::BrowserSessionStore;
 pub use settings::SettingStore;
 pub use sqlite::SqliteStore;

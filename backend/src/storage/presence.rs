@@ -79,6 +79,13 @@ const SELECT_STALE_PRESENCE: &str = "SELECT p.device_id FROM device_presence p \
     (SELECT 1 FROM device_agents da WHERE da.device_id = p.device_id \
     AND da.agent_id = p.via_agent_id)) ORDER BY p.device_id LIMIT 200";
 
+/// How many devices read as each state, as of the heartbeat cutoff $1.
+const COUNT_BY_PRESENCE: &str = concat!(
+    "SELECT state, COUNT(*) FROM (SELECT ",
+    effective_presence!("d.id", "$1"),
+    " AS state FROM devices d) s GROUP BY state"
+);
+
 const SELECT_TRANSITIONS_PAGE: &str = "SELECT from_state, to_state, at, via_agent_id, \
     via_hostname, method, address FROM presence_transitions WHERE device_id = $1 \
     ORDER BY id DESC LIMIT $2 OFFSET $3";
@@ -119,6 +126,14 @@ pub struct SightingReport {
     pub mac: Option<MacAddress>,
     pub rtt_us: Option<u32>,
     pub observed_at: DateTime<Utc>,
+}
+
+/// How many devices read as each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PresenceCounts {
+    pub up: u64,
+    pub down: u64,
+    pub unknown: u64,
 }
 
 /// A recorded change of a device's presence.
@@ -170,6 +185,10 @@ pub trait PresenceStore: Send + Sync {
         now: DateTime<Utc>,
         liveness: Liveness,
     ) -> Result<Vec<DeviceTransition>, StorageError>;
+
+    /// How many devices read as up, down and unknown, an agent counting as
+    /// online when heard from since `cutoff`.
+    async fn presence_counts(&self, cutoff: DateTime<Utc>) -> Result<PresenceCounts, StorageError>;
 
     /// What is concluded about one device.
     async fn device_presence(&self, device: DeviceId) -> Result<Option<Presence>, StorageError>;
@@ -297,6 +316,24 @@ impl<DB: SqlEngine> PresenceStore for SqlStore<DB> {
                 return Ok(transitions);
             }
         }
+    }
+
+    async fn presence_counts(&self, cutoff: DateTime<Utc>) -> Result<PresenceCounts, StorageError> {
+        let rows: Vec<(String, i64)> = Sql::<DB>::new(COUNT_BY_PRESENCE)
+            .bind(cutoff)
+            .fetch_all(&mut *self.conn().await?)
+            .await?;
+        let mut counts = PresenceCounts::default();
+        for (state, count) in rows {
+            let count = u64::try_from(count).unwrap_or_default();
+            match state.parse::<PresenceState>() {
+                Ok(PresenceState::Up) => counts.up += count,
+                Ok(PresenceState::Down) => counts.down += count,
+                Ok(PresenceState::Unknown) => counts.unknown += count,
+                Err(error) => return Err(StorageError::Corrupt(error.to_string())),
+            }
+        }
+        Ok(counts)
     }
 
     async fn device_presence(&self, device: DeviceId) -> Result<Option<Presence>, StorageError> {

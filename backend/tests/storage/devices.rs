@@ -162,9 +162,10 @@ async fn the_database_finds_devices_by_search_and_filters(store: &dyn Store, _db
             os,
             cluster: None,
             tag: tag.map(str::to_string),
+            presence: None,
             limit: 10,
         };
-        let filter = DeviceMatch::new(&query);
+        let filter = DeviceMatch::new(&query, std::time::Duration::from_secs(90));
         async move {
             let (views, count) = store
                 .find_device_views(&filter, Page { skip: 0, limit: 2 })
@@ -221,13 +222,14 @@ async fn older_devices_get_their_search_columns(store: &dyn Store, db: &TestDb) 
     db.run_sql("UPDATE devices SET search_text = '', tag_keys = ''")
         .await
         .unwrap();
-    let filter = DeviceMatch::new(&DeviceQuery {
-        search: "old pc".into(),
-        os: None,
-        cluster: None,
-        tag: None,
-        limit: 10,
-    });
+    let filter = DeviceMatch::new(
+        &DeviceQuery {
+            search: "old pc".into(),
+            limit: 10,
+            ..DeviceQuery::default()
+        },
+        std::time::Duration::from_secs(90),
+    );
     let page = Page { skip: 0, limit: 10 };
     assert_eq!(store.find_device_views(&filter, page).await.unwrap().1, 0);
     assert_eq!(store.fill_device_search().await.unwrap(), 1);

@@ -10,25 +10,29 @@ use shared::types::{
 };
 
 use super::error::ApiResult;
-use super::extract::{ApiJson, ApiPath, AuthUser, Pagination};
+use super::extract::{ApiJson, ApiPath, AuthUser, Pagination, PresenceFilter};
 use super::json_list::JsonList;
 use crate::state::AppState;
 
 type ErrorBody = shared::types::ErrorBody;
 
-/// Every device, newest first.
+/// Every device, newest first; `presence` keeps those that read as that now.
 #[utoipa::path(
     get, path = "/api/devices", tag = "devices", security(("bearer" = [])),
     params(("skip" = Option<u64>, Query, description = "Rows to skip (default 0)"),
-           ("limit" = Option<u64>, Query, description = "Rows to return, 1–1000 (default 100)")),
+           ("limit" = Option<u64>, Query, description = "Rows to return, 1–1000 (default 100)"),
+           ("presence" = Option<String>, Query, description = "`up`, `down` or `unknown`: only the devices that read as that now")),
     responses((status = 200, body = DevicesPublic), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 pub async fn list(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
     Pagination(page): Pagination,
+    PresenceFilter(presence): PresenceFilter,
 ) -> ApiResult<JsonList<DevicesPublic>> {
-    Ok(JsonList(state.services.list_devices(&actor, page).await?))
+    Ok(JsonList(
+        state.services.list_devices(&actor, page, presence).await?,
+    ))
 }
 
 /// One device.

@@ -181,6 +181,30 @@ where
     }
 }
 
+/// `?presence=up|down|unknown`: only the devices that read as that now.
+#[derive(Debug, Clone, Copy)]
+pub struct PresenceFilter(pub Option<shared::types::PresenceState>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PresenceFilter {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        #[derive(serde::Deserialize)]
+        struct Query {
+            presence: Option<shared::types::PresenceState>,
+        }
+        let axum::extract::Query(query) =
+            axum::extract::Query::<Query>::from_request_parts(parts, state)
+                .await
+                .map_err(|rejection| ApiError::Body {
+                    status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    message: "`presence` is `up`, `down` or `unknown`.".into(),
+                    details: Some(rejection.body_text()),
+                })?;
+        Ok(Self(query.presence))
+    }
+}
+
 /// `?skip=&limit=`: defaults 0 and 100; `limit` at most 1000.
 #[derive(Debug, Clone, Copy)]
 pub struct Pagination(pub Page);

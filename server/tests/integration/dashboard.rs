@@ -325,7 +325,10 @@ async fn devices_stored_before_the_search_columns_are_found(db: TestDb) {
     let find = async |store: &dyn backend::storage::Store, query: DeviceQuery| {
         let page = Page { skip: 0, limit: 10 };
         let (views, count) = store
-            .find_device_views(&DeviceMatch::new(&query), page)
+            .find_device_views(
+                &DeviceMatch::new(&query, std::time::Duration::from_secs(90)),
+                page,
+            )
             .await
             .unwrap();
         (views.len(), count)

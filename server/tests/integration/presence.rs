@@ -22,6 +22,7 @@ on_both_engines!(
     everyone_who_reads_devices_reads_presence,
     probe_settings_are_kept_checked_and_sent_to_the_agents,
     pages_show_each_device_state_in_words,
+    lists_and_the_dashboard_filter_and_count_by_presence,
 );
 
 /// An agent of the test: its id and token.
@@ -629,6 +630,85 @@ async fn pages_show_each_device_state_in_words(app: &TestApp) {
             "{path}: the device nobody watches"
         );
     }
+}
+
+async fn lists_and_the_dashboard_filter_and_count_by_presence(app: &TestApp) {
+    let root = app.root_token().await;
+    let watcher = Agent::register(app, &root, "watcher", &["presence"]).await;
+    let gone = Agent::register(app, &root, "gone", &["presence"]).await;
+    let up_pc = device(app, &root, "up-pc", MAC, &[&watcher]).await;
+    let down_pc = device(app, &root, "down-pc", "02:00:00:00:00:02", &[&watcher]).await;
+    device(app, &root, "nobody", "02:00:00:00:00:03", &[]).await;
+    let orphan = device(app, &root, "orphan", "02:00:00:00:00:04", &[&gone]).await;
+    watcher
+        .report(app, json!([up(&up_pc, "192.0.2.10"), down(&down_pc)]))
+        .await;
+    gone.report(app, json!([up(&orphan, "192.0.2.10")])).await;
+    // The agent "orphan" rests on goes silent: it reads unknown at once,
+    // before any background pass, in the filter as in the device.
+    app.raw_sql(&format!(
+        "UPDATE agents SET last_seen = '2020-01-01T00:00:00Z' WHERE id = '{}'",
+        gone.id
+    ))
+    .await;
+    let names = async |presence: &str| -> (Vec<String>, u64) {
+        let list = get_json(app, &root, &format!("/api/devices?presence={presence}")).await;
+        let mut names: Vec<String> = list["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|device| {
+                assert_eq!(device["presence"]["state"], presence, "{device}");
+                device["name"].as_str().unwrap().to_string()
+            })
+            .collect();
+        names.sort();
+        (names, list["count"].as_u64().unwrap())
+    };
+    assert_eq!(names("up").await, (vec!["up-pc".to_string()], 1));
+    assert_eq!(names("down").await, (vec!["down-pc".to_string()], 1));
+    assert_eq!(
+        names("unknown").await,
+        (vec!["nobody".to_string(), "orphan".to_string()], 2)
+    );
+    assert_eq!(get_json(app, &root, "/api/devices").await["count"], 4);
+    let response = app
+        .send(
+            app.client.get(app.url("/api/devices?presence=asleep")),
+            &root,
+        )
+        .await;
+    assert_error(response, 422).await;
+
+    // The dashboard counts them, and its filter finds them.
+    let cookie = crate::web::sign_in(app, "root", crate::helpers::TEST_PASSWORD).await;
+    let (status, summary) = crate::web::call(app, Some(&cookie), "dashboard", json!({})).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(
+        (
+            &summary["devices_up"],
+            &summary["devices_down"],
+            &summary["devices_unknown"]
+        ),
+        (&json!(1), &json!(1), &json!(2))
+    );
+    let (status, page) = crate::web::call(
+        app,
+        Some(&cookie),
+        "find_devices",
+        json!({"query": {"presence": "down"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["matching"], 1);
+    assert_eq!(page["devices"][0]["name"], "down-pc");
+    // Without JavaScript, the filter is a query parameter of the page.
+    let (status, html) = crate::web::page(app, &cookie, "/dashboard?presence=up").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("up-pc") && !html.contains("down-pc"),
+        "only the device up"
+    );
 }
 
 /// Several server processes on one database.

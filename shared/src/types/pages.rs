@@ -41,6 +41,10 @@ pub struct AgentChoice {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dashboard {
     pub device_count: u64,
+    /// Devices by what they read as now (docs/API.md, "Presence").
+    pub devices_up: u64,
+    pub devices_down: u64,
+    pub devices_unknown: u64,
     pub cluster_count: u64,
     /// The cluster filter's choices, by name.
     pub clusters: Vec<ClusterChoice>,
@@ -62,6 +66,8 @@ pub struct DeviceQuery {
     pub cluster: Option<ClusterId>,
     /// Devices with exactly this tag.
     pub tag: Option<String>,
+    /// Devices that read as this now.
+    pub presence: Option<super::PresenceState>,
     /// How many to show, newest first; at most [`DeviceQuery::MAX_LIMIT`].
     pub limit: u64,
 }
@@ -80,6 +86,7 @@ impl DeviceQuery {
             || self.os.is_some()
             || self.cluster.is_some()
             || self.tag.is_some()
+            || self.presence.is_some()
     }
 }
 
@@ -90,6 +97,7 @@ impl Default for DeviceQuery {
             os: None,
             cluster: None,
             tag: None,
+            presence: None,
             limit: Self::PAGE_SIZE,
         }
     }

@@ -20,6 +20,7 @@ use crate::format::os_label;
 use crate::server_fns::{dashboard, device_choices, find_devices};
 use shared::types::{
     ClusterChoice, Dashboard, DeviceChoices, DevicePage, DevicePublic, DeviceQuery, OsType,
+    PresenceState,
 };
 
 #[component]
@@ -40,13 +41,16 @@ enum Dialog {
     Delete(DevicePublic),
 }
 
-/// The query of the address: `q`, `os`, `cluster`, `tag` and `limit`.
+/// The query of the address: `q`, `os`, `cluster`, `tag`, `presence` and `limit`.
 fn query_of(params: &ParamsMap) -> DeviceQuery {
     DeviceQuery {
         search: params.get("q").unwrap_or_default(),
         os: params.get("os").and_then(|os| OsType::parse(&os)),
         cluster: params.get("cluster").and_then(|id| id.parse().ok()),
         tag: params.get("tag").filter(|tag| !tag.is_empty()),
+        presence: params
+            .get("presence")
+            .and_then(|state| PresenceState::parse(&state)),
         limit: params
             .get("limit")
             .and_then(|limit| limit.parse().ok())
@@ -70,6 +74,9 @@ fn href_of(query: &DeviceQuery) -> String {
     }
     if let Some(tag) = &query.tag {
         params.insert("tag", tag.clone());
+    }
+    if let Some(state) = query.presence {
+        params.insert("presence", state.as_str().to_string());
     }
     if query.limit != DeviceQuery::PAGE_SIZE {
         params.insert("limit", query.limit.to_string());
@@ -184,6 +191,9 @@ fn Summary(
         </div>
         <section class="stats" aria-label="Summary">
             <Stat label="Devices" value=dashboard.device_count />
+            <Stat label="Up" value=dashboard.devices_up tone="online" />
+            <Stat label="Down" value=dashboard.devices_down tone="offline" />
+            <Stat label="State unknown" value=dashboard.devices_unknown />
             <Stat label="Clusters" value=dashboard.cluster_count />
             <Stat label="Agents online" value=dashboard.agents_online tone="online" />
             <Stat label="Agents offline" value=dashboard.agents_offline tone="offline" />
@@ -339,6 +349,34 @@ fn Toolbar(
                     narrow(&|q| q.search = search.clone())
                 }
             />
+            <label class="visually-hidden" for="filter-presence">"State"</label>
+            <select
+                id="filter-presence"
+                name="presence"
+                on:change=move |event| {
+                    let state = PresenceState::parse(&event_target_value(&event));
+                    narrow(&|q| q.presence = state)
+                }
+            >
+                <option value="" selected=move || query.with(|q| q.presence.is_none())>"Any state"</option>
+                {[
+                    (PresenceState::Up, "Up"),
+                    (PresenceState::Down, "Down"),
+                    (PresenceState::Unknown, "Unknown"),
+                ]
+                    .into_iter()
+                    .map(|(state, label)| {
+                        view! {
+                            <option
+                                value=state.as_str()
+                                selected=move || query.with(|q| q.presence == Some(state))
+                            >
+                                {label}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
             <label class="visually-hidden" for="filter-os">"Operating system"</label>
             <select
                 id="filter-os"
