@@ -6,6 +6,8 @@ ALTER TABLE devices ADD COLUMN probe_method TEXT NOT NULL DEFAULT 'auto'
 ALTER TABLE devices ADD COLUMN probe_ports TEXT NOT NULL DEFAULT '[]';
 -- NULL: the server's default interval.
 ALTER TABLE devices ADD COLUMN probe_interval_s INTEGER;
+-- Whether an address the device is seen up at becomes its ip_address.
+ALTER TABLE devices ADD COLUMN probe_adopt_address BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- An agent's watch list has a version: this revision, which the triggers
 -- below move on whenever a list changes, whatever statement changed it.

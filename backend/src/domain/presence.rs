@@ -210,6 +210,7 @@ pub fn parse_probe(input: &DeviceProbe) -> Result<DeviceProbe, crate::domain::In
         method: input.method,
         ports,
         interval_s: input.interval_s,
+        adopt_address: input.adopt_address,
     })
 }
 
@@ -412,6 +413,7 @@ mod tests {
             method,
             ports: ports.to_vec(),
             interval_s,
+            adopt_address: false,
         };
         let tidy = parse_probe(&probe(ProbeMethod::Auto, &[3389, 22, 22], Some(10))).unwrap();
         assert_eq!(tidy.ports, [22, 3389]);

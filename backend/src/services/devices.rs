@@ -87,6 +87,7 @@ impl Services {
             probe_method: ProbeMethod::Auto,
             probe_ports: Vec::new(),
             probe_interval_s: None,
+            probe_adopt_address: false,
         };
         if let Some(probe) = &request.probe {
             set_probe(&mut device, probe)?;
@@ -309,6 +310,7 @@ impl Services {
                 method: device.probe_method,
                 ports: device.probe_ports,
                 interval_s: device.probe_interval_s.and_then(|s| u32::try_from(s).ok()),
+                adopt_address: device.probe_adopt_address,
             },
             agents: agents
                 .iter()
@@ -331,6 +333,7 @@ fn set_probe(device: &mut DeviceRecord, probe: &DeviceProbe) -> Result<(), Inval
     device.probe_method = probe.method;
     device.probe_ports = probe.ports;
     device.probe_interval_s = probe.interval_s.map(|s| s as i32);
+    device.probe_adopt_address = probe.adopt_address;
     Ok(())
 }
 

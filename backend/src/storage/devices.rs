@@ -101,7 +101,8 @@ const SELECT_DEVICE_TAG_KEYS: &str = "SELECT DISTINCT tag_keys FROM devices";
 /// Devices whose search columns are not written yet (added before them).
 const SELECT_DEVICES_TO_INDEX: &str = "SELECT id, name, mac_address, ip_address, os_type, \
     is_active, description, tags, cluster_id, owner_id, created_at, updated_at, probe_method, \
-    probe_ports, probe_interval_s FROM devices WHERE search_text = '' LIMIT 500";
+    probe_ports, probe_interval_s, probe_adopt_address FROM devices WHERE search_text = '' \
+    LIMIT 500";
 
 /// Only while still unwritten: an edit on another replica in the meantime
 /// wrote the device's own.
@@ -110,13 +111,13 @@ const UPDATE_DEVICE_SEARCH: &str =
 
 const INSERT_DEVICE: &str = "INSERT INTO devices (id, name, mac_address, ip_address, os_type, \
     is_active, description, tags, cluster_id, owner_id, created_at, updated_at, search_text, \
-    tag_keys, probe_method, probe_ports, probe_interval_s) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+    tag_keys, probe_method, probe_ports, probe_interval_s, probe_adopt_address) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
 
 const UPDATE_DEVICE: &str = "UPDATE devices SET name = $2, mac_address = $3, ip_address = $4, \
     os_type = $5, is_active = $6, description = $7, tags = $8, cluster_id = $9, updated_at = $10, \
     search_text = $11, tag_keys = $12, probe_method = $13, probe_ports = $14, \
-    probe_interval_s = $15 WHERE id = $1";
+    probe_interval_s = $15, probe_adopt_address = $16 WHERE id = $1";
 
 const DELETE_DEVICE: &str = "DELETE FROM devices WHERE id = $1";
 
@@ -292,6 +293,7 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
             .bind(device.probe_method.as_str())
             .bind(sqlx::types::Json(&device.probe_ports))
             .bind(device.probe_interval_s)
+            .bind(device.probe_adopt_address)
             .execute(&mut tx)
             .await?;
         link_agents::<DB>(&mut tx, device.id, agent_ids).await?;
@@ -321,6 +323,7 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
             .bind(device.probe_method.as_str())
             .bind(sqlx::types::Json(&device.probe_ports))
             .bind(device.probe_interval_s)
+            .bind(device.probe_adopt_address)
             .execute(&mut tx)
             .await?;
         if updated == 0 {
@@ -559,6 +562,7 @@ struct PackedDevice<'a>(
     &'a str,
     Vec<u16>,
     Option<i32>,
+    i64,
 );
 
 /// The rows of a packed list, read as sqlx reads them column by column: a
@@ -591,6 +595,7 @@ fn unpack_devices(packed: &str) -> Result<Vec<ListedDeviceRow>, StorageError> {
                 probe_method,
                 probe_ports,
                 probe_interval_s,
+                probe_adopt_address,
             ) = packed;
             let timestamp = |text: &str| {
                 chrono::DateTime::parse_from_rfc3339(text)
@@ -620,6 +625,7 @@ fn unpack_devices(packed: &str) -> Result<Vec<ListedDeviceRow>, StorageError> {
                     .map_err(|error| corrupt("the probe method", &error))?,
                 probe_ports,
                 probe_interval_s,
+                probe_adopt_address: probe_adopt_address != 0,
             };
             Ok(ListedDeviceRow {
                 view: DeviceView {
@@ -685,7 +691,7 @@ mod tests {
     use super::unpack_devices;
     use crate::storage::StorageError;
 
-    const DEVICE: &str = r#"["6f1c1d1e-0000-4000-8000-000000000001","pc \"one\"","AA:BB:CC:DD:EE:01",null,"windows",0,null,["lab","rack-1"],null,null,"2026-12-05T08:00:00.123456+00:00","2026-12-05T09:00:00+00:00","Ada",null,"x,y","tcp",[22,3389],null]"#;
+    const DEVICE: &str = r#"["6f1c1d1e-0000-4000-8000-000000000001","pc \"one\"","AA:BB:CC:DD:EE:01",null,"windows",0,null,["lab","rack-1"],null,null,"2026-12-05T08:00:00.123456+00:00","2026-12-05T09:00:00+00:00","Ada",null,"x,y","tcp",[22,3389],null,1]"#;
 
     #[test]
     fn a_packed_device_reads_as_its_columns_would() {
@@ -710,6 +716,7 @@ mod tests {
         assert_eq!(device.probe_method.as_str(), "tcp");
         assert_eq!(device.probe_ports, [22, 3389]);
         assert_eq!(device.probe_interval_s, None);
+        assert!(device.probe_adopt_address);
         assert!(unpack_devices("[]").unwrap().is_empty());
     }
 

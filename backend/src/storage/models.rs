@@ -128,6 +128,8 @@ pub struct DeviceRecord {
     pub probe_ports: Vec<u16>,
     /// Seconds between probes; `None` for the server's default.
     pub probe_interval_s: Option<i32>,
+    /// Whether an address it is seen up at becomes its `ip_address`.
+    pub probe_adopt_address: bool,
 }
 
 impl DeviceRecord {
@@ -137,6 +139,7 @@ impl DeviceRecord {
             method: self.probe_method,
             ports: self.probe_ports.clone(),
             interval_s: self.probe_interval_s.and_then(|s| u32::try_from(s).ok()),
+            adopt_address: self.probe_adopt_address,
         }
     }
 

@@ -23,7 +23,7 @@ use crate::domain::presence::{self, Presence, Sighting, Transition};
 
 use super::engine::{Parsed, ParsedOpt, Sql, SqlEngine};
 use super::store::SqlStore;
-use super::{Page, StorageError};
+use super::{DeviceRecord, Page, StorageError};
 
 const SELECT_WATCH_REVISION: &str = "SELECT watch_revision FROM agents WHERE id = $1";
 
@@ -62,6 +62,15 @@ const UPSERT_PRESENCE: &str = "INSERT INTO device_presence (device_id, state, si
     state = excluded.state, since = excluded.since, last_seen = excluded.last_seen, \
     via_agent_id = excluded.via_agent_id, via_hostname = excluded.via_hostname, \
     method = excluded.method, address = excluded.address, rtt_us = excluded.rtt_us";
+
+/// A device, for adopting the address it is seen up at.
+const SELECT_DEVICE_RECORD: &str = "SELECT id, name, mac_address, ip_address, os_type, is_active, \
+    description, tags, cluster_id, owner_id, created_at, updated_at, probe_method, probe_ports, \
+    probe_interval_s, probe_adopt_address FROM devices WHERE id = $1";
+
+/// A new address for a device, with the search text that holds it.
+const ADOPT_ADDRESS: &str =
+    "UPDATE devices SET ip_address = $2, search_text = $3, updated_at = $4 WHERE id = $1";
 
 const INSERT_TRANSITION: &str = "INSERT INTO presence_transitions (device_id, from_state, \
     to_state, at, via_agent_id, via_hostname, method, address) \
@@ -419,6 +428,12 @@ async fn conclude_on<DB: SqlEngine>(
             .execute(&mut *conn)
             .await?;
     }
+    if changed
+        && presence.state == PresenceState::Up
+        && let Some(address) = presence.address
+    {
+        adopt_if_wanted::<DB>(&mut *conn, device, address, now).await?;
+    }
     let Some(transition) = transition else {
         return Ok((changed, None));
     };
@@ -445,6 +460,36 @@ async fn conclude_on<DB: SqlEngine>(
             transition,
         }),
     ))
+}
+
+/// Makes `address` the device's `ip_address` when the device asks for it
+/// (`probe_adopt_address`) and has another.
+async fn adopt_if_wanted<DB: SqlEngine>(
+    conn: &mut DB::Connection,
+    device: DeviceId,
+    address: IpAddr,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let record: Option<DeviceRecord> = Sql::<DB>::new(SELECT_DEVICE_RECORD)
+        .bind(device)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(mut record) = record else {
+        return Ok(());
+    };
+    if !record.probe_adopt_address || record.ip_address == Some(address) {
+        return Ok(());
+    }
+    record.ip_address = Some(address);
+    Sql::<DB>::new(ADOPT_ADDRESS)
+        .bind(device)
+        .bind(address.to_string())
+        .bind(record.search_text())
+        .bind(now)
+        .execute(conn)
+        .await?;
+    tracing::info!(%device, %address, "device address adopted from its presence");
+    Ok(())
 }
 
 /// What is concluded about one device, read on `conn`.

@@ -74,6 +74,7 @@ pub fn device(name: &str, n: u8) -> DeviceRecord {
         probe_method: shared::types::ProbeMethod::Auto,
         probe_ports: Vec::new(),
         probe_interval_s: None,
+        probe_adopt_address: false,
     }
 }
 

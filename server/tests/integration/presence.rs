@@ -389,6 +389,39 @@ async fn a_device_up_at_another_address_shows_both(app: &TestApp) {
     let watch = agent.watch(app, version.as_str()).await;
     assert_eq!(watch["devices"][0]["ip"], "192.0.2.77");
     assert_error(adopt(&owner).await, 409).await;
+
+    // A device that adopts by itself: its address follows what is seen.
+    let response = app
+        .send(
+            app.client
+                .put(app.url(&format!("/api/devices/{pc}")))
+                .json(&json!({"probe": {"method": "auto", "adopt_address": true}})),
+            &owner,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let changed: Value = response.json().await.unwrap();
+    assert_eq!(
+        changed["probe"],
+        json!({"method": "auto", "adopt_address": true})
+    );
+    agent.report(app, json!([down(&pc)])).await;
+    agent.report(app, json!([up(&pc, "192.0.2.123")])).await;
+    let device = get_json(app, &viewer, &format!("/api/devices/{pc}")).await;
+    assert_eq!(device["ip_address"], "192.0.2.123");
+    assert_eq!(device["presence"]["address"], "192.0.2.123");
+    assert_eq!(device["presence"].get("address_changed"), None);
+    // Searched for at its new address too.
+    let cookie = crate::web::sign_in(app, "olga", crate::helpers::TEST_PASSWORD).await;
+    let (status, page) = crate::web::call(
+        app,
+        Some(&cookie),
+        "find_devices",
+        json!({"query": {"search": "192.0.2.123"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["matching"], 1);
 }
 
 async fn reports_about_devices_not_served_are_refused(app: &TestApp) {

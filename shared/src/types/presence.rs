@@ -114,6 +114,10 @@ pub struct DeviceProbe {
     /// server's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_s: Option<u32>,
+    /// Whether an address the device is seen up at becomes its
+    /// `ip_address` by itself (a machine on DHCP). Left out while false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt_address: bool,
 }
 
 /// A device's presence, as `DevicePublic.presence` shows it. Fields without
