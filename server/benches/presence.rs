@@ -113,8 +113,7 @@ async fn run(engine: &str, database_url: Option<&str>) {
             .and_then(|s| s.parse().ok())
             .unwrap_or(30),
     );
-    let mut round_number = 0;
-    for speedup in [1u32, 4] {
+    for (round_number, speedup) in [1u32, 4].into_iter().enumerate() {
         let wall = period / speedup;
         sampler.phase();
         let cpu_before = sampler.cpu_seconds();
@@ -136,7 +135,6 @@ async fn run(engine: &str, database_url: Option<&str>) {
             cpu / elapsed * 100.0,
             cpu * 1000.0 / latencies.len() as f64,
         );
-        round_number += 1;
     }
     // A round where nothing changed is no reports at all: agents send only
     // changes. What is left is each agent's heartbeat, measured by `load`.
@@ -156,7 +154,11 @@ async fn round(
     let gap = period / agents.len() as u32;
     let mut ticker = tokio::time::interval(gap);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let state = if round_number % 2 == 0 { "up" } else { "down" };
+    let state = if round_number.is_multiple_of(2) {
+        "up"
+    } else {
+        "down"
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..agents.len() {
         ticker.tick().await;
