@@ -35,7 +35,7 @@ pub fn PresenceBadge(presence: DevicePresence) -> impl IntoView {
                 .map(|address| {
                     view! {
                         <span class="presence-moved">
-                            " at " <span class="mono">{address}</span>
+                            "at " <span class="mono">{address}</span>
                         </span>
                     }
                 })}
