@@ -663,32 +663,6 @@ async fn pages_show_each_device_state_in_words(app: &TestApp) {
             "{path}: the device nobody watches"
         );
     }
-    // Its managers adopt the new address from the card, as a plain form
-    // post before the wasm: back to the page, the address adopted.
-    let (_, html) = crate::web::page(app, &cookie, "/dashboard").await;
-    assert_eq!(
-        html.matches("Use this address").count(),
-        1,
-        "only the moved one"
-    );
-    let response = app
-        .client
-        .post(app.url("/fn/adopt_device_address"))
-        .header("origin", app.url(""))
-        .header("referer", app.url("/dashboard"))
-        .header("accept", "text/html")
-        .header("cookie", &cookie)
-        .form(&[("id", ids[1].as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_redirection(), "{}", response.status());
-    let back = response.headers()["location"].to_str().unwrap();
-    assert!(back.starts_with(&app.url("/dashboard")), "{back}");
-    let moved = get_json(app, &root, &format!("/api/devices/{}", ids[1])).await;
-    assert_eq!(moved["ip_address"], "192.0.2.99");
-    let (_, html) = crate::web::page(app, &cookie, "/dashboard").await;
-    assert!(!html.contains("Use this address"));
 }
 
 async fn lists_and_the_dashboard_filter_and_count_by_presence(app: &TestApp) {

@@ -10,7 +10,7 @@ use crate::components::confirm::ConfirmDelete;
 use crate::components::presence::PresenceBadge;
 use crate::components::wake::WakeDeviceButton;
 use crate::format::os_label;
-use crate::server_fns::{AdoptDeviceAddress, delete_device};
+use crate::server_fns::delete_device;
 use shared::types::{DashboardDevice, DevicePublic, OsType};
 
 #[component]
@@ -38,17 +38,8 @@ pub(super) fn DeviceCard(
     device: DashboardDevice,
     dialog: RwSignal<Option<Dialog>>,
     open_form: Callback<Option<DevicePublic>>,
-    reload: Callback<()>,
 ) -> impl IntoView {
     let DashboardDevice { device, can_manage } = device;
-    // A plain form post before the wasm (back to this page); in place after.
-    let adopt = ServerAction::<AdoptDeviceAddress>::new();
-    Effect::new(move || {
-        if matches!(adopt.value().get(), Some(Ok(_))) {
-            reload.run(());
-        }
-    });
-    let adoptable = can_manage && device.presence.address_changed;
     let id = device.id;
     let edit_device = device.clone();
     let delete_device = device.clone();
@@ -60,17 +51,6 @@ pub(super) fn DeviceCard(
                 {device.cluster_name.clone().map(|name| view! { <span class="badge">{name}</span> })}
             </header>
             <PresenceBadge presence=device.presence.clone() />
-            {adoptable
-                .then(|| {
-                    view! {
-                        <ActionForm action=adopt attr:class="adopt-form">
-                            <input type="hidden" name="id" value=id.to_string() />
-                            <button type="submit" class="button">
-                                "Use this address"
-                            </button>
-                        </ActionForm>
-                    }
-                })}
             <dl class="device-facts">
                 <dt>"MAC"</dt>
                 <dd class="mono">{device.mac_address.clone()}</dd>
