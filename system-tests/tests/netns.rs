@@ -167,6 +167,43 @@ fn enter(ns: &str) {
     assert_eq!(result, 0, "setns {ns}: {}", std::io::Error::last_os_error());
 }
 
+/// The agent program "lan-agent" in namespace `lan`, enrolling at the
+/// server in "srv" with `key` and keeping its identity in `state`.
+fn lan_agent(lan: &str, key: &str, state: &std::path::Path) -> Agent {
+    Agent(
+        Command::new("ip")
+            .args(["netns", "exec", lan, env!("CARGO_BIN_EXE_test-agent")])
+            .env("BACKEND_URL", "http://198.51.100.1:3000")
+            .env("ENROLLMENT_KEY", key)
+            .env("AGENT_STATE_FILE", state)
+            .env("AGENT_HOSTNAME", "lan-agent")
+            .env("AGENT_HEARTBEAT_SECONDS", "1")
+            .env("AGENT_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("agent starts"),
+    )
+}
+
+/// The server's first agent, once one has registered (at most 20 s).
+async fn first_agent(server: &support::Server) -> shared::types::AgentPublic {
+    let page = backend::storage::Page { skip: 0, limit: 10 };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let agents = server
+            .services
+            .list_agents(&server.admin, page)
+            .await
+            .unwrap()
+            .agents;
+        if let Some(agent) = agents.into_iter().next() {
+            return agent;
+        }
+        assert!(Instant::now() < deadline, "the agent never registered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Waits (at most 20 s) for a heartbeat from `agent` stamped after `since`.
 async fn heard_from_since(
     server: &support::Server,
@@ -248,37 +285,12 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
             let server = start_server(config.clone()).await;
             let key = server.enrollment_key().await;
 
-            let spawn_agent = || {
-                Agent(
-                    Command::new("ip")
-                        .args(["netns", "exec", &lan, env!("CARGO_BIN_EXE_test-agent")])
-                        .env("BACKEND_URL", "http://198.51.100.1:3000")
-                        .env("ENROLLMENT_KEY", &key)
-                        .env("AGENT_STATE_FILE", &state)
-                        .env("AGENT_HOSTNAME", "lan-agent")
-                        .env("AGENT_HEARTBEAT_SECONDS", "1")
-                        .env("AGENT_LOG", "warn")
-                        .stdout(Stdio::null())
-                        .spawn()
-                        .expect("agent starts"),
-                )
-            };
+            let spawn_agent = || lan_agent(&lan, &key, &state);
             let agent_process = spawn_agent();
             let page = backend::storage::Page { skip: 0, limit: 10 };
+            // One 20 s budget for registering and learning of it, as before.
             let deadline = Instant::now() + Duration::from_secs(20);
-            let agent = loop {
-                let agents = server
-                    .services
-                    .list_agents(&server.admin, page)
-                    .await
-                    .unwrap()
-                    .agents;
-                if let Some(agent) = agents.into_iter().next() {
-                    break agent;
-                }
-                assert!(Instant::now() < deadline, "the agent never registered");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            };
+            let agent = first_agent(&server).await;
             assert_eq!(
                 agent.ip, "198.51.100.2",
                 "the address that routes to the server"
@@ -437,34 +449,9 @@ fn the_agent_tells_which_machines_of_its_lan_are_up_and_where() {
             config.allow_loopback_agents = false;
             let server = start_server(config).await;
             let key = server.enrollment_key().await;
-            let _agent = Agent(
-                Command::new("ip")
-                    .args(["netns", "exec", &lan, env!("CARGO_BIN_EXE_test-agent")])
-                    .env("BACKEND_URL", "http://198.51.100.1:3000")
-                    .env("ENROLLMENT_KEY", &key)
-                    .env("AGENT_STATE_FILE", &state)
-                    .env("AGENT_HOSTNAME", "lan-agent")
-                    .env("AGENT_HEARTBEAT_SECONDS", "1")
-                    .env("AGENT_LOG", "warn")
-                    .stdout(Stdio::null())
-                    .spawn()
-                    .expect("agent starts"),
-            );
+            let _agent = lan_agent(&lan, &key, &state);
             let page = backend::storage::Page { skip: 0, limit: 10 };
-            let deadline = Instant::now() + Duration::from_secs(20);
-            let agent = loop {
-                let agents = server
-                    .services
-                    .list_agents(&server.admin, page)
-                    .await
-                    .unwrap()
-                    .agents;
-                if let Some(agent) = agents.into_iter().next() {
-                    break agent;
-                }
-                assert!(Instant::now() < deadline, "the agent never registered");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            };
+            let agent = first_agent(&server).await;
             let mut ids = Vec::new();
             for (name, mac, ip, ports) in [
                 // Up: its port answers, and its MAC is the one that answers ARP.
