@@ -290,6 +290,7 @@ impl Services {
             agents,
             presence,
         } = view;
+        let probe = device.probe();
         DevicePublic {
             id: device.id,
             mac_address: device.mac_address.to_string(),
@@ -306,12 +307,7 @@ impl Services {
             owner_name,
             cluster_name,
             presence: self.presence_public(presence.as_ref(), &agents, device.ip_address),
-            probe: shared::types::DeviceProbe {
-                method: device.probe_method,
-                ports: device.probe_ports,
-                interval_s: device.probe_interval_s.and_then(|s| u32::try_from(s).ok()),
-                adopt_address: device.probe_adopt_address,
-            },
+            probe,
             agents: agents
                 .iter()
                 .map(|agent| self.agent_summary(agent, device.cluster_id))
