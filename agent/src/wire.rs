@@ -14,6 +14,11 @@ pub const FEATURE_WOL_BATCH: &str = "wol-batch";
 /// it reports what it sees in [`PresenceReport`]s.
 pub const FEATURE_PRESENCE: &str = "presence";
 
+/// The feature a [`FEATURE_PRESENCE`] agent adds when it may send ICMP echo
+/// (unprivileged ICMP sockets, `net.ipv4.ping_group_range`). Without it, a
+/// device set to probe by `icmp` is probed through the neighbour table.
+pub const FEATURE_PRESENCE_ICMP: &str = "presence-icmp";
+
 /// `POST /api/agents/register`, agent → server.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -94,6 +94,17 @@ pub fn presence_class(state: PresenceState) -> &'static str {
     }
 }
 
+/// How an agent watches the devices it serves, from the features it
+/// announced (docs/API.md, "Agents").
+pub fn presence_probes(features: &[String]) -> &'static str {
+    let has = |feature: &str| features.iter().any(|f| f == feature);
+    match (has("presence"), has("presence-icmp")) {
+        (true, true) => "neighbour table, TCP, ICMP",
+        (true, false) => "neighbour table, TCP (ICMP not allowed here)",
+        (false, _) => "does not watch (older agent)",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +155,19 @@ mod tests {
     fn sizes_read_naturally() {
         assert_eq!(size(4_100_000), "4.1 MB");
         assert_eq!(size(1_500), "2 kB");
+    }
+
+    #[test]
+    fn an_agent_says_how_it_watches() {
+        let features = |list: &[&str]| list.iter().map(|f| f.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            presence_probes(&features(&["wol-batch", "presence", "presence-icmp"])),
+            "neighbour table, TCP, ICMP"
+        );
+        assert_eq!(
+            presence_probes(&features(&["presence"])),
+            "neighbour table, TCP (ICMP not allowed here)"
+        );
+        assert_eq!(presence_probes(&[]), "does not watch (older agent)");
     }
 }

@@ -169,6 +169,13 @@ pub async fn delete_device(id: DeviceId) -> Result<Message, ErrorBody> {
     call::answer(services.delete_device(&actor, id).await)
 }
 
+/// Makes the address a device is up at its `ip_address` (managers).
+#[server(prefix = "/fn", endpoint = "adopt_device_address")]
+pub async fn adopt_device_address(id: DeviceId) -> Result<DevicePublic, ErrorBody> {
+    let (services, actor) = call::signed_in().await?;
+    call::answer(services.adopt_address(&actor, id).await)
+}
+
 /// Wakes a device through its agents.
 #[server(prefix = "/fn", endpoint = "wake_device")]
 pub async fn wake_device(id: DeviceId) -> Result<DeviceWakeResult, ErrorBody> {

@@ -3,8 +3,8 @@
 // agent protocol; no packet is sent) reports one device up, one up at
 // another address and one down; the dashboard and the cluster's page show
 // each state as a dot with its meaning in words, in both themes and at both
-// widths, and the dashboard's state filter finds them, also before (and
-// without) the wasm.
+// widths; the dashboard's state filter finds them, also before (and
+// without) the wasm; a manager adopts the moved machine's address.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,6 +120,13 @@ test('each card says whether its machine is up, in words and with a dot', async 
     cookies,
     ready: (p) => p.locator('.presence').first().waitFor(),
   });
+
+  // A manager adopts the moved machine's address from its card, in place.
+  await card(page, 'laptop').getByRole('button', { name: 'Use this address' }).click();
+  // Its IP line shows the new address once the cards are read again.
+  await card(page, 'laptop').locator('.device-facts dd').filter({ hasText: /^192\.0\.2\.77$/ }).waitFor();
+  assert.equal(await card(page, 'laptop').locator('.presence-moved').count(), 0);
+  assert.equal(await page.getByRole('button', { name: 'Use this address' }).count(), 0);
   await context.close();
 });
 

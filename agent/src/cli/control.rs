@@ -9,8 +9,9 @@ use std::time::Duration;
 use crate::presence::watcher::Watcher;
 use crate::state::{self, Identity};
 use crate::wire::{
-    FEATURE_PRESENCE, FEATURE_WOL_BATCH, HeartbeatRequest, HeartbeatResponse, InterfaceInfo,
-    PresenceReport, PresenceReportResponse, RegisterRequest, RegisterResponse,
+    FEATURE_PRESENCE, FEATURE_PRESENCE_ICMP, FEATURE_WOL_BATCH, HeartbeatRequest,
+    HeartbeatResponse, InterfaceInfo, PresenceReport, PresenceReportResponse, RegisterRequest,
+    RegisterResponse,
 };
 use rand::Rng;
 
@@ -166,7 +167,7 @@ impl Control {
             version: env!("CARGO_PKG_VERSION").into(),
             enrollment_key: self.enrollment_key.clone(),
             interfaces: Some(self.interfaces.read().expect("interfaces lock").clone()),
-            features: Some(vec![FEATURE_WOL_BATCH.into(), FEATURE_PRESENCE.into()]),
+            features: Some(features()),
         };
         let mut request = self.http.post(self.url("api/agents/register")).json(&body);
         if let Some(identity) = current {
@@ -293,6 +294,16 @@ impl Control {
     fn url(&self, path: &str) -> url::Url {
         self.server_url.join(path).expect("static paths join")
     }
+}
+
+/// What this agent announces at registration: batched wakes, presence, and
+/// ICMP echo where this host lets it send one.
+fn features() -> Vec<String> {
+    let mut features = vec![FEATURE_WOL_BATCH.into(), FEATURE_PRESENCE.into()];
+    if crate::presence::probe::icmp_available() {
+        features.push(FEATURE_PRESENCE_ICMP.into());
+    }
+    features
 }
 
 /// The server's error message, or the body's start.

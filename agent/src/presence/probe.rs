@@ -94,6 +94,17 @@ pub async fn probe(
     if target.method == ProbeMethod::Off {
         return (Outcome::Inconclusive, probed);
     }
+    let with_method;
+    let target = match usable_method(target.method, limits) {
+        method if method == target.method => target,
+        method => {
+            with_method = Target {
+                method,
+                ..target.clone()
+            };
+            &with_method
+        }
+    };
     let stored = target.ip.filter(|ip| scope.contains(*ip));
     let mut first = None;
     if let Some(ip) = stored {
@@ -127,6 +138,18 @@ pub async fn probe(
         address: target.ip,
     });
     (outcome, probed)
+}
+
+/// The method a probe of a device set to `method` uses here: `icmp` where
+/// this agent may not send ICMP echo (`net.ipv4.ping_group_range`) falls back
+/// to the neighbour table, rather than reading every such device as down.
+/// The agent announces [`crate::wire::FEATURE_PRESENCE_ICMP`] only where
+/// ICMP works, so the server shows which agents lack it.
+pub fn usable_method(method: ProbeMethod, limits: Limits) -> ProbeMethod {
+    match method {
+        ProbeMethod::Icmp if !limits.icmp => ProbeMethod::Neighbor,
+        method => method,
+    }
 }
 
 /// Probes `target` at `ip`.
@@ -328,6 +351,31 @@ mod tests {
             0,
             "a packet with its checksum sums to zero"
         );
+    }
+
+    #[test]
+    fn icmp_falls_back_to_the_neighbour_table_where_it_is_not_allowed() {
+        let without = Limits {
+            timeout: Duration::from_secs(1),
+            icmp: false,
+        };
+        let with = Limits {
+            icmp: true,
+            ..without
+        };
+        assert_eq!(
+            usable_method(ProbeMethod::Icmp, without),
+            ProbeMethod::Neighbor
+        );
+        assert_eq!(usable_method(ProbeMethod::Icmp, with), ProbeMethod::Icmp);
+        for method in [
+            ProbeMethod::Auto,
+            ProbeMethod::Tcp,
+            ProbeMethod::Neighbor,
+            ProbeMethod::Off,
+        ] {
+            assert_eq!(usable_method(method, without), method);
+        }
     }
 
     #[test]

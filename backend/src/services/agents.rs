@@ -438,6 +438,7 @@ impl Services {
             device_count: view.device_count,
             approved: agent.approved,
             interfaces: agent.interfaces.clone(),
+            features: agent.features.clone(),
         }
     }
 

@@ -390,6 +390,7 @@ fn hostname_and_state_only(agent: AgentPublic) -> AgentPublic {
         os: String::new(),
         version: String::new(),
         interfaces: Vec::new(),
+        features: Vec::new(),
         ..agent
     }
 }

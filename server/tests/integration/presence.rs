@@ -12,6 +12,7 @@ use crate::helpers::{
 
 on_both_engines!(
     original_heartbeats_still_get_204_and_no_body,
+    agents_show_how_they_watch,
     presence_agents_get_their_watch_list_when_it_changes,
     reports_make_a_device_up_and_down_with_history,
     several_agents_agree_and_an_agent_gone_offline_stops_counting,
@@ -131,6 +132,38 @@ async fn original_heartbeats_still_get_204_and_no_body(app: &TestApp) {
         let response = agent.heartbeat(app, Some("1.30.3")).await;
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
         assert!(response.bytes().await.unwrap().is_empty());
+    }
+}
+
+/// The features an agent announced show in the API and on the agents page:
+/// whether it watches at all, and whether it may send ICMP echo.
+async fn agents_show_how_they_watch(app: &TestApp) {
+    let root = app.root_token().await;
+    let icmp = Agent::register(
+        app,
+        &root,
+        "pinger",
+        &["wol-batch", "presence", "presence-icmp"],
+    )
+    .await;
+    let plain = Agent::register(app, &root, "watcher", &["presence"]).await;
+    let old = Agent::register(app, &root, "original", &[]).await;
+    for (agent, features) in [
+        (&icmp, json!(["wol-batch", "presence", "presence-icmp"])),
+        (&plain, json!(["presence"])),
+        (&old, json!([])),
+    ] {
+        let shown = get_json(app, &root, &format!("/api/agents/{}", agent.id)).await;
+        assert_eq!(shown["features"], features);
+    }
+    let cookie = crate::web::sign_in(app, "root", crate::helpers::TEST_PASSWORD).await;
+    let (_, html) = crate::web::page(app, &cookie, "/agents").await;
+    for text in [
+        "neighbour table, TCP, ICMP",
+        "neighbour table, TCP (ICMP not allowed here)",
+        "does not watch (older agent)",
+    ] {
+        assert_eq!(html.matches(text).count(), 1, "{text}");
     }
 }
 
@@ -663,6 +696,32 @@ async fn pages_show_each_device_state_in_words(app: &TestApp) {
             "{path}: the device nobody watches"
         );
     }
+    // Its managers adopt the new address from the card, as a plain form
+    // post before the wasm: back to the page, the address adopted.
+    let (_, html) = crate::web::page(app, &cookie, "/dashboard").await;
+    assert_eq!(
+        html.matches("Use this address").count(),
+        1,
+        "only the moved one"
+    );
+    let response = app
+        .client
+        .post(app.url("/fn/adopt_device_address"))
+        .header("origin", app.url(""))
+        .header("referer", app.url("/dashboard"))
+        .header("accept", "text/html")
+        .header("cookie", &cookie)
+        .form(&[("id", ids[1].as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let back = response.headers()["location"].to_str().unwrap();
+    assert!(back.starts_with(&app.url("/dashboard")), "{back}");
+    let moved = get_json(app, &root, &format!("/api/devices/{}", ids[1])).await;
+    assert_eq!(moved["ip_address"], "192.0.2.99");
+    let (_, html) = crate::web::page(app, &cookie, "/dashboard").await;
+    assert!(!html.contains("Use this address"));
 }
 
 async fn lists_and_the_dashboard_filter_and_count_by_presence(app: &TestApp) {

@@ -136,6 +136,11 @@ pub struct AgentPublic {
     /// False while an agent that registered without a key awaits approval.
     pub approved: bool,
     pub interfaces: Vec<AgentInterface>,
+    /// The protocol extensions it announced at registration (docs/API.md,
+    /// "Agents"): `wol-batch`, `presence`, `presence-icmp`. Empty for the
+    /// original agent.
+    #[serde(default)]
+    pub features: Vec<String>,
 }
 
 /// `GET /api/agents`.

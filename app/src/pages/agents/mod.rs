@@ -12,7 +12,7 @@ use self::keys::{InstallDialog, KeysSection, NewKeyDialog, RegistrationSection};
 use crate::components::confirm::ConfirmDelete;
 use crate::components::layout::SignedIn;
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::format::relative_time;
+use crate::format::{presence_probes, relative_time};
 use crate::server_fns::{agents_overview, approve_agent, delete_agent};
 use shared::types::{AgentPublic, AgentRow, AgentStatus, AgentsOverview};
 
@@ -287,6 +287,8 @@ fn AgentCard(
                 <dd>{agent.cluster_name.clone().unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Devices"</dt>
                 <dd>{agent.device_count}</dd>
+                <dt>"Presence"</dt>
+                <dd>{presence_probes(&agent.features)}</dd>
             </dl>
             {(!agent.interfaces.is_empty())
                 .then(|| {
@@ -375,6 +377,7 @@ mod tests {
             device_count: 0,
             approved,
             interfaces: Vec::new(),
+            features: Vec::new(),
         }
     }
 

@@ -10,7 +10,7 @@ use super::form::ClusterDialog;
 use super::{ConfirmDeleteCluster, plural};
 use crate::components::agent_link::AgentLink;
 use crate::components::layout::SignedIn;
-use crate::components::presence::PresenceBadge;
+use crate::components::presence::{AdoptAddress, PresenceBadge};
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::components::wake::{WakeClusterButton, WakeDeviceButton};
 use crate::format::{os_label, relative_time, status_class, status_label};
@@ -132,7 +132,7 @@ fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
             })}
         <section aria-labelledby="cluster-devices-title">
             <h2 id="cluster-devices-title">"Devices"</h2>
-            <DeviceTable devices />
+            <DeviceTable devices reload />
         </section>
         <section aria-labelledby="cluster-agents-title">
             <h2 id="cluster-agents-title">"Agents"</h2>
@@ -164,7 +164,7 @@ fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
 }
 
 #[component]
-fn DeviceTable(devices: Vec<DashboardDevice>) -> impl IntoView {
+fn DeviceTable(devices: Vec<DashboardDevice>, reload: Callback<()>) -> impl IntoView {
     if devices.is_empty() {
         return view! {
             <p class="empty-inline muted">"No devices in this cluster. Edit it to add some."</p>
@@ -208,7 +208,11 @@ fn DeviceTable(devices: Vec<DashboardDevice>) -> impl IntoView {
                             view! {
                                 <tr data-device-id=device.id.to_string()>
                                     <th scope="row">{device.name.clone()}</th>
-                                    <td><PresenceBadge presence=device.presence.clone() /></td>
+                                    <td>
+                                        <PresenceBadge presence=device.presence.clone() />
+                                        {(can_manage && device.presence.address_changed)
+                                            .then(|| view! { <AdoptAddress id=device.id on_adopted=reload /> })}
+                                    </td>
                                     <td class="mono">{device.mac_address.clone()}</td>
                                     <td class="mono">{device.ip_address.clone().unwrap_or_else(|| "—".into())}</td>
                                     <td>{os_label(device.os_type)}</td>

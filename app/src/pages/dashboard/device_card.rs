@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::Dialog;
 use crate::components::agent_link::AgentLink;
 use crate::components::confirm::ConfirmDelete;
-use crate::components::presence::PresenceBadge;
+use crate::components::presence::{AdoptAddress, PresenceBadge};
 use crate::components::wake::WakeDeviceButton;
 use crate::format::os_label;
 use crate::server_fns::delete_device;
@@ -38,8 +38,10 @@ pub(super) fn DeviceCard(
     device: DashboardDevice,
     dialog: RwSignal<Option<Dialog>>,
     open_form: Callback<Option<DevicePublic>>,
+    reload: Callback<()>,
 ) -> impl IntoView {
     let DashboardDevice { device, can_manage } = device;
+    let adoptable = can_manage && device.presence.address_changed;
     let id = device.id;
     let edit_device = device.clone();
     let delete_device = device.clone();
@@ -51,6 +53,7 @@ pub(super) fn DeviceCard(
                 {device.cluster_name.clone().map(|name| view! { <span class="badge">{name}</span> })}
             </header>
             <PresenceBadge presence=device.presence.clone() />
+            {adoptable.then(|| view! { <AdoptAddress id on_adopted=reload /> })}
             <dl class="device-facts">
                 <dt>"MAC"</dt>
                 <dd class="mono">{device.mac_address.clone()}</dd>
