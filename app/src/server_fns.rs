@@ -180,7 +180,7 @@ pub async fn adopt_device_address(id: DeviceId) -> Result<DevicePublic, ErrorBod
 #[server(prefix = "/fn", endpoint = "wake_device")]
 pub async fn wake_device(id: DeviceId) -> Result<DeviceWakeResult, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
-    call::answer(services.wake_device(&actor, id).await)
+    call::answer(services.wake_device(&actor, id, Default::default()).await)
 }
 
 /// Everything the agents page shows.
@@ -294,7 +294,7 @@ pub async fn delete_cluster(id: ClusterId) -> Result<Message, ErrorBody> {
 #[server(prefix = "/fn", endpoint = "wake_cluster")]
 pub async fn wake_cluster(id: ClusterId) -> Result<ClusterWakeResult, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
-    call::answer(services.wake_cluster(&actor, id).await)
+    call::answer(services.wake_cluster(&actor, id, Default::default()).await)
 }
 
 /// Everything the users page shows.

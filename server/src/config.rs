@@ -84,6 +84,17 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub presence_history_per_device: u32,
 
+    /// Seconds a woken machine has to show up before its wake's verdict is
+    /// "no sign of life".
+    #[arg(long, env = "PB_WAKE_BOOT_TIMEOUT_SECONDS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub wake_boot_timeout_seconds: u64,
+
+    /// Days wakes (who woke what, and the verdicts) are kept.
+    #[arg(long, env = "PB_WAKE_HISTORY_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub wake_history_days: u64,
+
     /// Accept agents that advertise a loopback address (127.0.0.0/8, ::1):
     /// only for an agent on the server's own host. Off by default, so no
     /// agent can point the server's wake calls at the server's own loopback
@@ -189,6 +200,8 @@ impl Config {
             presence_down_after: 3,
             presence_history_days: 30,
             presence_history_per_device: 1000,
+            wake_boot_timeout_seconds: 120,
+            wake_history_days: 90,
             // Test agents (real and fake) listen on 127.0.0.1.
             allow_loopback_agents: true,
             agent_networks: Vec::new(),

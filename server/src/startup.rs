@@ -25,6 +25,7 @@ use crate::{api, web};
 use backend::security::hosts::AllowedHosts;
 use backend::security::random_secret;
 use backend::services::presence::PresenceSettings;
+use backend::services::wake::WakeSettings;
 use backend::services::{ServiceSettings, Services};
 use backend::storage::{self, ConnectOptions, StorageError, keys};
 
@@ -104,6 +105,12 @@ impl Application {
                 ),
                 history_per_device: config.presence_history_per_device,
             },
+            wake: WakeSettings {
+                boot_timeout: Duration::from_secs(config.wake_boot_timeout_seconds),
+                history_retention: Duration::from_secs(
+                    config.wake_history_days.saturating_mul(24 * 3600),
+                ),
+            },
         };
         let services = Services::new(store, &jwt_secret, settings);
         let listener =
@@ -171,9 +178,11 @@ impl Application {
             Duration::from_secs(3600),
         ));
         let presence = tokio::spawn(presence_housekeeping(self.services.clone()));
+        let verdicts = tokio::spawn(wake_verdicts(self.services.clone()));
         serve(self.listener, self.router, shutdown, self.limits).await?;
         sweeper.abort();
         presence.abort();
+        verdicts.abort();
         store.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -371,6 +380,27 @@ async fn presence_housekeeping(services: Services) {
             tracing::warn!(%error, "could not update device presence");
         }
         ticks = ticks.wrapping_add(1);
+    }
+}
+
+/// How often each replica decides the wake verdicts that are due, and
+/// looks for verdicts other replicas decided that its requests wait on.
+const VERDICT_PASS: Duration = Duration::from_secs(1);
+
+/// How far back the verdict pass looks for verdicts decided elsewhere:
+/// its period and room for the replicas' clocks to differ.
+const VERDICT_LOOKBACK: Duration = Duration::from_secs(5);
+
+/// Every [`VERDICT_PASS`]: the wake verdict pass. Each replica does it; a
+/// verdict is written once whichever decides it.
+async fn wake_verdicts(services: Services) {
+    let mut ticker = tokio::time::interval(VERDICT_PASS);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = services.wake_verdict_pass(VERDICT_LOOKBACK).await {
+            tracing::warn!(%error, "could not decide wake verdicts");
+        }
     }
 }
 

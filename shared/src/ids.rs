@@ -95,6 +95,8 @@ ids! {
     AgentId;
     /// An enrollment key's id.
     EnrollmentKeyId;
+    /// A wake's id: one device wake or one cluster wake.
+    WakeId;
 }
 
 /// How an engine stores a UUID: PostgreSQL's native `uuid`, or hyphenated

@@ -11,6 +11,7 @@ use shared::limits;
 mod agent;
 pub mod device_search;
 pub mod presence;
+pub mod wake;
 
 pub use agent::{AgentRegistration, is_metadata_address, is_online, parse_interfaces};
 

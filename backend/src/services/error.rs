@@ -39,6 +39,8 @@ pub enum ServiceError {
         message: String,
         details: Option<String>,
         agents: Vec<WakeAgentResult>,
+        /// The wake's record (verdict `not_sent`).
+        wake_id: Option<shared::ids::WakeId>,
     },
     /// A bug or an unexpected failure below (500), with its cause when it
     /// has one; logged with the whole chain of causes where it becomes a
@@ -112,12 +114,15 @@ impl ServiceError {
             }
             other => (other.to_string(), None),
         };
-        let agents = match self {
-            ServiceError::NotDispatched { agents, .. } => agents.clone(),
-            _ => Vec::new(),
+        let (agents, wake_id) = match self {
+            ServiceError::NotDispatched {
+                agents, wake_id, ..
+            } => (agents.clone(), *wake_id),
+            _ => (Vec::new(), None),
         };
         ErrorBody {
             agents,
+            wake_id,
             ..ErrorBody::new(self.status_code(), message).with_optional_details(details)
         }
     }

@@ -42,7 +42,7 @@ mod setup;
 pub mod sso;
 pub mod throttle;
 mod users;
-mod wake;
+pub mod wake;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +67,7 @@ pub struct Services {
     dispatcher: WakeDispatcher,
     sso: Arc<sso::SsoState>,
     known_devices: KnownDeviceKey,
+    verdict_waiters: Arc<crate::wake::VerdictWaiters>,
     settings: ServiceSettings,
 }
 
@@ -100,6 +101,8 @@ pub struct ServiceSettings {
     pub allowed_hosts: crate::security::hosts::AllowedHosts,
     /// How presence is watched and kept.
     pub presence: presence::PresenceSettings,
+    /// How wakes are judged and kept.
+    pub wake: wake::WakeSettings,
 }
 
 impl Default for ServiceSettings {
@@ -118,6 +121,7 @@ impl Default for ServiceSettings {
             sso_allow_loopback: false,
             allowed_hosts: crate::security::hosts::AllowedHosts::default(),
             presence: presence::PresenceSettings::default(),
+            wake: wake::WakeSettings::default(),
         }
     }
 }
@@ -136,6 +140,7 @@ impl Services {
             dispatcher: WakeDispatcher::new(AgentClient::new(settings.agent_timeout)),
             sso: Arc::new(sso::SsoState::new(settings.sso_allow_loopback, jwt_secret)),
             known_devices: KnownDeviceKey::derive(jwt_secret),
+            verdict_waiters: Arc::default(),
             settings,
         }
     }

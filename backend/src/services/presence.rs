@@ -183,11 +183,12 @@ impl Services {
                 agent.hostname, refused[0]
             )));
         }
-        let transitions = self
+        let recorded = self
             .store
             .record_sightings(agent.id, &accepted, now, self.liveness())
             .await?;
-        log_transitions(&transitions);
+        log_transitions(&recorded.transitions);
+        self.verdicts_decided(&recorded.decided_wakes);
         Ok(PresenceReportResponse {
             accepted: accepted.len(),
             refused,
@@ -249,7 +250,8 @@ impl Services {
 
     /// The background pass (each replica, every few seconds): concludes
     /// anew on devices whose presence rests on an agent that went offline
-    /// or was unlinked, and prunes the history to its retention.
+    /// or was unlinked, and prunes the presence and wake history to their
+    /// retention.
     pub async fn presence_housekeeping(&self, prune: bool) -> Result<(), ServiceError> {
         let transitions = self
             .store
@@ -267,6 +269,10 @@ impl Services {
                 .await?;
             if pruned > 0 {
                 tracing::debug!(pruned, "pruned presence history");
+            }
+            let wakes = self.prune_wakes().await?;
+            if wakes > 0 {
+                tracing::debug!(wakes, "pruned wake history");
             }
         }
         Ok(())

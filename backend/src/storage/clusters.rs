@@ -9,6 +9,7 @@ use shared::ids::{AgentId, ClusterId};
 
 use super::devices::{DeviceListSql, WakeDeviceRow, WakeLinkRow, device_views_of, wake_targets};
 use super::engine::{Sql, SqlEngine};
+use super::presence::{PresenceRow, presence_by_device};
 use super::store::SqlStore;
 use super::{
     AgentView, ClusterDetail, ClusterRecord, ClusterRef, ClusterView, Membership, Page,
@@ -87,8 +88,14 @@ const SELECT_AGENT_VIEWS_OF_CLUSTER: &str = concat!(
 
 const SELECT_CLUSTER_REF: &str = "SELECT id, name, owner_id FROM clusters WHERE id = $1";
 
-const SELECT_WAKE_DEVICES_OF_CLUSTER: &str = "SELECT id, name, mac_address, ip_address, owner_id \
-    FROM devices WHERE cluster_id = $1 ORDER BY lower(name), name, id";
+const SELECT_WAKE_DEVICES_OF_CLUSTER: &str = "SELECT id, name, mac_address, ip_address, owner_id, \
+    probe_method FROM devices WHERE cluster_id = $1 ORDER BY lower(name), name, id";
+
+/// What is concluded about the members of a cluster.
+const SELECT_PRESENCE_OF_CLUSTER: &str = concat!(
+    presence_of_devices!(),
+    "SELECT id FROM devices WHERE cluster_id = $1)"
+);
 
 const SELECT_WAKE_AGENTS_OF_CLUSTER: &str = concat!(
     "SELECT da.device_id, ",
@@ -245,8 +252,12 @@ impl<DB: SqlEngine> ClusterStore for SqlStore<DB> {
             .bind(id)
             .fetch_all::<WakeLinkRow>(&mut tx)
             .await?;
+        let presence: Vec<PresenceRow> = Sql::<DB>::new(SELECT_PRESENCE_OF_CLUSTER)
+            .bind(id)
+            .fetch_all(&mut tx)
+            .await?;
         tx.commit().await?;
-        Ok(wake_targets(devices, links))
+        Ok(wake_targets(devices, links, presence_by_device(presence)?))
     }
 
     async fn cluster_ref(&self, id: ClusterId) -> Result<Option<ClusterRef>, StorageError> {

@@ -9,10 +9,12 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use powerbeacon_agent::MacAddress;
+use powerbeacon_agent::wire::ProbeMethod;
 use shared::ids::{AgentId, ClusterId, DeviceId, UserId};
 use shared::types::OsType;
 
 use crate::domain::device_search::{self, DeviceMatch};
+use crate::domain::presence::Presence;
 
 use super::engine::{Parsed, ParsedOpt, Sql, SqlEngine};
 use super::store::SqlStore;
@@ -126,8 +128,8 @@ const INSERT_DEVICE_AGENT: &str =
 
 const DELETE_DEVICE_AGENTS: &str = "DELETE FROM device_agents WHERE device_id = $1";
 
-const SELECT_WAKE_DEVICE: &str =
-    "SELECT id, name, mac_address, ip_address, owner_id FROM devices WHERE id = $1";
+const SELECT_WAKE_DEVICE: &str = "SELECT id, name, mac_address, ip_address, owner_id, \
+    probe_method FROM devices WHERE id = $1";
 
 const SELECT_WAKE_AGENTS_OF_DEVICE: &str = concat!(
     "SELECT da.device_id, ",
@@ -358,8 +360,10 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
             .bind(id)
             .fetch_all::<WakeLinkRow>(&mut tx)
             .await?;
+        let presence = super::presence::device_presence_in::<DB>(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(wake_targets(devices, links).pop())
+        let presence = presence.map(|p| (id, p)).into_iter().collect();
+        Ok(wake_targets(devices, links, presence).pop())
     }
 }
 
@@ -651,6 +655,8 @@ pub(super) struct WakeDeviceRow {
     #[sqlx(try_from = "ParsedOpt<IpAddr>")]
     ip_address: Option<IpAddr>,
     owner_id: Option<UserId>,
+    #[sqlx(try_from = "Parsed<ProbeMethod>")]
+    probe_method: ProbeMethod,
 }
 
 /// An agent linked to the device `device_id`.
@@ -661,10 +667,12 @@ pub(super) struct WakeLinkRow {
     agent: AgentRecord,
 }
 
-/// Attaches each link's agent to its device, in row order.
+/// Attaches each link's agent and what is concluded about its presence to
+/// its device, in row order.
 pub(super) fn wake_targets(
     devices: Vec<WakeDeviceRow>,
     links: Vec<WakeLinkRow>,
+    mut presence: HashMap<DeviceId, Presence>,
 ) -> Vec<WakeTarget> {
     let mut by_device: HashMap<DeviceId, Vec<AgentRecord>> = HashMap::new();
     for link in links {
@@ -681,6 +689,8 @@ pub(super) fn wake_targets(
             mac_address: device.mac_address,
             ip_address: device.ip_address,
             owner_id: device.owner_id,
+            probe_method: device.probe_method,
+            presence: presence.remove(&device.id),
             agents: by_device.remove(&device.id).unwrap_or_default(),
         })
         .collect()

@@ -364,5 +364,7 @@ parsed_columns!(
     shared::types::PresenceState,
     powerbeacon_agent::wire::ProbeKind,
     powerbeacon_agent::wire::ProbeMethod,
-    powerbeacon_agent::wire::SeenState
+    powerbeacon_agent::wire::SeenState,
+    shared::types::WakeKind,
+    shared::types::WakeVerdict
 );

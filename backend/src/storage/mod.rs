@@ -24,6 +24,7 @@ mod sqlite;
 mod store;
 mod throttle;
 mod users;
+mod wakes;
 
 use std::path::Path;
 
@@ -43,7 +44,8 @@ pub use models::{
 };
 pub use postgres::PostgresStore;
 pub use presence::{
-    DeviceTransition, Liveness, PresenceCounts, PresenceStore, SightingReport, WatchedDevice,
+    DeviceTransition, Liveness, PresenceCounts, PresenceStore, Recorded, SightingReport,
+    WatchedDevice,
 };
 pub use sessions::BrowserSessionStore;
 pub use settings::SettingStore;
@@ -51,6 +53,7 @@ pub use sqlite::SqliteStore;
 pub use store::SqlStore;
 pub use throttle::ThrottleStore;
 pub use users::UserStore;
+pub use wakes::{NewWake, NewWakeDevice, Requester, WakeDeviceRecord, WakeRecord, WakeStore};
 
 /// Settings keys with a meaning of their own.
 pub mod keys {
@@ -125,6 +128,7 @@ pub trait Store:
     + ThrottleStore
     + SettingStore
     + PresenceStore
+    + WakeStore
     + Send
     + Sync
     + 'static

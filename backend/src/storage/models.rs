@@ -327,6 +327,10 @@ pub struct WakeTarget {
     pub mac_address: MacAddress,
     pub ip_address: Option<IpAddr>,
     pub owner_id: Option<UserId>,
+    /// How its agents probe it (`off`: not watched).
+    pub probe_method: powerbeacon_agent::wire::ProbeMethod,
+    /// What is concluded about its presence, as stored.
+    pub presence: Option<crate::domain::presence::Presence>,
     pub agents: Vec<AgentRecord>,
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use powerbeacon_agent::MacAddress;
 use powerbeacon_agent::wire::{FEATURE_PRESENCE, ProbeKind, ProbeMethod, SeenState};
-use shared::ids::{AgentId, DeviceId};
+use shared::ids::{AgentId, DeviceId, WakeId};
 use shared::types::PresenceState;
 
 use crate::domain::is_online;
@@ -23,6 +23,7 @@ use crate::domain::presence::{self, Presence, Sighting, Transition};
 
 use super::engine::{Parsed, ParsedOpt, Sql, SqlEngine};
 use super::store::SqlStore;
+use super::wakes::settle_device_wakes;
 use super::{DeviceRecord, Page, StorageError};
 
 const SELECT_WATCH_REVISION: &str = "SELECT watch_revision FROM agents WHERE id = $1";
@@ -152,6 +153,15 @@ pub struct DeviceTransition {
     pub transition: Transition,
 }
 
+/// What recording a report changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// The changes of presence it recorded.
+    pub transitions: Vec<DeviceTransition>,
+    /// The wakes whose verdict a device coming up decided.
+    pub decided_wakes: Vec<WakeId>,
+}
+
 /// When an agent's sightings count: approved, heard from within
 /// `offline_after`, announcing presence, and still linked to the device.
 #[derive(Debug, Clone, Copy)]
@@ -178,14 +188,15 @@ pub trait PresenceStore: Send + Sync {
     ) -> Result<HashMap<DeviceId, MacAddress>, StorageError>;
 
     /// Records an agent's sightings and concludes anew on each device they
-    /// name, in one transaction; the changes it recorded.
+    /// name, in one transaction: the changes it recorded, and the wakes
+    /// whose verdict a device coming up decided.
     async fn record_sightings(
         &self,
         agent: AgentId,
         sightings: &[SightingReport],
         now: DateTime<Utc>,
         liveness: Liveness,
-    ) -> Result<Vec<DeviceTransition>, StorageError>;
+    ) -> Result<Recorded, StorageError>;
 
     /// Concludes anew on devices whose conclusion rests on an agent that no
     /// longer counts (the background pass); the changes it recorded.
@@ -268,7 +279,7 @@ impl<DB: SqlEngine> PresenceStore for SqlStore<DB> {
         sightings: &[SightingReport],
         now: DateTime<Utc>,
         liveness: Liveness,
-    ) -> Result<Vec<DeviceTransition>, StorageError> {
+    ) -> Result<Recorded, StorageError> {
         let mut tx = DB::begin_serialized(&self.pool).await?;
         let mut devices = Vec::with_capacity(sightings.len());
         for sighting in sightings {
@@ -287,13 +298,20 @@ impl<DB: SqlEngine> PresenceStore for SqlStore<DB> {
         }
         devices.sort_unstable();
         devices.dedup();
-        let mut transitions = Vec::new();
+        let mut recorded = Recorded::default();
         for device in devices {
             let (_, transition) = conclude_on::<DB>(&mut tx, device, now, liveness).await?;
-            transitions.extend(transition);
+            if let Some(transition) = transition {
+                if transition.transition.to == PresenceState::Up {
+                    recorded
+                        .decided_wakes
+                        .extend(settle_device_wakes::<DB>(&mut tx, device, now).await?);
+                }
+                recorded.transitions.push(transition);
+            }
         }
         tx.commit().await?;
-        Ok(transitions)
+        Ok(recorded)
     }
 
     async fn conclude_stale_presence(

@@ -18,3 +18,4 @@ mod sessions;
 mod settings;
 mod throttle;
 mod users;
+mod wakes;

@@ -93,7 +93,8 @@ async fn a_late_report_never_undoes_a_newer_one(store: &dyn Store, _db: &TestDb)
             LIVENESS,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .transitions;
     assert_eq!(changes.len(), 1);
     // A retry of an older "down" arrives after the newer "up".
     let changes = store
@@ -104,7 +105,8 @@ async fn a_late_report_never_undoes_a_newer_one(store: &dyn Store, _db: &TestDb)
             LIVENESS,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .transitions;
     assert!(changes.is_empty());
     let presence = store.device_presence(pc.id).await.unwrap().unwrap();
     assert_eq!(presence.state, PresenceState::Up);
@@ -123,7 +125,8 @@ async fn a_late_report_never_undoes_a_newer_one(store: &dyn Store, _db: &TestDb)
             LIVENESS,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .transitions;
     assert!(changes.is_empty());
     assert_eq!(store.device_presence(other.id).await.unwrap(), None);
 }

@@ -10,7 +10,7 @@ use shared::types::{
 };
 
 use super::error::ApiResult;
-use super::extract::{ApiJson, ApiPath, AuthUser, Pagination};
+use super::extract::{ApiJson, ApiPath, AuthUser, Pagination, WakeQuery};
 use super::json_list::JsonList;
 use crate::state::AppState;
 
@@ -103,15 +103,18 @@ pub async fn delete(
     Ok(Json(state.services.delete_cluster(&actor, id).await?))
 }
 
-/// Wakes every device of a cluster (managers of the cluster): one queue per
-/// agent, agents called concurrently, batches for agents that take them.
+/// Wakes every device of a cluster that is not up already (managers of the
+/// cluster): one queue per agent, agents called concurrently, batches for
+/// agents that take them. Recorded with each device's verdict.
 #[utoipa::path(
     post, path = "/api/clusters/{id}/wake", tag = "clusters", security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path),
+           ("force" = Option<bool>, Query, description = "Send even to devices that are up (default false)"),
+           ("wait" = Option<u64>, Query, description = "Seconds, at most 300, to wait until no verdict is pending")),
     responses(
         (status = 202, body = ClusterWakeResult), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, description = "The cluster has no devices", body = ErrorBody),
+        (status = 422, description = "The cluster has no devices, or a bad `force`/`wait`", body = ErrorBody),
         (status = 503, description = "No device was woken; `details` says why per agent", body = ErrorBody),
     )
 )]
@@ -119,7 +122,8 @@ pub async fn wake(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<ClusterId>,
+    WakeQuery(options): WakeQuery,
 ) -> ApiResult<(StatusCode, Json<ClusterWakeResult>)> {
-    let result = state.services.wake_cluster(&actor, id).await?;
+    let result = state.services.wake_cluster(&actor, id, options).await?;
     Ok((StatusCode::ACCEPTED, Json(result)))
 }

@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use shared::ids::DeviceId;
 use shared::types::{
-    DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, DevicesPublic, Message,
-    PresenceHistoryPublic,
+    DeviceCreate, DevicePublic, DeviceUpdate, DeviceWakeResult, DeviceWakesPublic, DevicesPublic,
+    Message, PresenceHistoryPublic,
 };
 
 use super::error::ApiResult;
-use super::extract::{ApiJson, ApiPath, AuthUser, Pagination, PresenceFilter};
+use super::extract::{ApiJson, ApiPath, AuthUser, Pagination, PresenceFilter, WakeQuery};
 use super::json_list::JsonList;
 use crate::state::AppState;
 
@@ -148,14 +148,17 @@ pub async fn delete(
 }
 
 /// Wakes a device through every online agent linked to it, concurrently
-/// (managers of the device). The answer says, per agent, what happened.
+/// (managers of the device), unless it is up already. The answer says, per
+/// agent, what happened, and names the wake's record (docs/API.md, "Wakes").
 #[utoipa::path(
     post, path = "/api/devices/{id}/wake", tag = "devices", security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path),
+           ("force" = Option<bool>, Query, description = "Send even when the device is up (default false)"),
+           ("wait" = Option<u64>, Query, description = "Seconds, at most 300, to wait for the verdict before answering")),
     responses(
         (status = 202, body = DeviceWakeResult), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, description = "The device has no agents", body = ErrorBody),
+        (status = 422, description = "The device has no agents, or a bad `force`/`wait`", body = ErrorBody),
         (status = 503, description = "No agent sent the packet; `details` says why per agent", body = ErrorBody),
     )
 )]
@@ -163,7 +166,27 @@ pub async fn wake(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<DeviceId>,
+    WakeQuery(options): WakeQuery,
 ) -> ApiResult<(StatusCode, Json<DeviceWakeResult>)> {
-    let result = state.services.wake_device(&actor, id).await?;
+    let result = state.services.wake_device(&actor, id, options).await?;
     Ok((StatusCode::ACCEPTED, Json(result)))
+}
+
+/// A device's wakes, newest first: who, when, what each agent did and the
+/// verdict (anyone who may read the device).
+#[utoipa::path(
+    get, path = "/api/devices/{id}/wakes", tag = "devices", security(("bearer" = [])),
+    params(("id" = Uuid, Path),
+           ("skip" = Option<u64>, Query, description = "Wakes to skip (default 0)"),
+           ("limit" = Option<u64>, Query, description = "Wakes to return, 1–1000 (default 100)")),
+    responses((status = 200, body = DeviceWakesPublic), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn wakes(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<DeviceId>,
+    Pagination(page): Pagination,
+) -> ApiResult<Json<DeviceWakesPublic>> {
+    Ok(Json(state.services.device_wakes(&actor, id, page).await?))
 }

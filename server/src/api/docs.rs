@@ -43,6 +43,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         super::devices::update,
         super::devices::delete,
         super::devices::wake,
+        super::devices::wakes,
         super::devices::presence,
         super::devices::adopt_address,
         super::clusters::list,
@@ -51,6 +52,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         super::clusters::update,
         super::clusters::delete,
         super::clusters::wake,
+        super::wakes::get,
         super::agents::register,
         super::agents::heartbeat,
         super::agents::presence,
@@ -76,6 +78,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "devices", description = "Machines to wake"),
         (name = "clusters", description = "Groups of devices and agents"),
         (name = "agents", description = "Agents and their enrollment keys"),
+        (name = "wakes", description = "Every wake, what each agent did, and whether the machines woke"),
     )
 )]
 pub struct ApiDoc;

@@ -205,6 +205,46 @@ impl<S: Send + Sync> FromRequestParts<S> for PresenceFilter {
     }
 }
 
+/// `?force=true&wait=SECONDS` of a wake (docs/API.md, "Wakes"): send even
+/// to machines that are up; wait up to 300 s for the verdict.
+#[derive(Debug, Clone, Copy)]
+pub struct WakeQuery(pub backend::services::wake::WakeOptions);
+
+impl<S: Send + Sync> FromRequestParts<S> for WakeQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use backend::services::wake::{MAX_WAIT, WakeOptions};
+        #[derive(serde::Deserialize)]
+        struct Query {
+            force: Option<bool>,
+            wait: Option<u64>,
+        }
+        let invalid = |details: String| ApiError::Body {
+            status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            message: format!(
+                "`force` is `true` or `false`; `wait` is whole seconds from 0 to {}.",
+                MAX_WAIT.as_secs()
+            ),
+            details: Some(details),
+        };
+        let axum::extract::Query(query) =
+            axum::extract::Query::<Query>::from_request_parts(parts, state)
+                .await
+                .map_err(|rejection| invalid(rejection.body_text()))?;
+        if query.wait.is_some_and(|wait| wait > MAX_WAIT.as_secs()) {
+            return Err(invalid("wait".into()));
+        }
+        Ok(Self(WakeOptions {
+            force: query.force.unwrap_or(false),
+            wait: query
+                .wait
+                .filter(|&wait| wait > 0)
+                .map(std::time::Duration::from_secs),
+        }))
+    }
+}
+
 /// `?skip=&limit=`: defaults 0 and 100; `limit` at most 1000.
 #[derive(Debug, Clone, Copy)]
 pub struct Pagination(pub Page);

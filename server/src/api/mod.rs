@@ -16,6 +16,7 @@ pub mod health;
 pub mod json_list;
 pub mod setup;
 pub mod users;
+pub mod wakes;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -71,6 +72,8 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         )
         .route("/devices/{id}/wake", post(devices::wake))
         .route("/devices/{id}/presence", get(devices::presence))
+        .route("/devices/{id}/wakes", get(devices::wakes))
+        .route("/wakes/{id}", get(wakes::get))
         .route("/devices/{id}/adopt-address", post(devices::adopt_address))
         .route("/users", get(users::list).post(users::create))
         .route("/users/me", get(users::me).patch(users::update_me))

@@ -31,6 +31,7 @@ mod on_the_wire;
 mod presence;
 mod sso;
 mod startup;
+mod wakes;
 mod web;
 mod web_manage;
 mod web_safety;

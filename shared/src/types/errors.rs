@@ -2,6 +2,7 @@
 //! failed request, a plain message, and a stored spelling that names nothing.
 
 use super::WakeAgentResult;
+use crate::ids::WakeId;
 use serde::{Deserialize, Serialize};
 
 /// The body of every error response (docs/API.md, "Conventions").
@@ -18,6 +19,9 @@ pub struct ErrorBody {
     /// reasons `details` sums up. Absent from the JSON when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agents: Vec<WakeAgentResult>,
+    /// That wake's record (`GET /api/wakes/{id}`), verdict `not_sent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wake_id: Option<WakeId>,
 }
 
 impl ErrorBody {
@@ -28,6 +32,7 @@ impl ErrorBody {
             message: message.into(),
             details: None,
             agents: Vec::new(),
+            wake_id: None,
         }
     }
 

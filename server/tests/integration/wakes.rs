@@ -1,0 +1,518 @@
+//! Wake records and verdicts through the API (docs/API.md, "Wakes"): fake
+//! agents on 127.0.0.1 take the `/wol` calls (no packet is sent anywhere)
+//! and report presence through the agent protocol, as a machine would be
+//! seen coming up, or never.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::fake_agent::{Behaviour, FakeAgent};
+use crate::helpers::{
+    ConfigFor, TestApp, TestDb, assert_error, on_both_engines, with_both_databases,
+};
+
+on_both_engines!(
+    a_wake_is_recorded_and_up_once_the_machine_shows_up,
+    a_machine_already_up_is_not_woken_unless_forced,
+    wakes_nothing_can_confirm_or_nobody_sent,
+    a_cluster_wake_counts_its_verdicts,
+    wait_answers_at_the_verdict_or_at_its_limit,
+    who_may_read_and_make_wakes,
+    bad_wake_parameters_are_refused,
+);
+
+mod boot_timeout {
+    use super::*;
+    with_both_databases!(no_sign_of_life_after_the_boot_timeout);
+}
+
+mod replicas {
+    use super::*;
+    with_both_databases!(a_report_to_another_replica_decides_the_wait);
+}
+
+/// A presence agent that takes `/wol` calls: the fake agent's port,
+/// registered with the features `presence` and `wol-batch`.
+struct Agent {
+    id: String,
+    token: String,
+    wol: FakeAgent,
+}
+
+impl Agent {
+    async fn start(app: &TestApp, root: &str, hostname: &str, features: &[&str]) -> Self {
+        Self::start_in(app, root, hostname, features, None).await
+    }
+
+    async fn start_in(
+        app: &TestApp,
+        root: &str,
+        hostname: &str,
+        features: &[&str],
+        cluster: Option<&str>,
+    ) -> Self {
+        let wol = FakeAgent::start(Behaviour::Succeed).await;
+        let key = app.enrollment_key(root, cluster).await;
+        let (id, token) = app
+            .register_agent(&key, hostname, wol.port(), json!({"features": features}))
+            .await;
+        Self { id, token, wol }
+    }
+
+    async fn watcher(app: &TestApp, root: &str, hostname: &str) -> Self {
+        Self::start(app, root, hostname, &["wol-batch", "presence"]).await
+    }
+
+    /// Reports `state` for `device` to the server at `base`.
+    async fn report_to(&self, app: &TestApp, base: &str, device: &str, state: &str) {
+        let response = app
+            .send(
+                app.client.post(format!("{base}/api/agents/presence")).json(
+                    &json!({"agent_id": self.id, "sightings": [
+                        {"device_id": device, "state": state, "method": "neighbor",
+                         "address": "192.0.2.10", "age_ms": 0}
+                    ]}),
+                ),
+                &self.token,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    async fn report(&self, app: &TestApp, device: &str, state: &str) {
+        self.report_to(app, &app.url(""), device, state).await;
+    }
+}
+
+async fn device(app: &TestApp, token: &str, name: &str, mac: &str, agents: &[&str]) -> String {
+    device_in(app, token, name, mac, agents, None).await
+}
+
+async fn device_in(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    mac: &str,
+    agents: &[&str],
+    cluster: Option<&str>,
+) -> String {
+    let response = app
+        .send(
+            app.client.post(app.url("/api/devices")).json(&json!({
+                "name": name, "mac_address": mac, "ip_address": "192.0.2.10",
+                "agent_ids": agents, "cluster_id": cluster,
+            })),
+            token,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn wake_at(app: &TestApp, base: &str, token: &str, path: &str) -> reqwest::Response {
+    app.send(app.client.post(format!("{base}{path}")), token)
+        .await
+}
+
+async fn wake(app: &TestApp, token: &str, path: &str) -> Value {
+    let response = wake_at(app, &app.url(""), token, path).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED, "{path}");
+    response.json().await.unwrap()
+}
+
+async fn get_json(app: &TestApp, token: &str, path: &str) -> Value {
+    let response = app.send(app.client.get(app.url(path)), token).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.json().await.unwrap()
+}
+
+async fn a_wake_is_recorded_and_up_once_the_machine_shows_up(app: &TestApp) {
+    let root = app.root_token().await;
+    let agent = Agent::watcher(app, &root, "watcher").await;
+    let pc = device(app, &root, "pc", "02:00:00:00:03:01", &[&agent.id]).await;
+    agent.report(app, &pc, "down").await;
+
+    let answer = wake(app, &root, &format!("/api/devices/{pc}/wake")).await;
+    // The original body, and the record's id and the verdict so far.
+    assert_eq!(answer["successful_agents"], json!(["watcher"]));
+    assert_eq!(answer["verdict"], "pending");
+    assert!(answer.get("seconds_to_up").is_none());
+    let id = answer["wake_id"].as_str().unwrap().to_string();
+    assert_eq!(agent.wol.calls().len(), 1);
+
+    let pending = get_json(app, &root, &format!("/api/wakes/{id}")).await;
+    assert_eq!(pending["kind"], "device");
+    assert_eq!(pending["verdict"], "pending");
+    assert_eq!(pending["requested_by"]["name"], "root");
+    assert_eq!(pending["requested_by"]["via"], "user");
+    assert_eq!(pending["forced"], false);
+    assert_eq!(pending["counts"]["pending"], 1);
+    let progress = &pending["devices"][0];
+    assert_eq!(progress["device_id"], pc.as_str());
+    assert_eq!(progress["agents"][0]["hostname"], "watcher");
+    assert_eq!(progress["agents"][0]["outcome"], "sent");
+    assert!(progress.get("decided_at").is_none());
+
+    // The machine shows up: the report decides the verdict at once.
+    agent.report(app, &pc, "up").await;
+    let up = get_json(app, &root, &format!("/api/wakes/{id}")).await;
+    assert_eq!(up["verdict"], "up", "{up}");
+    let seconds = up["seconds_to_up"].as_f64().unwrap();
+    assert!((0.0..5.0).contains(&seconds), "{seconds}");
+    assert_eq!(up["devices"][0]["verdict"], "up");
+    assert!(up["devices"][0]["decided_at"].is_string());
+    assert_eq!(up["counts"]["up"], 1);
+    // Going down later changes nothing about that wake.
+    agent.report(app, &pc, "down").await;
+    let later = get_json(app, &root, &format!("/api/wakes/{id}")).await;
+    assert_eq!(later["verdict"], "up");
+
+    // The device's history: newest first, with who and the verdict.
+    let second = wake(app, &root, &format!("/api/devices/{pc}/wake")).await;
+    let history = get_json(app, &root, &format!("/api/devices/{pc}/wakes")).await;
+    assert_eq!(history["count"], 2);
+    assert_eq!(history["wakes"][0]["wake_id"], second["wake_id"]);
+    assert_eq!(history["wakes"][0]["verdict"], "pending");
+    assert_eq!(history["wakes"][1]["wake_id"], id.as_str());
+    assert_eq!(history["wakes"][1]["verdict"], "up");
+    assert_eq!(history["wakes"][1]["requested_by"]["name"], "root");
+    assert_eq!(history["wakes"][1]["agents"][0]["outcome"], "sent");
+    let page = get_json(
+        app,
+        &root,
+        &format!("/api/devices/{pc}/wakes?skip=1&limit=1"),
+    )
+    .await;
+    assert_eq!(page["count"], 2);
+    assert_eq!(page["wakes"].as_array().unwrap().len(), 1);
+    assert_eq!(page["wakes"][0]["wake_id"], id.as_str());
+}
+
+async fn a_machine_already_up_is_not_woken_unless_forced(app: &TestApp) {
+    let root = app.root_token().await;
+    let agent = Agent::watcher(app, &root, "watcher").await;
+    let pc = device(app, &root, "pc", "02:00:00:00:03:02", &[&agent.id]).await;
+    agent.report(app, &pc, "up").await;
+
+    let answer = wake(app, &root, &format!("/api/devices/{pc}/wake")).await;
+    assert_eq!(answer["verdict"], "already_up");
+    assert_eq!(answer["successful_agents"], json!([]));
+    assert!(
+        answer["message"].as_str().unwrap().contains("already up"),
+        "{answer}"
+    );
+    assert!(agent.wol.calls().is_empty(), "nothing was sent");
+    let record = get_json(
+        app,
+        &root,
+        &format!("/api/wakes/{}", answer["wake_id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(record["verdict"], "already_up");
+    assert!(record["devices"][0]["decided_at"].is_string());
+
+    // Forced: sent, and it was up already.
+    let forced = wake(app, &root, &format!("/api/devices/{pc}/wake?force=true")).await;
+    assert_eq!(forced["verdict"], "already_up");
+    assert_eq!(forced["successful_agents"], json!(["watcher"]));
+    assert_eq!(agent.wol.calls().len(), 1);
+    let record = get_json(
+        app,
+        &root,
+        &format!("/api/wakes/{}", forced["wake_id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(record["forced"], true);
+}
+
+async fn wakes_nothing_can_confirm_or_nobody_sent(app: &TestApp) {
+    let root = app.root_token().await;
+    // Served by an agent that does not watch presence (the original one).
+    let original = Agent::start(app, &root, "original", &[]).await;
+    let pc = device(app, &root, "pc", "02:00:00:00:03:03", &[&original.id]).await;
+    let answer = wake(app, &root, &format!("/api/devices/{pc}/wake")).await;
+    assert_eq!(answer["verdict"], "unconfirmed");
+    assert_eq!(original.wol.calls().len(), 1);
+
+    // Served by a watcher, but not probed.
+    let watcher = Agent::watcher(app, &root, "watcher").await;
+    let quiet = device(app, &root, "quiet", "02:00:00:00:03:04", &[&watcher.id]).await;
+    let response = app
+        .send(
+            app.client
+                .put(app.url(&format!("/api/devices/{quiet}")))
+                .json(&json!({"probe": {"method": "off"}})),
+            &root,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer = wake(app, &root, &format!("/api/devices/{quiet}/wake")).await;
+    assert_eq!(answer["verdict"], "unconfirmed");
+
+    // Only an offline agent: nothing sent, 503 as before, and recorded.
+    let asleep = app.insert_agent("asleep", None, false).await;
+    let lost = device(app, &root, "lost", "02:00:00:00:03:05", &[&asleep]).await;
+    let response = wake_at(
+        app,
+        &app.url(""),
+        &root,
+        &format!("/api/devices/{lost}/wake"),
+    )
+    .await;
+    let error = assert_error(response, 503).await;
+    let id = error["wake_id"]
+        .as_str()
+        .expect("the record's id")
+        .to_string();
+    let record = get_json(app, &root, &format!("/api/wakes/{id}")).await;
+    assert_eq!(record["verdict"], "not_sent");
+    assert_eq!(record["devices"][0]["agents"][0]["outcome"], "offline");
+}
+
+async fn a_cluster_wake_counts_its_verdicts(app: &TestApp) {
+    let root = app.root_token().await;
+    let me: Value = get_json(app, &root, "/api/users/me").await;
+    let cluster = app.insert_cluster("lab", me["id"].as_str().unwrap()).await;
+    let watcher = Agent::start_in(app, &root, "watcher", &["presence"], Some(&cluster)).await;
+    let original = Agent::start_in(app, &root, "original", &[], Some(&cluster)).await;
+    let up = device_in(
+        app,
+        &root,
+        "a-up",
+        "02:00:00:00:04:01",
+        &[&watcher.id],
+        Some(&cluster),
+    )
+    .await;
+    let down = device_in(
+        app,
+        &root,
+        "b-down",
+        "02:00:00:00:04:02",
+        &[&watcher.id],
+        Some(&cluster),
+    )
+    .await;
+    let blind = device_in(
+        app,
+        &root,
+        "c-blind",
+        "02:00:00:00:04:03",
+        &[&original.id],
+        Some(&cluster),
+    )
+    .await;
+    watcher.report(app, &up, "up").await;
+    watcher.report(app, &down, "down").await;
+
+    let answer = wake(app, &root, &format!("/api/clusters/{cluster}/wake")).await;
+    assert_eq!(
+        answer["counts"],
+        json!({"up": 0, "pending": 1, "no_sign_of_life": 0, "not_sent": 0,
+               "already_up": 1, "unconfirmed": 1})
+    );
+    assert_eq!(answer["successful_device_count"], 2);
+    let verdicts: Vec<&str> = answer["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["already_up", "pending", "unconfirmed"]);
+    assert!(
+        answer["message"].as_str().unwrap().contains("1 already up"),
+        "{answer}"
+    );
+    let id = answer["wake_id"].as_str().unwrap().to_string();
+    let record = get_json(app, &root, &format!("/api/wakes/{id}")).await;
+    assert_eq!(record["kind"], "cluster");
+    assert_eq!(record["cluster_name"], "lab");
+    assert_eq!(record["verdict"], "pending");
+
+    watcher.report(app, &down, "up").await;
+    let record = get_json(app, &root, &format!("/api/wakes/{id}")).await;
+    assert_eq!(record["counts"]["up"], 1);
+    assert_eq!(record["counts"]["pending"], 0);
+    assert!(record.get("verdict").is_none(), "{record}");
+    // Each device's history holds the cluster wake.
+    let history = get_json(app, &root, &format!("/api/devices/{blind}/wakes")).await;
+    assert_eq!(history["wakes"][0]["kind"], "cluster");
+    assert_eq!(history["wakes"][0]["cluster_name"], "lab");
+    assert_eq!(history["wakes"][0]["verdict"], "unconfirmed");
+}
+
+async fn wait_answers_at_the_verdict_or_at_its_limit(app: &TestApp) {
+    let root = app.root_token().await;
+    let agent = Agent::watcher(app, &root, "watcher").await;
+    let pc = device(app, &root, "pc", "02:00:00:00:03:06", &[&agent.id]).await;
+    agent.report(app, &pc, "down").await;
+
+    // Nobody reports: the answer comes at the limit, still pending.
+    let started = Instant::now();
+    let answer = wake(app, &root, &format!("/api/devices/{pc}/wake?wait=2")).await;
+    let took = started.elapsed();
+    assert_eq!(answer["verdict"], "pending");
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+
+    // The machine shows up while the request waits: it answers then.
+    let started = Instant::now();
+    let url = app.url("");
+    let path = format!("/api/devices/{pc}/wake?wait=60");
+    let (answer, ()) = tokio::join!(wake_at(app, &url, &root, &path), async {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        agent.report(app, &pc, "up").await;
+    });
+    let took = started.elapsed();
+    assert_eq!(answer.status(), StatusCode::ACCEPTED);
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["verdict"], "up", "{answer}");
+    assert!(answer["seconds_to_up"].as_f64().unwrap() < 5.0, "{answer}");
+    assert!(
+        took < Duration::from_secs(5),
+        "answered at the verdict: {took:?}"
+    );
+}
+
+async fn who_may_read_and_make_wakes(app: &TestApp) {
+    let root = app.root_token().await;
+    let (_, viewer) = app.user_with_role(&root, "vera", "viewer").await;
+    let (_, user) = app.user_with_role(&root, "uma", "user").await;
+    let agent = Agent::watcher(app, &root, "watcher").await;
+    let pc = device(app, &root, "pc", "02:00:00:00:03:07", &[&agent.id]).await;
+    let answer = wake(app, &root, &format!("/api/devices/{pc}/wake")).await;
+    let id = answer["wake_id"].as_str().unwrap();
+
+    // Everyone who reads devices reads their wakes.
+    for token in [&viewer, &user] {
+        let record = get_json(app, token, &format!("/api/wakes/{id}")).await;
+        assert_eq!(record["id"], id);
+        let history = get_json(app, token, &format!("/api/devices/{pc}/wakes")).await;
+        assert_eq!(history["count"], 1);
+    }
+    // Only managers of the device wake it, and nothing is recorded otherwise.
+    for token in [&viewer, &user] {
+        let response = wake_at(app, &app.url(""), token, &format!("/api/devices/{pc}/wake")).await;
+        assert_error(response, 403).await;
+    }
+    assert_eq!(app.count_rows("wakes").await, 1);
+    // Unknown, or not signed in.
+    let missing = app
+        .send(
+            app.client
+                .get(app.url(&format!("/api/wakes/{}", uuid::Uuid::new_v4()))),
+            &viewer,
+        )
+        .await;
+    assert_error(missing, 404).await;
+    let missing = app
+        .send(
+            app.client
+                .get(app.url(&format!("/api/devices/{}/wakes", uuid::Uuid::new_v4()))),
+            &viewer,
+        )
+        .await;
+    assert_error(missing, 404).await;
+    let anonymous = app
+        .client
+        .get(app.url(&format!("/api/wakes/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_error(anonymous, 401).await;
+}
+
+async fn bad_wake_parameters_are_refused(app: &TestApp) {
+    let root = app.root_token().await;
+    let agent = Agent::watcher(app, &root, "watcher").await;
+    let pc = device(app, &root, "pc", "02:00:00:00:03:08", &[&agent.id]).await;
+    for query in ["wait=301", "wait=-1", "wait=soon", "force=maybe"] {
+        let response = wake_at(
+            app,
+            &app.url(""),
+            &root,
+            &format!("/api/devices/{pc}/wake?{query}"),
+        )
+        .await;
+        assert_error(response, 422).await;
+    }
+    let response = app
+        .send(app.client.get(app.url("/api/wakes/not-a-uuid")), &root)
+        .await;
+    assert!(response.status().is_client_error());
+    // Nothing was sent or recorded.
+    assert!(agent.wol.calls().is_empty());
+    assert_eq!(app.count_rows("wakes").await, 0);
+}
+
+async fn no_sign_of_life_after_the_boot_timeout(db: TestDb) {
+    let app = TestApp::spawn_with(db, |config| config.wake_boot_timeout_seconds = 1).await;
+    let root = app.root_token().await;
+    let agent = Agent::watcher(&app, &root, "watcher").await;
+    let pc = device(&app, &root, "pc", "02:00:00:00:03:09", &[&agent.id]).await;
+    agent.report(&app, &pc, "down").await;
+    let started = Instant::now();
+    let answer = wake(&app, &root, &format!("/api/devices/{pc}/wake?wait=30")).await;
+    assert_eq!(answer["verdict"], "no_sign_of_life", "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // Up after its deadline: too late for that wake.
+    agent.report(&app, &pc, "up").await;
+    let record = get_json(
+        &app,
+        &root,
+        &format!("/api/wakes/{}", answer["wake_id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(record["verdict"], "no_sign_of_life");
+    app.finish().await;
+}
+
+async fn a_report_to_another_replica_decides_the_wait(db: TestDb) {
+    // Two server processes on one database: the wake waits on one, the
+    // machine's report reaches the other, and the waiting request answers
+    // with the verdict the other wrote.
+    let config = db.config();
+    let first = TestApp::spawn(db).await;
+    let root = first.root_token().await;
+    let agent = Agent::watcher(&first, &root, "watcher").await;
+    let pc = device(&first, &root, "pc", "02:00:00:00:03:0A", &[&agent.id]).await;
+    agent.report(&first, &pc, "down").await;
+    let second = powerbeacon::Application::build(config).await.unwrap();
+    let second_url = format!("http://{}", second.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(second.run_until(async {
+        let _ = stopped.await;
+    }));
+
+    let started = Instant::now();
+    let path = format!("/api/devices/{pc}/wake?wait=60");
+    let first_url = first.url("");
+    let (answer, ()) = tokio::join!(wake_at(&first, &first_url, &root, &path), async {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        agent.report_to(&first, &second_url, &pc, "up").await;
+    });
+    assert_eq!(answer.status(), StatusCode::ACCEPTED);
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["verdict"], "up", "{answer}");
+    // The first learns it within its verdict pass (a second).
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(first.count_rows("wakes").await, 1);
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    first.finish().await;
+}
