@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use crate::MacAddress;
 use crate::magic::{SecureOn, magic_packet};
 use crate::net::broadcast_toward;
-use crate::wire::{InterfaceInfo, WolRequest};
+use crate::wire::{InterfaceInfo, SentPackets, WolRequest};
 
 /// How many times a packet is sent when the request does not say.
 pub const DEFAULT_REPEAT: u8 = 3;
@@ -18,6 +18,8 @@ pub const MAX_REPEAT: u8 = 10;
 pub struct WakePlan {
     pub mac: MacAddress,
     pub destination: SocketAddr,
+    /// The interface whose subnet holds the device, when one does.
+    pub interface: Option<String>,
     pub repeat: u8,
     pub secureon: Option<SecureOn>,
 }
@@ -77,9 +79,22 @@ impl WakePlan {
             Some(IpAddr::V4(device)) => broadcast_toward(device, subnets(interfaces)),
             _ => None,
         };
+        let interface = chosen.and_then(|broadcast| {
+            interfaces
+                .iter()
+                .find(|i| {
+                    let Ok(IpAddr::V4(address)) = i.address.parse::<IpAddr>() else {
+                        return false;
+                    };
+                    ipnet::Ipv4Net::new(address, i.prefix)
+                        .is_ok_and(|net| net.broadcast() == broadcast)
+                })
+                .map(|i| i.name.clone())
+        });
         Ok(Self {
             mac,
             destination: SocketAddr::new(IpAddr::V4(chosen.unwrap_or(requested)), request.port),
+            interface,
             repeat,
             secureon,
         })
@@ -91,16 +106,28 @@ impl WakePlan {
     }
 
     /// Sends the packet `repeat` times from `socket` (which must allow
-    /// broadcast); returns a line saying what was sent, or the first error.
-    pub fn send(&self, socket: &std::net::UdpSocket) -> Result<String, std::io::Error> {
+    /// broadcast); returns a line saying what was sent and the details, or
+    /// the first error.
+    pub fn send(
+        &self,
+        socket: &std::net::UdpSocket,
+    ) -> Result<(String, SentPackets), std::io::Error> {
         let packet = self.packet();
         for _ in 0..self.repeat {
             socket.send_to(&packet, self.destination)?;
         }
-        Ok(format!(
+        let message = format!(
             "Magic packet sent to {} via {} ({}×)",
             self.mac, self.destination, self.repeat
-        ))
+        );
+        let sent = SentPackets {
+            interface: self.interface.clone(),
+            destination: self.destination.ip().to_string(),
+            port: self.destination.port(),
+            packets: self.repeat,
+            bytes: u16::try_from(packet.len()).unwrap_or(u16::MAX),
+        };
+        Ok((message, sent))
     }
 }
 
@@ -129,6 +156,7 @@ mod tests {
             ip: ip.map(str::to_string),
             repeat: None,
             secureon: None,
+            watch_s: None,
         }
     }
 
@@ -214,8 +242,18 @@ mod tests {
         wanted.port = port;
         wanted.repeat = Some(2);
         let plan = WakePlan::new(&wanted, &[]).unwrap();
-        let message = plan.send(&broadcast_socket().unwrap()).unwrap();
+        let (message, sent) = plan.send(&broadcast_socket().unwrap()).unwrap();
         assert!(message.contains("AA:BB:CC:DD:EE:FF"), "{message}");
+        assert_eq!(
+            sent,
+            SentPackets {
+                interface: None,
+                destination: "127.0.0.1".into(),
+                port,
+                packets: 2,
+                bytes: 102,
+            }
+        );
         let mut buffer = [0u8; 256];
         for _ in 0..2 {
             let (len, _) = listener.recv_from(&mut buffer).unwrap();

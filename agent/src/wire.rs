@@ -309,6 +309,11 @@ pub struct WolRequest {
     /// A 4- or 6-byte SecureOn password, hex or MAC-style.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secureon: Option<String>,
+    /// For [`FEATURE_PRESENCE`] agents: probe the machine every second for
+    /// this many seconds (or until it is seen up), so the wake's verdict
+    /// comes as soon as it boots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch_s: Option<u32>,
 }
 
 /// The agent's answer to a wake request.
@@ -317,6 +322,30 @@ pub struct WolRequest {
 pub struct WolResponse {
     pub success: bool,
     pub message: String,
+    /// What the agent sent (this agent; the original one says it in
+    /// `message` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<SentPackets>,
+}
+
+/// What an agent sent for one wake: where, how many and how big, so a wake
+/// that reached nothing can be diagnosed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SentPackets {
+    /// The interface whose subnet holds the device, when one does (the
+    /// destination is then its directed broadcast); absent when the agent
+    /// used the broadcast address the server suggested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    /// The destination address.
+    pub destination: String,
+    /// The destination UDP port.
+    pub port: u16,
+    /// How many packets went out.
+    pub packets: u8,
+    /// The size of each, in bytes (102, or 108 with a SecureOn password).
+    pub bytes: u16,
 }
 
 /// `POST /wol`, server → agent, for agents announcing [`FEATURE_WOL_BATCH`]:
@@ -407,6 +436,7 @@ mod tests {
             ip: None,
             repeat: None,
             secureon: None,
+            watch_s: None,
         };
         let json = serde_json::to_string(&request).unwrap();
         assert_eq!(

@@ -363,6 +363,13 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
                 serde_json::json!(["lan-agent"]),
                 "{result}"
             );
+            // It says what it sent: the LAN interface's /26 broadcast.
+            assert_eq!(
+                result["agents"][0]["sent"],
+                serde_json::json!({"interface": "pbl1", "destination": "192.0.2.63",
+                                   "port": 9, "packets": 3, "bytes": 102}),
+                "{result}"
+            );
 
             // The server restarts on the same SQLite file; meanwhile the
             // agent's heartbeats fail. Afterwards it heartbeats again under

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, RwLock};
 
+use crate::presence::watcher::Watcher;
 use crate::send::WakePlan;
 use crate::state::Identity;
 use crate::wire::{
@@ -24,6 +25,8 @@ pub struct Shared {
     pub interfaces: Arc<RwLock<Vec<InterfaceInfo>>>,
     pub socket: Arc<std::net::UdpSocket>,
     pub hostname: String,
+    /// Told to probe a woken machine every second (`watch_s`).
+    pub watcher: Arc<Watcher>,
 }
 
 /// The most machines one batch may hold.
@@ -67,6 +70,7 @@ fn failure(status: StatusCode, message: impl Into<String>) -> Response {
         Json(WolResponse {
             success: false,
             message: message.into(),
+            sent: None,
         }),
     )
         .into_response()
@@ -117,6 +121,9 @@ async fn wol(
                 format!("At most {MAX_BATCH} targets per batch."),
             );
         }
+        for target in &batch.targets {
+            watch_woken(&shared.watcher, target);
+        }
         // Up to 1000 × repeat blocking sends: off the async workers.
         let socket = Arc::clone(&shared.socket);
         let results: Vec<WolResponse> = match tokio::task::spawn_blocking(move || {
@@ -151,11 +158,13 @@ async fn wol(
     match WakePlan::new(&request, &interfaces) {
         Err(error) => failure(StatusCode::BAD_REQUEST, error.to_string()),
         Ok(plan) => match plan.send(&shared.socket) {
-            Ok(message) => {
+            Ok((message, sent)) => {
                 tracing::info!(mac = %plan.mac, destination = %plan.destination, "magic packet sent");
+                watch_woken(&shared.watcher, &request);
                 Json(WolResponse {
                     success: true,
                     message,
+                    sent: Some(sent),
                 })
                 .into_response()
             }
@@ -167,6 +176,14 @@ async fn wol(
                 )
             }
         },
+    }
+}
+
+/// Has the watcher probe a machine just woken every second, when the
+/// server asked for it (`watch_s`).
+fn watch_woken(watcher: &Watcher, request: &WolRequest) {
+    if let (Some(seconds), Ok(mac)) = (request.watch_s, request.mac.parse::<crate::MacAddress>()) {
+        watcher.hurry(mac, std::time::Duration::from_secs(seconds.into()));
     }
 }
 
@@ -183,13 +200,15 @@ fn send(
                 .map_err(|e| format!("Sending to {} failed: {e}", plan.destination))
         });
     match outcome {
-        Ok(message) => WolResponse {
+        Ok((message, sent)) => WolResponse {
             success: true,
             message,
+            sent: Some(sent),
         },
         Err(message) => WolResponse {
             success: false,
             message,
+            sent: None,
         },
     }
 }
@@ -211,6 +230,7 @@ mod tests {
             interfaces: Arc::new(RwLock::new(Vec::new())),
             socket: Arc::new(crate::send::broadcast_socket().unwrap()),
             hostname: "test".into(),
+            watcher: Arc::default(),
         }
     }
 

@@ -77,14 +77,15 @@ async fn run(mut config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}; set AGENT_PORT or AGENT_BIND"))?;
     tracing::info!(%addr, %hostname, server = %config.server_url, "agent listening");
+    let watcher = Arc::new(crate::presence::watcher::Watcher::default());
     let app = http::router(http::Shared {
         identity: identity.clone(),
         interfaces: interfaces.clone(),
         socket: Arc::new(socket),
         hostname: hostname.clone(),
+        watcher: watcher.clone(),
     });
 
-    let watcher = Arc::new(crate::presence::watcher::Watcher::default());
     let watching = tokio::spawn(watcher.clone().run());
     let control = control::Control {
         http: reqwest::Client::builder()

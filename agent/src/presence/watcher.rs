@@ -21,8 +21,11 @@ pub const MAX_CONCURRENT_PROBES: usize = 32;
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the schedule is looked at.
 const TICK: Duration = Duration::from_millis(250);
-/// The shortest interval a device may be probed at.
+/// The shortest interval a device may be probed at, and that of a device
+/// just woken.
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// The longest a woken device is probed every [`MIN_INTERVAL`].
+const MAX_HURRY: Duration = Duration::from_secs(3600);
 
 /// The watch list and what was seen of it.
 #[derive(Default)]
@@ -48,6 +51,9 @@ struct Watched {
     /// neighbour entries are settled evidence now.
     settled: Vec<IpAddr>,
     busy: bool,
+    /// Probed every [`MIN_INTERVAL`] until then, or until seen up: it was
+    /// just woken ([`Watcher::hurry`]).
+    hurried_until: Option<Instant>,
 }
 
 impl Watcher {
@@ -101,6 +107,7 @@ impl Watcher {
                     tracker: Tracker::default(),
                     settled: Vec::new(),
                     busy: false,
+                    hurried_until: None,
                 },
             };
             watched.next = watched.next.min(now + interval);
@@ -114,6 +121,21 @@ impl Watcher {
         pending.retain(|id, _| devices.contains_key(id));
         state.version = Some(list.version);
         tracing::info!(devices = state.devices.len(), "watch list updated");
+    }
+
+    /// Probes the devices with `mac` every second for `window` from now,
+    /// or until one is seen up: they were just woken, and their wake's
+    /// verdict waits for them. At most [`MAX_HURRY`].
+    pub fn hurry(&self, mac: MacAddress, window: Duration) {
+        let now = Instant::now();
+        let until = now + window.min(MAX_HURRY);
+        let mut state = self.lock();
+        for watched in state.devices.values_mut() {
+            if watched.target.mac == mac {
+                watched.hurried_until = Some(until);
+                watched.next = watched.next.min(now);
+            }
+        }
     }
 
     /// How many devices are watched.
@@ -236,7 +258,19 @@ impl Watcher {
             return;
         }
         watched.settled = probed;
-        watched.next = now + watched.interval;
+        if matches!(outcome, super::tracker::Outcome::Answered { .. }) {
+            watched.hurried_until = None;
+        }
+        let hurried = watched.hurried_until.is_some_and(|until| until > now);
+        if !hurried {
+            watched.hurried_until = None;
+        }
+        watched.next = now
+            + if hurried {
+                MIN_INTERVAL
+            } else {
+                watched.interval
+            };
         if let Some(change) = watched.tracker.observe(outcome, down_after, now) {
             tracing::debug!(device_id, state = change.state.as_str(), "presence changed");
             state.pending.insert(device_id.to_string(), (change, now));
@@ -247,5 +281,87 @@ impl Watcher {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{ProbeMethod, ProbeSettings, WatchedDevice};
+
+    const MAC: &str = "02:00:00:00:00:01";
+
+    fn watching_one() -> Watcher {
+        let watcher = Watcher::default();
+        watcher.apply(WatchList {
+            version: "1".into(),
+            down_after: 3,
+            devices: Some(vec![WatchedDevice {
+                device_id: "pc".into(),
+                mac: MAC.into(),
+                ip: Some("192.0.2.10".into()),
+                probe: ProbeSettings {
+                    method: ProbeMethod::Neighbor,
+                    ports: Vec::new(),
+                    interval_s: 30,
+                },
+            }]),
+        });
+        watcher
+    }
+
+    fn miss() -> super::super::tracker::Outcome {
+        super::super::tracker::Outcome::NoAnswer {
+            kind: None,
+            address: None,
+        }
+    }
+
+    fn next_in(watcher: &Watcher) -> Duration {
+        let state = watcher.lock();
+        state.devices["pc"]
+            .next
+            .saturating_duration_since(Instant::now())
+    }
+
+    #[test]
+    fn a_woken_device_is_probed_every_second_until_it_is_seen_up() {
+        let watcher = watching_one();
+        let [(id, target, _)] = watcher.take_due().try_into().unwrap();
+        watcher.observed(&id, &target, miss(), Vec::new());
+        assert!(
+            next_in(&watcher) > Duration::from_secs(25),
+            "its own interval"
+        );
+
+        // Woken: due at once, then every second.
+        watcher.hurry(MAC.parse().unwrap(), Duration::from_secs(120));
+        let [(id, target, _)] = watcher.take_due().try_into().unwrap();
+        watcher.observed(&id, &target, miss(), Vec::new());
+        assert!(next_in(&watcher) <= MIN_INTERVAL);
+
+        // Seen up: back to its interval.
+        watcher.lock().devices.get_mut("pc").unwrap().next = Instant::now();
+        let [(id, target, _)] = watcher.take_due().try_into().unwrap();
+        let up = super::super::tracker::Outcome::Answered {
+            kind: crate::wire::ProbeKind::Neighbor,
+            address: "192.0.2.10".parse().unwrap(),
+            mac: Some(MAC.parse().unwrap()),
+            rtt: None,
+        };
+        watcher.observed(&id, &target, up, Vec::new());
+        assert!(next_in(&watcher) > Duration::from_secs(25));
+    }
+
+    #[test]
+    fn only_the_woken_machine_is_hurried() {
+        let watcher = watching_one();
+        let [(id, target, _)] = watcher.take_due().try_into().unwrap();
+        watcher.observed(&id, &target, miss(), Vec::new());
+        watcher.hurry(
+            "02:00:00:00:00:02".parse().unwrap(),
+            Duration::from_secs(120),
+        );
+        assert!(watcher.take_due().is_empty());
     }
 }

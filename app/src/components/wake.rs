@@ -145,6 +145,7 @@ mod tests {
             hostname: hostname.into(),
             outcome,
             message: message.map(str::to_string),
+            sent: None,
         }
     }
 

@@ -441,9 +441,11 @@ impl Services {
             return Vec::new();
         }
         let offline_after = self.settings.agent_offline_after;
+        let watch_s = u32::try_from(self.settings.wake.boot_timeout.as_secs()).unwrap_or(u32::MAX);
         self.dispatcher
             .dispatch(
                 targets,
+                watch_s,
                 |agent| is_online(agent.approved, agent.last_seen, offline_after),
                 |agent| {
                     self.check_agent_address(agent.ip, agent.port)

@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use powerbeacon_agent::wire::{WolBatchRequest, WolBatchResponse, WolRequest, WolResponse};
+use powerbeacon_agent::wire::{
+    SentPackets, WolBatchRequest, WolBatchResponse, WolRequest, WolResponse,
+};
 
 use crate::storage::AgentRecord;
 
@@ -17,6 +19,36 @@ pub enum AgentCallError {
     /// The agent answered with an error status or an unreadable body.
     #[error("{0}")]
     Rejected(String),
+}
+
+/// What an agent said it did for one machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSent {
+    /// Its message, shortened.
+    pub message: String,
+    /// Where and what it sent, when it says.
+    pub sent: Option<SentPackets>,
+}
+
+/// An agent's answer for one machine: sent, or refused with its reason.
+fn sent_or_rejected(answer: WolResponse) -> Result<AgentSent, AgentCallError> {
+    if answer.success {
+        Ok(AgentSent {
+            message: shorten(answer.message),
+            sent: answer.sent.map(clean_sent),
+        })
+    } else {
+        Err(AgentCallError::Rejected(non_empty(answer.message)))
+    }
+}
+
+/// What an agent says it sent, its words shortened like its messages.
+fn clean_sent(sent: SentPackets) -> SentPackets {
+    SentPackets {
+        interface: sent.interface.map(shorten),
+        destination: shorten(sent.destination),
+        ..sent
+    }
 }
 
 /// Calls agents over HTTP, presenting each agent's own token. Every call has
@@ -49,19 +81,16 @@ impl AgentClient {
         self.timeout
     }
 
-    /// Asks `agent` to wake one machine; `Ok` carries the agent's message.
+    /// Asks `agent` to wake one machine; `Ok` carries the agent's message
+    /// and what it says it sent.
     #[tracing::instrument(level = "debug", skip_all, fields(agent = %agent.hostname, mac = %request.mac), err(level = "info"))]
     pub async fn wake(
         &self,
         agent: &AgentRecord,
         request: &WolRequest,
-    ) -> Result<String, AgentCallError> {
+    ) -> Result<AgentSent, AgentCallError> {
         let answer: WolResponse = self.post_wol(agent, request, SINGLE_ANSWER_LIMIT).await?;
-        if answer.success {
-            Ok(shorten(answer.message))
-        } else {
-            Err(AgentCallError::Rejected(non_empty(answer.message)))
-        }
+        sent_or_rejected(answer)
     }
 
     /// Asks `agent` to wake several machines in one request (agents that
@@ -76,7 +105,7 @@ impl AgentClient {
         &self,
         agent: &AgentRecord,
         request: &WolBatchRequest,
-    ) -> Result<Vec<Result<String, AgentCallError>>, AgentCallError> {
+    ) -> Result<Vec<Result<AgentSent, AgentCallError>>, AgentCallError> {
         let limit = SINGLE_ANSWER_LIMIT + request.targets.len() * PER_TARGET_ANSWER_LIMIT;
         let answer: WolBatchResponse = self.post_wol(agent, request, limit).await?;
         if answer.results.len() != request.targets.len() {
@@ -86,17 +115,7 @@ impl AgentClient {
                 request.targets.len()
             )));
         }
-        Ok(answer
-            .results
-            .into_iter()
-            .map(|result| {
-                if result.success {
-                    Ok(shorten(result.message))
-                } else {
-                    Err(AgentCallError::Rejected(non_empty(result.message)))
-                }
-            })
-            .collect())
+        Ok(answer.results.into_iter().map(sent_or_rejected).collect())
     }
 
     async fn post_wol<B, T>(

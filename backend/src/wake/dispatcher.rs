@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::StreamExt;
 use powerbeacon_agent::net::{broadcast_toward, directed_broadcast};
-use powerbeacon_agent::wire::{FEATURE_WOL_BATCH, WolBatchRequest, WolRequest};
+use powerbeacon_agent::wire::{FEATURE_PRESENCE, FEATURE_WOL_BATCH, WolBatchRequest, WolRequest};
 use shared::ids::AgentId;
 use shared::types::{AgentInterface, WakeAgentResult, WakeOutcome};
 
-use super::{AgentCallError, AgentClient};
+use super::{AgentCallError, AgentClient, AgentSent};
 use crate::storage::{AgentRecord, WakeTarget};
 
 /// Agents called at the same time during one wake.
@@ -55,7 +55,7 @@ struct AgentQueue {
     jobs: Vec<Job>,
 }
 
-type SlotResult = ((usize, usize), Result<String, AgentCallError>);
+type SlotResult = ((usize, usize), Result<AgentSent, AgentCallError>);
 
 impl WakeDispatcher {
     pub fn new(client: AgentClient) -> Self {
@@ -65,10 +65,13 @@ impl WakeDispatcher {
     /// Wakes every target through each of its agents for which `online`
     /// holds and whose address `callable` accepts; the others are reported
     /// offline, or failed with `callable`'s reason, without being called.
+    /// Agents that watch presence are asked to probe each machine every
+    /// second for `watch_s` seconds, to see it come up.
     #[tracing::instrument(skip_all, fields(devices = targets.len()))]
     pub async fn dispatch(
         &self,
         targets: Vec<WakeTarget>,
+        watch_s: u32,
         online: impl Fn(&AgentRecord) -> bool,
         callable: impl Fn(&AgentRecord) -> Result<(), String>,
     ) -> Vec<DeviceOutcome> {
@@ -101,7 +104,7 @@ impl WakeDispatcher {
                 });
                 queues[index].jobs.push(Job {
                     slot: (t, a),
-                    request: wol_request(target, agent),
+                    request: wol_request(target, agent, watch_s),
                 });
             }
         }
@@ -114,7 +117,10 @@ impl WakeDispatcher {
         for ((t, a), answer) in answers.into_iter().flatten() {
             let agent = &targets[t].agents[a];
             results[t][a] = Some(match answer {
-                Ok(message) => agent_result(agent, WakeOutcome::Sent, Some(message)),
+                Ok(AgentSent { message, sent }) => WakeAgentResult {
+                    sent,
+                    ..agent_result(agent, WakeOutcome::Sent, Some(message))
+                },
                 Err(error) => agent_result(agent, WakeOutcome::Failed, Some(error.to_string())),
             });
         }
@@ -194,7 +200,7 @@ impl WakeDispatcher {
 }
 
 /// The request for `agent` to wake `target`.
-fn wol_request(target: &WakeTarget, agent: &AgentRecord) -> WolRequest {
+fn wol_request(target: &WakeTarget, agent: &AgentRecord, watch_s: u32) -> WolRequest {
     WolRequest {
         mac: target.mac_address.to_string(),
         broadcast: fallback_broadcast(target.ip_address, &agent.interfaces),
@@ -202,6 +208,7 @@ fn wol_request(target: &WakeTarget, agent: &AgentRecord) -> WolRequest {
         ip: target.ip_address.map(|ip| ip.to_string()),
         repeat: None,
         secureon: None,
+        watch_s: agent.supports(FEATURE_PRESENCE).then_some(watch_s),
     }
 }
 
@@ -234,6 +241,7 @@ fn agent_result(
         hostname: agent.hostname.clone(),
         outcome,
         message,
+        sent: None,
     }
 }
 

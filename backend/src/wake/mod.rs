@@ -7,6 +7,6 @@ mod client;
 mod dispatcher;
 mod verdicts;
 
-pub use client::{AgentCallError, AgentClient};
+pub use client::{AgentCallError, AgentClient, AgentSent};
 pub use dispatcher::{DeviceOutcome, WakeDispatcher, fallback_broadcast};
 pub use verdicts::{VerdictWaiters, VerdictWatch};

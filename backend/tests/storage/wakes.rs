@@ -60,6 +60,7 @@ fn wake_of(
                     hostname: "watcher".into(),
                     outcome: WakeOutcome::Sent,
                     message: Some("sent".into()),
+                    sent: None,
                 }],
             })
             .collect(),

@@ -118,9 +118,12 @@ async fn wol(
                 })).collect::<Vec<_>>(),
             }))
             .into_response(),
+            // What this project's agent adds: where it sent, and how much.
             None => Json(json!({
                 "success": true,
                 "message": format!("Magic packet sent to {}", body["mac"].as_str().unwrap_or("?")),
+                "sent": {"interface": "eth0", "destination": body["broadcast"], "port": body["port"],
+                         "packets": 3, "bytes": 102},
             }))
             .into_response(),
         },

@@ -143,7 +143,16 @@ async fn a_wake_is_recorded_and_up_once_the_machine_shows_up(app: &TestApp) {
     assert_eq!(answer["verdict"], "pending");
     assert!(answer.get("seconds_to_up").is_none());
     let id = answer["wake_id"].as_str().unwrap().to_string();
-    assert_eq!(agent.wol.calls().len(), 1);
+    // The agent, which watches presence, is asked to probe the machine
+    // every second for its boot timeout; it says what it sent.
+    let calls = agent.wol.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].body["watch_s"], 120);
+    assert_eq!(
+        answer["agents"][0]["sent"],
+        json!({"interface": "eth0", "destination": "192.0.2.255", "port": 9,
+               "packets": 3, "bytes": 102})
+    );
 
     let pending = get_json(app, &root, &format!("/api/wakes/{id}")).await;
     assert_eq!(pending["kind"], "device");
@@ -156,6 +165,7 @@ async fn a_wake_is_recorded_and_up_once_the_machine_shows_up(app: &TestApp) {
     assert_eq!(progress["device_id"], pc.as_str());
     assert_eq!(progress["agents"][0]["hostname"], "watcher");
     assert_eq!(progress["agents"][0]["outcome"], "sent");
+    assert_eq!(progress["agents"][0]["sent"]["packets"], 3);
     assert!(progress.get("decided_at").is_none());
 
     // The machine shows up: the report decides the verdict at once.
@@ -237,7 +247,12 @@ async fn wakes_nothing_can_confirm_or_nobody_sent(app: &TestApp) {
     let pc = device(app, &root, "pc", "02:00:00:00:03:03", &[&original.id]).await;
     let answer = wake(app, &root, &format!("/api/devices/{pc}/wake")).await;
     assert_eq!(answer["verdict"], "unconfirmed");
-    assert_eq!(original.wol.calls().len(), 1);
+    let calls = original.wol.calls();
+    assert_eq!(calls.len(), 1);
+    assert!(
+        calls[0].body.get("watch_s").is_none(),
+        "the original protocol"
+    );
 
     // Served by a watcher, but not probed.
     let watcher = Agent::watcher(app, &root, "watcher").await;

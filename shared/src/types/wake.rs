@@ -29,6 +29,10 @@ pub struct WakeAgentResult {
     pub outcome: WakeOutcome,
     /// The agent's answer or why the call failed.
     pub message: Option<String>,
+    /// What it sent: interface, destination, port, how many packets and
+    /// their size (agents that say; the original one does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<powerbeacon_agent::wire::SentPackets>,
 }
 
 /// `POST /api/devices/{id}/wake`: the result for one device.
