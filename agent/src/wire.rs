@@ -309,9 +309,9 @@ pub struct WolRequest {
     /// A 4- or 6-byte SecureOn password, hex or MAC-style.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secureon: Option<String>,
-    /// For [`FEATURE_PRESENCE`] agents: probe the machine every second for
-    /// this many seconds (or until it is seen up), so the wake's verdict
-    /// comes as soon as it boots.
+    /// For [`FEATURE_PRESENCE`] agents: probe the machine at least every
+    /// second (this agent: twice a second) for this many seconds, or until
+    /// it is seen up, so the wake's verdict comes as soon as it boots.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watch_s: Option<u32>,
 }

@@ -8,7 +8,11 @@
 //! The wake test: after the wake, the server restarts on its SQLite file,
 //! the agent restarts, the agent is deleted — each time the agent carries on
 //! (same identity, or enrolls again) by itself. The presence test: which of
-//! the LAN's machines the agent reports up, and at which address.
+//! the LAN's machines the agent reports up, and at which address. The
+//! verdict test: machines asleep (no address) that hear their magic packet
+//! on a packet socket, one booting after a delay and one never: the wakes'
+//! verdicts are `up` (time to up within a second of the delay) and
+//! `no_sign_of_life`.
 //!
 //! Needs root and `ip`; without them it says so loudly and skips.
 
@@ -185,6 +189,98 @@ fn lan_agent(lan: &str, key: &str, state: &std::path::Path) -> Agent {
     )
 }
 
+/// Waits (until `deadline`) for the agent in "lan" to say it is
+/// registered: the server knows it before it has read the server's answer,
+/// and before that it answers a wake with 503.
+async fn agent_ready(http: &reqwest::Client, deadline: Instant) {
+    loop {
+        let info: Option<serde_json::Value> =
+            match http.get("http://198.51.100.2:18080/info").send().await {
+                Ok(response) => response.json().await.ok(),
+                Err(_) => None,
+            };
+        if info.is_some_and(|info| info["registered"] == true) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the agent never learnt its registration"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A machine asleep in namespace `ns` on `link`: no address, answering
+/// nothing, its "NIC" listening for its magic packet on a packet socket.
+/// When the packet comes it "boots" after `boot` (takes `address`, so it
+/// answers ARP) and says when the packet came; a machine with no `boot`
+/// sleeps on. Gives up after `give_up`.
+fn sleeping_machine(
+    ns: String,
+    link: &'static str,
+    mac: [u8; 6],
+    address: &'static str,
+    boot: Option<Duration>,
+    give_up: Duration,
+) -> std::thread::JoinHandle<Option<Instant>> {
+    // Asleep: no address.
+    assert!(ip(&["-n", &ns, "addr", "flush", "dev", link]));
+    std::thread::spawn(move || {
+        enter(&ns);
+        // SAFETY: plain socket calls on a descriptor this thread owns.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW,
+                i32::from((libc::ETH_P_ALL as u16).to_be()),
+            )
+        };
+        assert!(
+            fd >= 0,
+            "packet socket: {}",
+            std::io::Error::last_os_error()
+        );
+        let timeout = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 200_000,
+        };
+        // SAFETY: a valid descriptor and a timeval of the right size.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&raw const timeout).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            );
+        }
+        let mut magic = vec![0xFF; 6];
+        for _ in 0..16 {
+            magic.extend_from_slice(&mac);
+        }
+        let deadline = Instant::now() + give_up;
+        let mut frame = [0u8; 2048];
+        let mut woken = None;
+        while Instant::now() < deadline && woken.is_none() {
+            // SAFETY: the buffer outlives the call and its length is right.
+            let len = unsafe { libc::recv(fd, frame.as_mut_ptr().cast(), frame.len(), 0) };
+            let Ok(len) = usize::try_from(len) else {
+                continue;
+            };
+            if frame[..len].windows(magic.len()).any(|w| w == magic) {
+                woken = Some(Instant::now());
+            }
+        }
+        // SAFETY: closing the descriptor opened above.
+        unsafe { libc::close(fd) };
+        if let (Some(_), Some(boot)) = (woken, boot) {
+            std::thread::sleep(boot);
+            assert!(ip(&["-n", &ns, "addr", "add", address, "dev", link]));
+        }
+        woken
+    })
+}
+
 /// The server's first agent, once one has registered (at most 20 s).
 async fn first_agent(server: &support::Server) -> shared::types::AgentPublic {
     let page = backend::storage::Page { skip: 0, limit: 10 };
@@ -303,25 +399,8 @@ fn a_wake_through_the_api_reaches_a_device_on_a_26_across_namespaces() {
                 "{:?}",
                 agent.interfaces
             );
-            // The server knows the agent before the agent has read the
-            // server's answer: wait until the agent says it is registered
-            // (before that it answers a wake with 503).
             let http = reqwest::Client::new();
-            loop {
-                let info: Option<serde_json::Value> =
-                    match http.get("http://198.51.100.2:18080/info").send().await {
-                        Ok(response) => response.json().await.ok(),
-                        Err(_) => None,
-                    };
-                if info.is_some_and(|info| info["registered"] == true) {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "the agent never learnt its registration"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            agent_ready(&http, deadline).await;
             // Through the public API, as an operator would.
             let base = "http://198.51.100.1:3000";
             let login: serde_json::Value = http
@@ -554,5 +633,108 @@ fn the_agent_tells_which_machines_of_its_lan_are_up_and_where() {
     server.join().expect("server side");
     let _ = stop_device.send(());
     device.join().expect("device side");
+    drop(lab);
+}
+
+#[test]
+fn a_sleeping_machine_wakes_and_its_verdict_says_when() {
+    use backend::services::wake::WakeOptions;
+    use shared::types::{DeviceCreate, WakeVerdict};
+    let Some(lab) = Lab::create("v") else { return };
+
+    // "pc" boots 3 s after its packet comes; "dead" never does.
+    const BOOT: Duration = Duration::from_secs(3);
+    let pc = sleeping_machine(
+        lab.ns("dev"),
+        "pbd1",
+        [2, 0, 0, 0, 0, 0x10],
+        "192.0.2.10/26",
+        Some(BOOT),
+        Duration::from_secs(40),
+    );
+    let dead = sleeping_machine(
+        lab.ns("dev2"),
+        "pbd2",
+        [2, 0, 0, 0, 0, 0x20],
+        "192.0.2.21/26",
+        None,
+        Duration::from_secs(40),
+    );
+
+    let srv = lab.ns("srv");
+    let lan = lab.ns("lan");
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let state = dir.path().join("agent-state.json");
+    let server = std::thread::spawn(move || {
+        enter(&srv);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let mut config = Config::for_tests(data_dir, None);
+            config.bind = "198.51.100.1:3000".parse().unwrap();
+            config.allow_loopback_agents = false;
+            // Short, so "no sign of life" comes within the test.
+            config.wake_boot_timeout_seconds = 8;
+            let server = start_server(config).await;
+            let key = server.enrollment_key().await;
+            let _agent = lan_agent(&lan, &key, &state);
+            let agent = first_agent(&server).await;
+            agent_ready(
+                &reqwest::Client::new(),
+                Instant::now() + Duration::from_secs(20),
+            )
+            .await;
+            let mut ids = Vec::new();
+            // Probed every 30 s (the default): only the wake hurries it.
+            for (name, mac, address) in [
+                ("pc", "02:00:00:00:00:10", "192.0.2.10"),
+                ("dead", "02:00:00:00:00:20", "192.0.2.21"),
+            ] {
+                let device = server
+                    .services
+                    .create_device(
+                        &server.admin,
+                        DeviceCreate {
+                            name: name.into(),
+                            mac_address: mac.into(),
+                            ip_address: Some(address.into()),
+                            agent_ids: Some(vec![agent.id]),
+                            ..DeviceCreate::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                ids.push(device.id);
+            }
+            // The agent learns its watch list with its next heartbeat.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let wait = WakeOptions {
+                force: false,
+                wait: Some(Duration::from_secs(30)),
+            };
+            let (woke, slept) = tokio::join!(
+                server.services.wake_device(&server.admin, ids[0], wait),
+                server.services.wake_device(&server.admin, ids[1], wait),
+            );
+            let (woke, slept) = (woke.unwrap(), slept.unwrap());
+            server.stop().await;
+            (woke, slept)
+        })
+    });
+    let (woke, slept) = server.join().expect("server side");
+    let packet_came = pc.join().expect("pc");
+    let dead_heard = dead.join().expect("dead");
+    assert!(packet_came.is_some(), "pc got its magic packet");
+    assert!(dead_heard.is_some(), "dead got its magic packet too");
+
+    assert_eq!(woke.verdict, WakeVerdict::Up, "{woke:?}");
+    let seconds = woke.seconds_to_up.expect("time to up").millis as f64 / 1000.0;
+    let boot = BOOT.as_secs_f64();
+    eprintln!("pc up after {seconds:.3} s; it booted {boot} s after its packet came");
+    assert!(
+        (boot..=boot + 1.0).contains(&seconds),
+        "up after {seconds} s, booted after {boot} s"
+    );
+    assert_eq!(slept.verdict, WakeVerdict::NoSignOfLife, "{slept:?}");
     drop(lab);
 }

@@ -25,7 +25,7 @@ pub struct Shared {
     pub interfaces: Arc<RwLock<Vec<InterfaceInfo>>>,
     pub socket: Arc<std::net::UdpSocket>,
     pub hostname: String,
-    /// Told to probe a woken machine every second (`watch_s`).
+    /// Told to probe a woken machine twice a second (`watch_s`).
     pub watcher: Arc<Watcher>,
 }
 
@@ -179,7 +179,7 @@ async fn wol(
     }
 }
 
-/// Has the watcher probe a machine just woken every second, when the
+/// Has the watcher probe a machine just woken twice a second, when the
 /// server asked for it (`watch_s`).
 fn watch_woken(watcher: &Watcher, request: &WolRequest) {
     if let (Some(seconds), Ok(mac)) = (request.watch_s, request.mac.parse::<crate::MacAddress>()) {

@@ -20,11 +20,17 @@ pub const MAX_CONCURRENT_PROBES: usize = 32;
 /// The longest one probe of one address may take.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the schedule is looked at.
-const TICK: Duration = Duration::from_millis(250);
+const TICK: Duration = Duration::from_millis(100);
 /// The shortest interval a device may be probed at, and that of a device
 /// just woken.
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
-/// The longest a woken device is probed every [`MIN_INTERVAL`].
+/// How often a device just woken is probed ([`Watcher::hurry`]): twice a
+/// second, so its wake's time to up is right within half a second.
+const HURRIED_INTERVAL: Duration = Duration::from_millis(500);
+/// The longest one probe of a device just woken may take: a machine that
+/// boots answers at once, and the next probe is due.
+const HURRIED_TIMEOUT: Duration = Duration::from_millis(500);
+/// The longest a woken device is probed every [`HURRIED_INTERVAL`].
 const MAX_HURRY: Duration = Duration::from_secs(3600);
 
 /// The watch list and what was seen of it.
@@ -51,9 +57,11 @@ struct Watched {
     /// neighbour entries are settled evidence now.
     settled: Vec<IpAddr>,
     busy: bool,
-    /// Probed every [`MIN_INTERVAL`] until then, or until seen up: it was
-    /// just woken ([`Watcher::hurry`]).
+    /// Probed every [`HURRIED_INTERVAL`] until then, or until seen up: it
+    /// was just woken ([`Watcher::hurry`]).
     hurried_until: Option<Instant>,
+    /// When its latest probe started.
+    started: Instant,
 }
 
 impl Watcher {
@@ -108,6 +116,7 @@ impl Watcher {
                     settled: Vec::new(),
                     busy: false,
                     hurried_until: None,
+                    started: now,
                 },
             };
             watched.next = watched.next.min(now + interval);
@@ -123,9 +132,9 @@ impl Watcher {
         tracing::info!(devices = state.devices.len(), "watch list updated");
     }
 
-    /// Probes the devices with `mac` every second for `window` from now,
-    /// or until one is seen up: they were just woken, and their wake's
-    /// verdict waits for them. At most [`MAX_HURRY`].
+    /// Probes the devices with `mac` every [`HURRIED_INTERVAL`] for
+    /// `window` from now, or until one is seen up: they were just woken,
+    /// and their wake's verdict waits for them. At most [`MAX_HURRY`].
     pub fn hurry(&self, mac: MacAddress, window: Duration) {
         let now = Instant::now();
         let until = now + window.min(MAX_HURRY);
@@ -209,12 +218,20 @@ impl Watcher {
                 scope = Arc::new(Scope::current());
                 scope_read = Instant::now();
             }
-            for (device_id, target, settled) in self.take_due() {
+            for (device_id, target, settled, hurried) in self.take_due() {
                 let Ok(slot) = slots.clone().acquire_owned().await else {
                     return;
                 };
                 let watcher = self.clone();
                 let scope = scope.clone();
+                let limits = if hurried {
+                    Limits {
+                        timeout: HURRIED_TIMEOUT,
+                        ..limits
+                    }
+                } else {
+                    limits
+                };
                 tokio::spawn(async move {
                     let (outcome, probed) = probe::probe(&target, &scope, limits, &settled).await;
                     drop(slot);
@@ -224,8 +241,9 @@ impl Watcher {
         }
     }
 
-    /// Marks the devices whose probe is due as busy and returns them.
-    fn take_due(&self) -> Vec<(String, Target, Vec<IpAddr>)> {
+    /// Marks the devices whose probe is due as busy and returns them, with
+    /// whether each is hurried.
+    fn take_due(&self) -> Vec<(String, Target, Vec<IpAddr>, bool)> {
         let now = Instant::now();
         let mut state = self.lock();
         state
@@ -234,7 +252,14 @@ impl Watcher {
             .filter(|(_, watched)| !watched.busy && watched.next <= now)
             .map(|(id, watched)| {
                 watched.busy = true;
-                (id.clone(), watched.target.clone(), watched.settled.clone())
+                watched.started = now;
+                let hurried = watched.hurried_until.is_some_and(|until| until > now);
+                (
+                    id.clone(),
+                    watched.target.clone(),
+                    watched.settled.clone(),
+                    hurried,
+                )
             })
             .collect()
     }
@@ -265,12 +290,13 @@ impl Watcher {
         if !hurried {
             watched.hurried_until = None;
         }
-        watched.next = now
-            + if hurried {
-                MIN_INTERVAL
-            } else {
-                watched.interval
-            };
+        // Hurried: a probe every interval from the start of the last, so a
+        // probe that waited for its timeout delays nothing.
+        watched.next = if hurried {
+            (watched.started + HURRIED_INTERVAL).max(now)
+        } else {
+            now + watched.interval
+        };
         if let Some(change) = watched.tracker.observe(outcome, down_after, now) {
             tracing::debug!(device_id, state = change.state.as_str(), "presence changed");
             state.pending.insert(device_id.to_string(), (change, now));
@@ -325,9 +351,9 @@ mod tests {
     }
 
     #[test]
-    fn a_woken_device_is_probed_every_second_until_it_is_seen_up() {
+    fn a_woken_device_is_probed_twice_a_second_until_it_is_seen_up() {
         let watcher = watching_one();
-        let [(id, target, _)] = watcher.take_due().try_into().unwrap();
+        let [(id, target, _, _)] = watcher.take_due().try_into().unwrap();
         watcher.observed(&id, &target, miss(), Vec::new());
         assert!(
             next_in(&watcher) > Duration::from_secs(25),
@@ -336,13 +362,13 @@ mod tests {
 
         // Woken: due at once, then every second.
         watcher.hurry(MAC.parse().unwrap(), Duration::from_secs(120));
-        let [(id, target, _)] = watcher.take_due().try_into().unwrap();
+        let [(id, target, _, _)] = watcher.take_due().try_into().unwrap();
         watcher.observed(&id, &target, miss(), Vec::new());
         assert!(next_in(&watcher) <= MIN_INTERVAL);
 
         // Seen up: back to its interval.
         watcher.lock().devices.get_mut("pc").unwrap().next = Instant::now();
-        let [(id, target, _)] = watcher.take_due().try_into().unwrap();
+        let [(id, target, _, _)] = watcher.take_due().try_into().unwrap();
         let up = super::super::tracker::Outcome::Answered {
             kind: crate::wire::ProbeKind::Neighbor,
             address: "192.0.2.10".parse().unwrap(),
@@ -356,7 +382,7 @@ mod tests {
     #[test]
     fn only_the_woken_machine_is_hurried() {
         let watcher = watching_one();
-        let [(id, target, _)] = watcher.take_due().try_into().unwrap();
+        let [(id, target, _, _)] = watcher.take_due().try_into().unwrap();
         watcher.observed(&id, &target, miss(), Vec::new());
         watcher.hurry(
             "02:00:00:00:00:02".parse().unwrap(),
