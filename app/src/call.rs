@@ -14,10 +14,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use backend::security::client::request_address;
-use backend::security::tokens::TokenSubject;
 use backend::services::throttle::SignInClient;
 use backend::services::{ServiceError, Services};
-use backend::sessions::{self, TOKEN_VERSION, USER_ID};
+use backend::sessions;
 use backend::storage::UserRecord;
 use leptos::prelude::use_context;
 use shared::types::ErrorBody;
@@ -69,22 +68,9 @@ pub async fn session() -> Result<Session, ErrorBody> {
 /// is still active with the same rights; else the session is ended.
 pub async fn session_user(services: &Services) -> Result<Option<UserRecord>, ErrorBody> {
     let session = session().await?;
-    let id: Option<shared::ids::UserId> = session.get(USER_ID).await.map_err(internal)?;
-    let Some(id) = id else { return Ok(None) };
-    let version: Option<i64> = session.get(TOKEN_VERSION).await.map_err(internal)?;
-    let subject = TokenSubject {
-        user_id: id,
-        version: version.unwrap_or_default(),
-    };
-    match services.active_user(subject).await {
-        Ok(user) => Ok(Some(user)),
-        Err(ServiceError::Unauthorized(_)) => {
-            // Deleted, deactivated or demoted since: the session is over.
-            let _ = session.flush().await;
-            Ok(None)
-        }
-        Err(error) => Err(refuse(error)),
-    }
+    sessions::session_user(services, &session)
+        .await
+        .map_err(refuse)
 }
 
 /// The services and the signed-in user, or 401.

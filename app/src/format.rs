@@ -2,7 +2,13 @@
 
 use chrono::{DateTime, Utc};
 
-use shared::types::{AgentStatus, DevicePresence, OsType, PresenceState};
+use shared::types::{
+    AgentStatus, ClusterWakeResult, DevicePresence, DeviceWakeResult, Elapsed, OsType,
+    PresenceState, WakeAgentResult, WakeCounts, WakeOutcome, WakeToast, WakeVerdict,
+};
+
+/// How many devices a cluster's wake toast names.
+const TOAST_LINES: usize = 8;
 
 /// "just now", "5 min ago", "3 h ago", "2 days ago"; "never" without a time.
 pub fn relative_time(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
@@ -94,6 +100,122 @@ pub fn presence_class(state: PresenceState) -> &'static str {
     }
 }
 
+/// A machine's wake verdict in words: "up after 14 s", "no sign of life
+/// after 120 s"; `timeout_s` is its boot timeout.
+pub fn wake_verdict_words(
+    verdict: WakeVerdict,
+    seconds_to_up: Option<Elapsed>,
+    timeout_s: u64,
+) -> String {
+    match (verdict, seconds_to_up) {
+        (WakeVerdict::Up, Some(elapsed)) => format!("up after {} s", elapsed.whole_seconds()),
+        (WakeVerdict::Up, None) => "up".into(),
+        (WakeVerdict::Pending, _) => "waiting for it to come up…".into(),
+        (WakeVerdict::NoSignOfLife, _) => format!("no sign of life after {timeout_s} s"),
+        (WakeVerdict::NotSent, _) => "not sent: no agent could send the packet".into(),
+        (WakeVerdict::AlreadyUp, _) => "already up".into(),
+        (WakeVerdict::Unconfirmed, _) => {
+            "sent; no agent watches it, so nothing can confirm it woke".into()
+        }
+    }
+}
+
+/// How many devices of a wake have each verdict: "3 up · 1 waiting".
+pub fn wake_counts_words(counts: &WakeCounts) -> String {
+    [
+        (counts.up, "up"),
+        (counts.pending, "waiting"),
+        (counts.no_sign_of_life, "no sign of life"),
+        (counts.not_sent, "not sent"),
+        (counts.already_up, "already up"),
+        (counts.unconfirmed, "unconfirmed"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, words)| format!("{n} {words}"))
+    .collect::<Vec<_>>()
+    .join(" · ")
+}
+
+/// What one agent did: "nas-agent: sent 3 × 102 bytes to 192.0.2.63:9 via
+/// eth0" when it said what it sent, else [`agent_outcome_words`].
+pub fn agent_part_words(agent: &WakeAgentResult) -> String {
+    let Some(sent) = &agent.sent else {
+        return agent_outcome_words(agent);
+    };
+    let via = sent
+        .interface
+        .as_deref()
+        .map(|name| format!(" via {name}"))
+        .unwrap_or_default();
+    format!(
+        "{}: sent {} × {} bytes to {}:{}{via}",
+        agent.hostname, sent.packets, sent.bytes, sent.destination, sent.port
+    )
+}
+
+/// "nas-agent: failed — agent unreachable", "nas-agent: offline".
+pub fn agent_outcome_words(agent: &WakeAgentResult) -> String {
+    let outcome = match agent.outcome {
+        WakeOutcome::Sent => "sent",
+        WakeOutcome::Failed => "failed",
+        WakeOutcome::Offline => "offline",
+    };
+    match &agent.message {
+        Some(message) => format!("{}: {outcome} — {message}", agent.hostname),
+        None => format!("{}: {outcome}", agent.hostname),
+    }
+}
+
+/// The toast of a device wake: the answer's message, each agent's part,
+/// and the verdict when it is already known.
+pub fn device_wake_toast(result: &DeviceWakeResult) -> WakeToast {
+    let mut lines: Vec<String> = result.agents.iter().map(agent_part_words).collect();
+    if result.verdict != WakeVerdict::Pending {
+        lines.push(format!(
+            "{}: {}",
+            result.device_name,
+            wake_verdict_words(result.verdict, result.seconds_to_up, 0)
+        ));
+    }
+    WakeToast {
+        title: result.message.clone(),
+        lines,
+        all_sent: result.failed_agents.is_empty() && result.offline_agents.is_empty(),
+    }
+}
+
+/// The toast of a cluster wake: a line per device (at most
+/// [`TOAST_LINES`]).
+pub fn cluster_wake_toast(result: &ClusterWakeResult) -> WakeToast {
+    let mut lines: Vec<String> = result
+        .devices
+        .iter()
+        .map(|device| {
+            let agents: Vec<String> = device.agents.iter().map(agent_part_words).collect();
+            if agents.is_empty() {
+                format!(
+                    "{}: {}",
+                    device.device_name,
+                    wake_verdict_words(device.verdict, None, 0)
+                )
+            } else {
+                format!("{} — {}", device.device_name, agents.join(", "))
+            }
+        })
+        .collect();
+    if lines.len() > TOAST_LINES {
+        let more = lines.len() - TOAST_LINES;
+        lines.truncate(TOAST_LINES);
+        lines.push(format!("…and {more} more devices"));
+    }
+    WakeToast {
+        title: result.message.clone(),
+        lines,
+        all_sent: result.failed_device_count == 0,
+    }
+}
+
 /// How an agent watches the devices it serves, from the features it
 /// announced (docs/API.md, "Agents").
 pub fn presence_probes(features: &[String]) -> &'static str {
@@ -169,5 +291,56 @@ mod tests {
             "neighbour table, TCP (ICMP not allowed here)"
         );
         assert_eq!(presence_probes(&[]), "does not watch (older agent)");
+    }
+
+    #[test]
+    fn wake_verdicts_read_as_words() {
+        let after = |millis| Some(Elapsed { millis });
+        assert_eq!(
+            wake_verdict_words(WakeVerdict::Up, after(14_400), 120),
+            "up after 14 s"
+        );
+        assert_eq!(
+            wake_verdict_words(WakeVerdict::NoSignOfLife, None, 120),
+            "no sign of life after 120 s"
+        );
+        assert_eq!(
+            wake_verdict_words(WakeVerdict::AlreadyUp, None, 120),
+            "already up"
+        );
+        let counts = WakeCounts {
+            up: 3,
+            pending: 1,
+            ..WakeCounts::default()
+        };
+        assert_eq!(wake_counts_words(&counts), "3 up · 1 waiting");
+    }
+
+    #[test]
+    fn an_agent_part_says_what_was_sent_where() {
+        let mut part = WakeAgentResult {
+            agent_id: shared::ids::AgentId::generate(),
+            hostname: "nas-agent".into(),
+            outcome: WakeOutcome::Sent,
+            message: Some("Magic packet sent".into()),
+            sent: Some(shared::types::SentPackets {
+                interface: Some("eth0".into()),
+                destination: "192.0.2.63".into(),
+                port: 9,
+                packets: 3,
+                bytes: 102,
+            }),
+        };
+        assert_eq!(
+            agent_part_words(&part),
+            "nas-agent: sent 3 × 102 bytes to 192.0.2.63:9 via eth0"
+        );
+        part.sent = None;
+        part.outcome = WakeOutcome::Failed;
+        part.message = Some("agent unreachable".into());
+        assert_eq!(
+            agent_part_words(&part),
+            "nas-agent: failed — agent unreachable"
+        );
     }
 }

@@ -4,6 +4,10 @@
 //! Server-only code ([`call`], what the server functions' bodies use to reach
 //! the `backend` crate's services) sits behind the `ssr` feature; the `hydrate` feature builds the same components for the browser.
 
+// The views of wide tables nest deeper than the default limit allows
+// (components are not erased; see `disable-erase-components` in Cargo.toml).
+#![recursion_limit = "256"]
+
 pub mod components;
 pub mod format;
 pub mod pages;

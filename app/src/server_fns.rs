@@ -6,18 +6,18 @@
 //! API's [`ErrorBody`] (status, message, field), with the error's HTTP status.
 
 use leptos::prelude::*;
-use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId};
+use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId, WakeId};
 
 #[cfg(feature = "ssr")]
 use crate::call;
 
 use shared::types::{
     AccountSettings, AgentInstall, AgentPublic, AgentRegistrationConfig, AgentsOverview,
-    ClusterCreate, ClusterMembers, ClusterPage, ClusterPublic, ClusterUpdate, ClusterWakeResult,
-    ClustersOverview, Dashboard, DeviceChoices, DeviceCreate, DevicePage, DevicePublic,
-    DeviceQuery, DeviceUpdate, DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated,
-    ErrorBody, Message, OidcConfigPublic, OidcConfigUpdate, SetupStatus, UserCreate, UserPublic,
-    UserUpdate, UserUpdateMe, UsersOverview,
+    ClusterCreate, ClusterMembers, ClusterPage, ClusterPublic, ClusterUpdate, ClustersOverview,
+    Dashboard, DeviceChoices, DeviceCreate, DevicePage, DevicePublic, DeviceQuery, DeviceUpdate,
+    EnrollmentKeyCreate, EnrollmentKeyCreated, ErrorBody, Message, OidcConfigPublic,
+    OidcConfigUpdate, SetupStatus, UserCreate, UserPublic, UserUpdate, UserUpdateMe, UsersOverview,
+    WakeToast,
 };
 
 /// Refuses a form whose password and its confirmation differ (only forms
@@ -176,11 +176,29 @@ pub async fn adopt_device_address(id: DeviceId) -> Result<DevicePublic, ErrorBod
     call::answer(services.adopt_address(&actor, id).await)
 }
 
-/// Wakes a device through its agents.
+/// Wakes a device through its agents; the answer is the button's toast.
+/// Without JavaScript (a plain form post) it answers with a redirect to the
+/// wake's page, which follows it to its verdict.
 #[server(prefix = "/fn", endpoint = "wake_device")]
-pub async fn wake_device(id: DeviceId) -> Result<DeviceWakeResult, ErrorBody> {
+pub async fn wake_device(id: DeviceId) -> Result<WakeToast, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
-    call::answer(services.wake_device(&actor, id, Default::default()).await)
+    let result = call::answer(services.wake_device(&actor, id, Default::default()).await);
+    follow_without_script(
+        result
+            .as_ref()
+            .map_or_else(|e| e.wake_id, |r| Some(r.wake_id)),
+    );
+    result.map(|result| crate::format::device_wake_toast(&result))
+}
+
+/// After a wake asked by a plain form post: on to the wake's page.
+#[cfg(feature = "ssr")]
+fn follow_without_script(wake: Option<WakeId>) {
+    let plain = use_context::<http::request::Parts>()
+        .is_some_and(|r| shared::server_fn_status::is_plain_form_post(&r));
+    if let (true, Some(wake)) = (plain, wake) {
+        leptos_axum::redirect(&format!("/wakes/{wake}"));
+    }
 }
 
 /// Everything the agents page shows.
@@ -290,11 +308,18 @@ pub async fn delete_cluster(id: ClusterId) -> Result<Message, ErrorBody> {
     call::answer(services.delete_cluster(&actor, id).await)
 }
 
-/// Wakes every device of a cluster.
+/// Wakes every device of a cluster; without JavaScript, on to the wake's
+/// page.
 #[server(prefix = "/fn", endpoint = "wake_cluster")]
-pub async fn wake_cluster(id: ClusterId) -> Result<ClusterWakeResult, ErrorBody> {
+pub async fn wake_cluster(id: ClusterId) -> Result<WakeToast, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
-    call::answer(services.wake_cluster(&actor, id, Default::default()).await)
+    let result = call::answer(services.wake_cluster(&actor, id, Default::default()).await);
+    follow_without_script(
+        result
+            .as_ref()
+            .map_or_else(|e| e.wake_id, |r| Some(r.wake_id)),
+    );
+    result.map(|result| crate::format::cluster_wake_toast(&result))
 }
 
 /// Everything the users page shows.

@@ -30,3 +30,31 @@ pub async fn keep_session(
 ) -> Result<(), tower_sessions::session::Error> {
     session.insert(TOKEN_VERSION, user.token_version).await
 }
+
+/// The signed-in user of `session`, if it has one whose account is still
+/// active with the same rights; else the session is ended (deleted,
+/// deactivated or demoted since) and there is none.
+pub async fn session_user(
+    services: &crate::services::Services,
+    session: &tower_sessions::Session,
+) -> Result<Option<crate::storage::UserRecord>, crate::services::ServiceError> {
+    use crate::services::ServiceError;
+    let internal = |error: tower_sessions::session::Error| {
+        ServiceError::internal_from("the browser session could not be read", error)
+    };
+    let id: Option<shared::ids::UserId> = session.get(USER_ID).await.map_err(internal)?;
+    let Some(id) = id else { return Ok(None) };
+    let version: Option<i64> = session.get(TOKEN_VERSION).await.map_err(internal)?;
+    let subject = crate::security::tokens::TokenSubject {
+        user_id: id,
+        version: version.unwrap_or_default(),
+    };
+    match services.active_user(subject).await {
+        Ok(user) => Ok(Some(user)),
+        Err(ServiceError::Unauthorized(_)) => {
+            let _ = session.flush().await;
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}

@@ -1,10 +1,12 @@
 // A stand-in for a PowerBeacon agent on 127.0.0.1: registers with the
-// server through the API, records every /wol call and answers success. It
-// never sends a packet anywhere.
+// server through the API (announcing `features`), records every /wol call
+// and answers success, saying what it sent as this project's agent does;
+// with `presence`, it reports what it "sees" through `report`. It never
+// sends a packet anywhere.
 
 import { createServer } from 'node:http';
 
-export async function startFakeAgent(server, enrollmentKey, hostname) {
+export async function startFakeAgent(server, enrollmentKey, hostname, { features = [] } = {}) {
   const calls = [];
   const http = createServer((request, response) => {
     let body = '';
@@ -14,7 +16,11 @@ export async function startFakeAgent(server, enrollmentKey, hostname) {
         const parsed = JSON.parse(body);
         calls.push({ authorization: request.headers.authorization, body: parsed });
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ success: true, message: `Magic packet sent to ${parsed.mac}` }));
+        response.end(JSON.stringify({
+          success: true,
+          message: `Magic packet sent to ${parsed.mac}`,
+          sent: { interface: 'eth0', destination: parsed.broadcast, port: parsed.port, packets: 3, bytes: 102 },
+        }));
       } else {
         response.writeHead(404);
         response.end();
@@ -28,13 +34,27 @@ export async function startFakeAgent(server, enrollmentKey, hostname) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       hostname, ip: '127.0.0.1', port, os: 'linux', version: '1.0.0', enrollment_key: enrollmentKey,
+      features,
     }),
   });
   if (registration.status !== 201) throw new Error(`agent registration: ${registration.status} ${await registration.text()}`);
-  const { agent_id: id } = await registration.json();
+  const { agent_id: id, token } = await registration.json();
+  /** Reports that device `deviceId` is `state` (up or down) now. */
+  const report = async (deviceId, state) => {
+    const response = await fetch(`${server.url}/api/agents/presence`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        agent_id: id,
+        sightings: [{ device_id: deviceId, state, method: 'neighbor', address: '192.0.2.10', age_ms: 0 }],
+      }),
+    });
+    if (response.status !== 200) throw new Error(`presence report: ${response.status} ${await response.text()}`);
+  };
   return {
     id,
     calls,
+    report,
     stop: () => new Promise((resolve) => http.close(resolve)),
   };
 }

@@ -120,6 +120,25 @@ export async function signIn(page, server, username, password) {
   await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
 }
 
+/** The dashboard card of the device named `name`. */
+export function deviceCard(page, name) {
+  return page.locator('.device-card').filter({ has: page.getByRole('heading', { name, exact: true }) });
+}
+
+/**
+ * A new browser context without JavaScript, signed in as `username` (signed
+ * in through the form of a context with JavaScript, whose cookies it takes).
+ */
+export async function contextWithoutScript(browser, server, username, password) {
+  const signedIn = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await signIn(await signedIn.newPage(), server, username, password);
+  const cookies = await signedIn.cookies();
+  await signedIn.close();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
+  await context.addCookies(cookies);
+  return context;
+}
+
 /** Saves a full-page screenshot as end2end/screenshots/NAME.png. */
 export async function screenshot(page, name) {
   mkdirSync(screenshotDir, { recursive: true });

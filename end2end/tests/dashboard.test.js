@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, screenshot, screenshotAllWays, waitForHydration, api, createSuperuser,
-  signIn as signInAs,
+  signIn as signInAs, deviceCard,
 } from '../support/harness.js';
 import { startFakeAgent } from '../support/fake-agent.js';
 
@@ -38,9 +38,7 @@ function signIn(page, username, password = PASSWORD) {
   return signInAs(page, server, username, password);
 }
 
-function card(page, name) {
-  return page.locator('.device-card').filter({ has: page.getByRole('heading', { name, exact: true }) });
-}
+const card = deviceCard;
 
 test('sign-in refuses a wrong password, then lands on the dashboard', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -174,18 +172,21 @@ test('devices are added, checked, searched, filtered, edited and deleted', async
   await context.close();
 });
 
-test('waking a device reaches the fake agent and reports each agent', async () => {
+test('waking a device reaches the fake agent and its page reports each agent', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await signIn(page, 'root');
   const before = agent.calls.length;
   await card(page, 'nas').getByRole('button', { name: 'Wake' }).click();
-  await page.locator('.toast').filter({ hasText: 'lan-agent: sent' }).waitFor();
+  // The wake's page: what each agent did, and the verdict to come.
+  await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
+  await page.getByText('lan-agent: sent').waitFor();
   assert.equal(agent.calls.length, before + 1);
   const call = agent.calls.at(-1);
   assert.equal(call.body.mac, 'AA:BB:CC:DD:EE:FF');
   assert.match(call.authorization, /^Bearer [0-9a-f]{64}$/);
   await screenshot(page, 'dashboard-wake-desktop-light');
+  await page.goto(`${server.url}/dashboard`);
 
   const cookies = await context.cookies();
   await screenshotAllWays(browser, `${server.url}/dashboard`, 'dashboard', {

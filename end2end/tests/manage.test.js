@@ -84,12 +84,15 @@ test('a cluster is made of devices and an agent in the browser, then woken throu
   // Waking the cluster sends one call per device to the fake agent.
   const before = agent.calls.length;
   await office.getByRole('button', { name: 'Wake cluster' }).click();
-  const toast = page.locator('.toast').filter({ hasText: 'alpha' });
-  await toast.waitFor();
-  await toast.filter({ hasText: 'office-agent: sent' }).waitFor();
+  // The wake's page: each device, and what the agent sent for it.
+  await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
+  await page.getByRole('heading', { name: 'Wake of Office', level: 1 }).waitFor();
+  await page.locator('tr').filter({ hasText: 'alpha' }).filter({ hasText: 'office-agent: sent' }).waitFor();
   const macs = agent.calls.slice(before).map((call) => call.body.mac).sort();
   assert.deepEqual(macs, ['02:00:00:00:0A:01', '02:00:00:00:0A:02']);
   await screenshot(page, 'clusters-wake-desktop-light');
+  await page.goto(`${server.url}/clusters`);
+  await waitForHydration(page);
 
   // A second cluster, and the search.
   await page.getByRole('button', { name: 'New cluster' }).click();
@@ -125,12 +128,15 @@ test('a cluster is made of devices and an agent in the browser, then woken throu
   assert.deepEqual(await deviceRows.allTextContents(), ['alpha', 'beta']);
   await page.locator('tr[data-agent-id]').getByText('office-agent').waitFor();
   const single = agent.calls.length;
+  const detailUrl = page.url();
   await page.locator('tr[data-device-id]').filter({ hasText: 'beta' }).getByRole('button', { name: 'Wake' }).click();
-  await page.locator('.toast').filter({ hasText: 'office-agent: sent' }).last().waitFor();
+  await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
+  await page.getByText('office-agent: sent').waitFor();
   await waitUntil(() => agent.calls.length === single + 1);
   assert.equal(agent.calls.at(-1).body.mac, '02:00:00:00:0A:02');
+  await page.goto(detailUrl);
+  await waitForHydration(page);
   const cookies = await context.cookies();
-  const detailUrl = page.url();
   await screenshotAllWays(browser, detailUrl, 'cluster-detail', {
     cookies, ready: (p) => p.locator('tr[data-device-id]').first().waitFor(),
   });

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, screenshotAllWays, waitForHydration, api, createSuperuser,
-  signIn as signInAs,
+  signIn as signInAs, deviceCard, contextWithoutScript,
 } from '../support/harness.js';
 
 const PASSWORD = 'Correct-Horse-42';
@@ -65,9 +65,7 @@ after(async () => {
   await server?.stop();
 });
 
-function card(page, name) {
-  return page.locator('.device-card').filter({ has: page.getByRole('heading', { name, exact: true }) });
-}
+const card = deviceCard;
 
 test('each card says whether its machine is up, in words and with a dot', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -121,7 +119,8 @@ test('each card says whether its machine is up, in words and with a dot', async 
     ready: (p) => p.locator('.presence').first().waitFor(),
   });
 
-  // A manager adopts the moved machine's address from its card, in place.
+  // A manager adopts the moved machine's address from its card: a plain
+  // form post that comes back to the dashboard.
   await card(page, 'laptop').getByRole('button', { name: 'Use this address' }).click();
   // Its IP line shows the new address once the cards are read again.
   await card(page, 'laptop').locator('.device-facts dd').filter({ hasText: /^192\.0\.2\.77$/ }).waitFor();
@@ -131,14 +130,7 @@ test('each card says whether its machine is up, in words and with a dot', async 
 });
 
 test('without JavaScript the dots show and the state filter works', async () => {
-  const signedIn = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const first = await signedIn.newPage();
-  await signInAs(first, server, 'root', PASSWORD);
-  const cookies = await signedIn.cookies();
-  await signedIn.close();
-
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
-  await context.addCookies(cookies);
+  const context = await contextWithoutScript(browser, server, 'root', PASSWORD);
   const page = await context.newPage();
   await page.goto(`${server.url}/dashboard?presence=up`);
   const names = await page.locator('.device-card h3').allInnerTexts();

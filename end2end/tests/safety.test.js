@@ -75,11 +75,16 @@ test('payloads in every field stay text on every page, dialog and toast', async 
   await waitForHydration(page);
   assert.equal(await page.title(), `${CLOSE_AND_SCRIPT} · PowerBeacon`);
 
-  // Wake from the cluster page: the toast names the device and the agent.
+  // Wake from the cluster page: the wake's page names the cluster, the
+  // device and the agent, as text.
   await page.getByRole('button', { name: 'Wake cluster' }).click();
-  await page.locator('.toast').first().waitFor();
-  await page.locator('.toast', { hasText: 'sent' }).first().waitFor();
+  await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
+  await page.getByRole('heading', { name: `Wake of ${CLOSE_AND_SCRIPT}`, level: 1 }).waitFor();
+  await page.getByText('sent').first().waitFor();
   assert.equal(agent.calls.length, 1);
+  assert.equal(await pwned(), null);
+  await page.goto(`${server.url}/clusters/${clusterId}`);
+  await waitForHydration(page);
 
   // The edit dialog holds the payloads in its fields.
   await page.getByRole('button', { name: 'Edit' }).first().click();
@@ -101,7 +106,8 @@ test('payloads in every field stay text on every page, dialog and toast', async 
   await page.goto(`${server.url}/dashboard`);
   await waitForHydration(page);
   await page.getByRole('button', { name: 'Wake', exact: true }).first().click();
-  await page.locator('.toast', { hasText: 'sent' }).first().waitFor();
+  await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
+  await page.getByText('sent').first().waitFor();
 
   assert.equal(await pwned(), null);
   assert.equal(await injected(), 0);

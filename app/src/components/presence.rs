@@ -6,9 +6,7 @@ use leptos::prelude::*;
 use shared::ids::DeviceId;
 use shared::types::DevicePresence;
 
-use crate::components::toast::{ToastKind, use_toasts};
 use crate::format::{presence_class, presence_label};
-use crate::server_fns::adopt_device_address;
 
 /// "● Up for 5 min", with the agent, probe and round trip in its title;
 /// and, when the device answers at another address than its own, that
@@ -47,32 +45,15 @@ pub fn PresenceBadge(presence: DevicePresence) -> impl IntoView {
 }
 
 /// "Use this address": a manager of a machine that answers at another
-/// address makes that address its own. A plain form post back to the page
-/// before the wasm (the server function redirects to the referring page);
-/// in place after, then `on_adopted` reloads what shows the device.
+/// address makes that address its own. A plain form post, with or without
+/// the wasm: the server function redirects back to the page, which shows the
+/// adopted address (no script, so it costs the pages' wasm nothing).
 #[component]
-pub fn AdoptAddress(id: DeviceId, on_adopted: Callback<()>) -> impl IntoView {
-    let toasts = use_toasts();
-    let busy = RwSignal::new(false);
-    let on_submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match adopt_device_address(id).await {
-                Ok(_) => on_adopted.run(()),
-                Err(error) => toasts.show(ToastKind::Error, error.message, Vec::new()),
-            }
-            // The card may be gone already, redrawn with the new address.
-            busy.try_set(false);
-        });
-    };
+pub fn AdoptAddress(id: DeviceId) -> impl IntoView {
     view! {
-        <form class="adopt-form" method="post" action="/fn/adopt_device_address" on:submit=on_submit>
+        <form class="adopt-form" method="post" action="/fn/adopt_device_address">
             <input type="hidden" name="id" value=id.to_string() />
-            <button type="submit" class="button" disabled=move || busy.get()>
+            <button type="submit" class="button">
                 "Use this address"
             </button>
         </form>

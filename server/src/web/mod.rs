@@ -14,6 +14,7 @@ mod origin;
 mod server_fn_input;
 pub mod sessions;
 pub mod sso;
+mod wake_page;
 
 use axum::Router;
 use axum::extract::State;
@@ -97,6 +98,7 @@ pub fn router(
         .route_service(assets::MANIFEST_PATH, site_files)
         .route("/api/auth/login/oauth", get(sso::login))
         .route("/api/auth/callback", get(sso::callback))
+        .route("/wakes/{id}", get(wake_page::wake_page))
         .leptos_routes_with_context(state, routes(), context.clone(), move || {
             app::shell(options.clone())
         })

@@ -21,6 +21,7 @@ on_both_engines!(
     wait_answers_at_the_verdict_or_at_its_limit,
     who_may_read_and_make_wakes,
     bad_wake_parameters_are_refused,
+    the_browser_follows_a_wake_without_javascript,
 );
 
 mod boot_timeout {
@@ -530,4 +531,84 @@ async fn a_report_to_another_replica_decides_the_wait(db: TestDb) {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
     first.finish().await;
+}
+
+async fn the_browser_follows_a_wake_without_javascript(app: &TestApp) {
+    let root = app.root_token().await;
+    let agent = Agent::watcher(app, &root, "watcher").await;
+    let pc = device(app, &root, "pc", "02:00:00:00:03:0B", &[&agent.id]).await;
+    agent.report(app, &pc, "down").await;
+    let cookie = crate::web::sign_in(app, "root", crate::helpers::TEST_PASSWORD).await;
+    // The card's wake button is a form before the wasm.
+    let (_, html) = crate::web::page(app, &cookie, "/dashboard").await;
+    assert!(
+        html.contains(r#"action="/fn/wake_device""#),
+        "the wake form"
+    );
+
+    // Posted without JavaScript: on to the wake's page.
+    let response = app
+        .client
+        .post(app.url("/fn/wake_device"))
+        .header("origin", app.url(""))
+        .header("referer", app.url("/dashboard"))
+        .header("accept", "text/html")
+        .header("cookie", &cookie)
+        .form(&[("id", pc.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("/wakes/"),
+        "to the wake's page: {location}"
+    );
+    assert_eq!(agent.wol.calls().len(), 1, "woken once");
+
+    // Pending: it says so, and reloads itself.
+    let (status, html) = crate::web::page(app, &cookie, &location).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Wake of pc"), "{html}");
+    assert!(html.contains("sent by 1 of 1 agents · waiting for it to come up…"));
+    assert!(html.contains("watcher: sent 3 × 102 bytes to 192.0.2.255:9 via eth0"));
+    assert!(
+        html.contains(r#"http-equiv="refresh""#),
+        "reloads while pending"
+    );
+
+    // Up: the verdict, and no more reloading.
+    agent.report(app, &pc, "up").await;
+    let (_, html) = crate::web::page(app, &cookie, &location).await;
+    assert!(
+        html.contains("sent by 1 of 1 agents · up after 0 s"),
+        "{html}"
+    );
+    assert!(!html.contains(r#"http-equiv="refresh""#));
+    // An unknown wake: 404 with its message; signed out: to sign in first.
+    let (status, html) =
+        crate::web::page(app, &cookie, &format!("/wakes/{}", uuid::Uuid::new_v4())).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("Wake not found."));
+    let response = app.client.get(app.url(&location)).send().await.unwrap();
+    assert!(response.status().is_redirection());
+    assert_eq!(
+        response.headers()["location"],
+        format!("/login?next={location}").as_str()
+    );
+    // With JavaScript, the button's toast says what each agent sent, and
+    // the verdict when it is already known.
+    agent.report(app, &pc, "down").await;
+    let (status, toast) =
+        crate::web::call_fields(app, &cookie, "wake_device", &[("id", pc.as_str())]).await;
+    assert_eq!(status, 200, "{toast}");
+    assert_eq!(
+        toast["lines"],
+        json!(["watcher: sent 3 × 102 bytes to 192.0.2.255:9 via eth0"])
+    );
+    assert_eq!(toast["all_sent"], true);
+    agent.report(app, &pc, "up").await;
+    let (_, toast) =
+        crate::web::call_fields(app, &cookie, "wake_device", &[("id", pc.as_str())]).await;
+    assert_eq!(toast["lines"], json!(["pc: already up"]), "{toast}");
 }

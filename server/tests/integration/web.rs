@@ -64,8 +64,6 @@ pub(crate) async fn sign_in(app: &TestApp, username: &str, password: &str) -> St
     cookie.split(';').next().unwrap().to_string()
 }
 
-/// Calls a server function with a JSON body as the browser app's script
-/// does: the status and the body.
 /// A page as the browser with session `cookie` gets it: status and HTML.
 pub(crate) async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
     let response = app
@@ -78,6 +76,8 @@ pub(crate) async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, Strin
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
+/// Calls a server function with a JSON body as the browser app's script
+/// does: the status and the body.
 pub(crate) async fn call(
     app: &TestApp,
     cookie: Option<&str>,

@@ -20,7 +20,9 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agents: Vec<WakeAgentResult>,
     /// That wake's record (`GET /api/wakes/{id}`), verdict `not_sent`.
+    /// The browser app does not read it (a page carries only what it shows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(not(feature = "ssr"), serde(skip_deserializing))]
     pub wake_id: Option<WakeId>,
 }
 

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use powerbeacon_agent::wire::SentPackets;
+
 use super::UnknownSpelling;
 use crate::ids::{AgentId, ClusterId, DeviceId, UserId, WakeId};
 
@@ -31,8 +33,10 @@ pub struct WakeAgentResult {
     pub message: Option<String>,
     /// What it sent: interface, destination, port, how many packets and
     /// their size (agents that say; the original one does not).
+    /// The browser app reads it only on the server (the wake's page).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sent: Option<powerbeacon_agent::wire::SentPackets>,
+    #[cfg_attr(not(feature = "ssr"), serde(skip_deserializing))]
+    pub sent: Option<SentPackets>,
 }
 
 /// `POST /api/devices/{id}/wake`: the result for one device.
@@ -77,6 +81,16 @@ pub struct ClusterWakeResult {
     pub wake_id: WakeId,
     /// How many devices have each verdict.
     pub counts: WakeCounts,
+}
+
+/// What the browser's wake button shows of a wake: the toast's title and
+/// lines (what each agent did), written by the server, and whether every
+/// agent sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WakeToast {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub all_sent: bool,
 }
 
 /// A time a machine took, held in milliseconds and shown in seconds

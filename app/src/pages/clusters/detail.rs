@@ -101,7 +101,7 @@ fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
                 .then(|| {
                     view! {
                         <div class="head-actions">
-                            <WakeClusterButton id=cluster.id name=cluster.name.clone() />
+                            <WakeClusterButton id=cluster.id />
                             <button type="button" class="button" on:click=move |_| dialog.set(Some(Dialog::Edit))>
                                 "Edit"
                             </button>
@@ -132,7 +132,7 @@ fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
             })}
         <section aria-labelledby="cluster-devices-title">
             <h2 id="cluster-devices-title">"Devices"</h2>
-            <DeviceTable devices reload />
+            <DeviceTable devices />
         </section>
         <section aria-labelledby="cluster-agents-title">
             <h2 id="cluster-agents-title">"Agents"</h2>
@@ -164,7 +164,7 @@ fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
 }
 
 #[component]
-fn DeviceTable(devices: Vec<DashboardDevice>, reload: Callback<()>) -> impl IntoView {
+fn DeviceTable(devices: Vec<DashboardDevice>) -> impl IntoView {
     if devices.is_empty() {
         return view! {
             <p class="empty-inline muted">"No devices in this cluster. Edit it to add some."</p>
@@ -211,14 +211,14 @@ fn DeviceTable(devices: Vec<DashboardDevice>, reload: Callback<()>) -> impl Into
                                     <td>
                                         <PresenceBadge presence=device.presence.clone() />
                                         {(can_manage && device.presence.address_changed)
-                                            .then(|| view! { <AdoptAddress id=device.id on_adopted=reload /> })}
+                                            .then(|| view! { <AdoptAddress id=device.id /> })}
                                     </td>
                                     <td class="mono">{device.mac_address.clone()}</td>
                                     <td class="mono">{device.ip_address.clone().unwrap_or_else(|| "—".into())}</td>
                                     <td>{os_label(device.os_type)}</td>
                                     <td>{agents}</td>
                                     <td class="actions">
-                                        {can_manage.then(|| view! { <WakeDeviceButton id=device.id name=device.name.clone() /> })}
+                                        {can_manage.then(|| view! { <WakeDeviceButton id=device.id /> })}
                                     </td>
                                 </tr>
                             }

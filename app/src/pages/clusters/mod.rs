@@ -227,7 +227,7 @@ fn ClusterCard(row: ClusterRow, dialog: RwSignal<Option<Dialog>>) -> impl IntoVi
                 .then(|| {
                     view! {
                         <footer class="device-actions">
-                            <WakeClusterButton id=cluster.id name=cluster.name.clone() />
+                            <WakeClusterButton id=cluster.id />
                             <button type="button" class="button" on:click=move |_| dialog.set(Some(Dialog::Edit(edit.clone())))>
                                 "Edit"
                             </button>

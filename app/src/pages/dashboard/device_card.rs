@@ -38,7 +38,6 @@ pub(super) fn DeviceCard(
     device: DashboardDevice,
     dialog: RwSignal<Option<Dialog>>,
     open_form: Callback<Option<DevicePublic>>,
-    reload: Callback<()>,
 ) -> impl IntoView {
     let DashboardDevice { device, can_manage } = device;
     let adoptable = can_manage && device.presence.address_changed;
@@ -53,7 +52,7 @@ pub(super) fn DeviceCard(
                 {device.cluster_name.clone().map(|name| view! { <span class="badge">{name}</span> })}
             </header>
             <PresenceBadge presence=device.presence.clone() />
-            {adoptable.then(|| view! { <AdoptAddress id on_adopted=reload /> })}
+            {adoptable.then(|| view! { <AdoptAddress id /> })}
             <dl class="device-facts">
                 <dt>"MAC"</dt>
                 <dd class="mono">{device.mac_address.clone()}</dd>
@@ -94,7 +93,7 @@ pub(super) fn DeviceCard(
                 .then(|| {
                     view! {
                         <footer class="device-actions">
-                            <WakeDeviceButton id name=device.name.clone() />
+                            <WakeDeviceButton id />
                             <button
                                 type="button"
                                 class="button"

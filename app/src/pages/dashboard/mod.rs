@@ -139,7 +139,7 @@ fn DashboardContent() -> impl IntoView {
                 devices
                     .get()
                     .map(|result| match result {
-                        Ok(page) => view! { <DeviceGrid page query dialog open_form reload /> }.into_any(),
+                        Ok(page) => view! { <DeviceGrid page query dialog open_form /> }.into_any(),
                         Err(error) => {
                             view! { <p class="alert error" role="alert">{error.message}</p> }
                                 .into_any()
@@ -209,7 +209,6 @@ fn DeviceGrid(
     query: RwSignal<DeviceQuery>,
     dialog: RwSignal<Option<Dialog>>,
     open_form: Callback<Option<DevicePublic>>,
-    reload: Callback<()>,
 ) -> impl IntoView {
     let DevicePage {
         devices,
@@ -292,7 +291,7 @@ fn DeviceGrid(
         <ul class="device-grid">
             {devices
                 .into_iter()
-                .map(|device| view! { <DeviceCard device dialog open_form reload /> })
+                .map(|device| view! { <DeviceCard device dialog open_form /> })
                 .collect_view()}
         </ul>
         {more}

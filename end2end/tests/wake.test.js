@@ -1,0 +1,75 @@
+// Wakes in the browser, against the real server on a fresh SQLite
+// database: a fake agent announcing `presence` takes the wake (no packet is
+// sent) and then reports the machine up, as a booting machine would be
+// seen. The card's Wake button, with or without the wasm, is a form post
+// that lands on the wake's page, which reloads itself until the verdict.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer, launchBrowser, waitForHydration, api, createSuperuser, screenshot,
+  signIn as signInAs, deviceCard, contextWithoutScript,
+} from '../support/harness.js';
+import { startFakeAgent } from '../support/fake-agent.js';
+
+const PASSWORD = 'Correct-Horse-42';
+let server;
+let browser;
+let agent;
+const devices = {};
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  await createSuperuser(server, 'root', PASSWORD);
+  const root = await api(server, 'root', PASSWORD);
+  const key = await root.post('/api/agents/enrollment-keys', {});
+  agent = await startFakeAgent(server, key.key, 'lan-agent', { features: ['presence'] });
+  for (const [name, mac] of [['pc', '02:00:00:00:00:01'], ['nas', '02:00:00:00:00:02']]) {
+    devices[name] = (await root.post('/api/devices', {
+      name, mac_address: mac, ip_address: '192.0.2.10', agent_ids: [agent.id],
+    })).id;
+    await agent.report(devices[name], 'down');
+  }
+});
+
+after(async () => {
+  await agent?.stop();
+  await browser?.close();
+  await server?.stop();
+});
+
+const card = deviceCard;
+
+test('the wake button leads to the wake\'s page, which follows it to the verdict', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signInAs(page, server, 'root', PASSWORD);
+  await waitForHydration(page);
+  await card(page, 'pc').getByRole('button', { name: 'Wake' }).click();
+  await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
+  await page.getByText('lan-agent: sent 3 × 102 bytes to 192.0.2.255:9 via eth0').waitFor();
+  assert.equal(agent.calls.length, 1);
+  assert.equal(agent.calls[0].body.watch_s, 120, 'the agent watches it closely');
+  await agent.report(devices.pc, 'up');
+  await page.locator('.wake-verdict', { hasText: /up after \d+ s/ }).waitFor({ timeout: 10_000 });
+  await screenshot(page, 'wake-page-up-desktop');
+  await context.close();
+});
+
+test('without JavaScript the wake lands on its page, which follows it to the verdict', async () => {
+  const context = await contextWithoutScript(browser, server, 'root', PASSWORD);
+  const page = await context.newPage();
+  await page.goto(`${server.url}/dashboard`);
+  await card(page, 'nas').getByRole('button', { name: 'Wake' }).click();
+  await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
+  await page.getByRole('heading', { name: 'Wake of nas', level: 1 }).waitFor();
+  const verdict = page.locator('.wake-verdict');
+  assert.equal(await verdict.innerText(), 'sent by 1 of 1 agents · waiting for it to come up…');
+  await screenshot(page, 'wake-page-pending');
+  // It reloads itself every 2 s: the verdict shows without a click.
+  await agent.report(devices.nas, 'up');
+  await page.locator('.wake-verdict', { hasText: /up after \d+ s/ }).waitFor({ timeout: 10_000 });
+  await screenshot(page, 'wake-page-up');
+  await context.close();
+});
