@@ -3,12 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use shared::types::{
-    AgentStatus, ClusterWakeResult, DevicePresence, DeviceWakeResult, Elapsed, OsType,
-    PresenceState, WakeAgentResult, WakeCounts, WakeOutcome, WakeToast, WakeVerdict,
+    AgentStatus, DevicePresence, Elapsed, OsType, PresenceState, WakeAgentResult, WakeCounts,
+    WakeOutcome, WakeVerdict,
 };
-
-/// How many devices a cluster's wake toast names.
-const TOAST_LINES: usize = 8;
 
 /// "just now", "5 min ago", "3 h ago", "2 days ago"; "never" without a time.
 pub fn relative_time(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
@@ -138,24 +135,20 @@ pub fn wake_counts_words(counts: &WakeCounts) -> String {
 }
 
 /// What one agent did: "nas-agent: sent 3 × 102 bytes to 192.0.2.63:9 via
-/// eth0" when it said what it sent, else [`agent_outcome_words`].
+/// eth0" when it said what it sent, else "nas-agent: failed — agent
+/// unreachable", "nas-agent: offline".
 pub fn agent_part_words(agent: &WakeAgentResult) -> String {
-    let Some(sent) = &agent.sent else {
-        return agent_outcome_words(agent);
-    };
-    let via = sent
-        .interface
-        .as_deref()
-        .map(|name| format!(" via {name}"))
-        .unwrap_or_default();
-    format!(
-        "{}: sent {} × {} bytes to {}:{}{via}",
-        agent.hostname, sent.packets, sent.bytes, sent.destination, sent.port
-    )
-}
-
-/// "nas-agent: failed — agent unreachable", "nas-agent: offline".
-pub fn agent_outcome_words(agent: &WakeAgentResult) -> String {
+    if let Some(sent) = &agent.sent {
+        let via = sent
+            .interface
+            .as_deref()
+            .map(|name| format!(" via {name}"))
+            .unwrap_or_default();
+        return format!(
+            "{}: sent {} × {} bytes to {}:{}{via}",
+            agent.hostname, sent.packets, sent.bytes, sent.destination, sent.port
+        );
+    }
     let outcome = match agent.outcome {
         WakeOutcome::Sent => "sent",
         WakeOutcome::Failed => "failed",
@@ -167,60 +160,14 @@ pub fn agent_outcome_words(agent: &WakeAgentResult) -> String {
     }
 }
 
-/// The toast of a device wake: the answer's message, each agent's part,
-/// and the verdict when it is already known.
-pub fn device_wake_toast(result: &DeviceWakeResult) -> WakeToast {
-    let mut lines: Vec<String> = result.agents.iter().map(agent_part_words).collect();
-    if result.verdict != WakeVerdict::Pending {
-        lines.push(format!(
-            "{}: {}",
-            result.device_name,
-            wake_verdict_words(result.verdict, result.seconds_to_up, 0)
-        ));
-    }
-    WakeToast {
-        title: result.message.clone(),
-        lines,
-        all_sent: result.failed_agents.is_empty() && result.offline_agents.is_empty(),
-    }
-}
-
-/// The toast of a cluster wake: a line per device (at most
-/// [`TOAST_LINES`]).
-pub fn cluster_wake_toast(result: &ClusterWakeResult) -> WakeToast {
-    let mut lines: Vec<String> = result
-        .devices
-        .iter()
-        .map(|device| {
-            let agents: Vec<String> = device.agents.iter().map(agent_part_words).collect();
-            if agents.is_empty() {
-                format!(
-                    "{}: {}",
-                    device.device_name,
-                    wake_verdict_words(device.verdict, None, 0)
-                )
-            } else {
-                format!("{} — {}", device.device_name, agents.join(", "))
-            }
-        })
-        .collect();
-    if lines.len() > TOAST_LINES {
-        let more = lines.len() - TOAST_LINES;
-        lines.truncate(TOAST_LINES);
-        lines.push(format!("…and {more} more devices"));
-    }
-    WakeToast {
-        title: result.message.clone(),
-        lines,
-        all_sent: result.failed_device_count == 0,
-    }
-}
-
 /// How an agent watches the devices it serves, from the features it
 /// announced (docs/API.md, "Agents").
 pub fn presence_probes(features: &[String]) -> &'static str {
     let has = |feature: &str| features.iter().any(|f| f == feature);
-    match (has("presence"), has("presence-icmp")) {
+    match (
+        has(shared::types::FEATURE_PRESENCE),
+        has(shared::types::FEATURE_PRESENCE_ICMP),
+    ) {
         (true, true) => "neighbour table, TCP, ICMP",
         (true, false) => "neighbour table, TCP (ICMP not allowed here)",
         (false, _) => "does not watch (older agent)",

@@ -13,11 +13,11 @@ use crate::call;
 
 use shared::types::{
     AccountSettings, AgentInstall, AgentPublic, AgentRegistrationConfig, AgentsOverview,
-    ClusterCreate, ClusterMembers, ClusterPage, ClusterPublic, ClusterUpdate, ClustersOverview,
-    Dashboard, DeviceChoices, DeviceCreate, DevicePage, DevicePublic, DeviceQuery, DeviceUpdate,
-    EnrollmentKeyCreate, EnrollmentKeyCreated, ErrorBody, Message, OidcConfigPublic,
-    OidcConfigUpdate, SetupStatus, UserCreate, UserPublic, UserUpdate, UserUpdateMe, UsersOverview,
-    WakeToast,
+    ClusterCreate, ClusterMembers, ClusterPage, ClusterPublic, ClusterUpdate, ClusterWakeResult,
+    ClustersOverview, Dashboard, DeviceChoices, DeviceCreate, DevicePage, DevicePublic,
+    DeviceQuery, DeviceUpdate, DeviceWakeResult, EnrollmentKeyCreate, EnrollmentKeyCreated,
+    ErrorBody, Message, OidcConfigPublic, OidcConfigUpdate, SetupStatus, UserCreate, UserPublic,
+    UserUpdate, UserUpdateMe, UsersOverview,
 };
 
 /// Refuses a form whose password and its confirmation differ (only forms
@@ -176,11 +176,11 @@ pub async fn adopt_device_address(id: DeviceId) -> Result<DevicePublic, ErrorBod
     call::answer(services.adopt_address(&actor, id).await)
 }
 
-/// Wakes a device through its agents; the answer is the button's toast.
-/// Without JavaScript (a plain form post) it answers with a redirect to the
-/// wake's page, which follows it to its verdict.
+/// Wakes a device through its agents. A plain form post (the Wake button)
+/// is answered with a redirect to the wake's page, which follows it to its
+/// verdict.
 #[server(prefix = "/fn", endpoint = "wake_device")]
-pub async fn wake_device(id: DeviceId) -> Result<WakeToast, ErrorBody> {
+pub async fn wake_device(id: DeviceId) -> Result<DeviceWakeResult, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     let result = call::answer(services.wake_device(&actor, id, Default::default()).await);
     follow_without_script(
@@ -188,7 +188,7 @@ pub async fn wake_device(id: DeviceId) -> Result<WakeToast, ErrorBody> {
             .as_ref()
             .map_or_else(|e| e.wake_id, |r| Some(r.wake_id)),
     );
-    result.map(|result| crate::format::device_wake_toast(&result))
+    result
 }
 
 /// After a wake asked by a plain form post: on to the wake's page.
@@ -308,10 +308,10 @@ pub async fn delete_cluster(id: ClusterId) -> Result<Message, ErrorBody> {
     call::answer(services.delete_cluster(&actor, id).await)
 }
 
-/// Wakes every device of a cluster; without JavaScript, on to the wake's
-/// page.
+/// Wakes every device of a cluster; a plain form post goes on to the
+/// wake's page.
 #[server(prefix = "/fn", endpoint = "wake_cluster")]
-pub async fn wake_cluster(id: ClusterId) -> Result<WakeToast, ErrorBody> {
+pub async fn wake_cluster(id: ClusterId) -> Result<ClusterWakeResult, ErrorBody> {
     let (services, actor) = call::signed_in().await?;
     let result = call::answer(services.wake_cluster(&actor, id, Default::default()).await);
     follow_without_script(
@@ -319,7 +319,7 @@ pub async fn wake_cluster(id: ClusterId) -> Result<WakeToast, ErrorBody> {
             .as_ref()
             .map_or_else(|e| e.wake_id, |r| Some(r.wake_id)),
     );
-    result.map(|result| crate::format::cluster_wake_toast(&result))
+    result
 }
 
 /// Everything the users page shows.

@@ -284,12 +284,14 @@ impl Services {
         let decided = self.store.settle_wakes(now).await?;
         self.verdicts_decided(&decided);
         if !self.verdict_waiters.waited().is_empty() {
+            // Only wakes with no verdict pending any more: a waiting request
+            // answers then, so waking it sooner would only make it re-read.
             let elsewhere: Vec<WakeId> = self
                 .store
                 .wakes_decided_since(since)
                 .await?
                 .into_iter()
-                .map(|(id, _)| id)
+                .filter_map(|(id, pending)| (!pending).then_some(id))
                 .collect();
             self.verdict_waiters.notify(&elsewhere);
         }

@@ -251,15 +251,9 @@ impl<DB: SqlEngine> WakeStore for SqlStore<DB> {
                 .bind(now)
                 .fetch_all(&mut conn)
                 .await?;
-            let mut changed = 0;
-            for row in &due {
-                if let Some(settled) = wake::settle(row.pending(), row.presence(), now)
-                    && decide::<DB>(&mut conn, row, settled, now).await?
-                {
-                    changed += 1;
-                    decided.push(row.wake_id);
-                }
-            }
+            let batch = settle_rows::<DB>(&mut conn, &due, now).await?;
+            let changed = batch.len();
+            decided.extend(batch);
             // A due verdict left pending (a device up since before its wake,
             // before its deadline) comes back in the next batch: stop when a
             // batch decided nothing.
@@ -305,8 +299,18 @@ pub(super) async fn settle_device_wakes<DB: SqlEngine>(
         .bind(device)
         .fetch_all(&mut *conn)
         .await?;
+    settle_rows::<DB>(conn, &pending, now).await
+}
+
+/// Decides what the rule decides of `rows` now and writes it; the wakes
+/// whose verdict it wrote (one entry per device decided).
+async fn settle_rows<DB: SqlEngine>(
+    conn: &mut DB::Connection,
+    rows: &[PendingRow],
+    now: DateTime<Utc>,
+) -> Result<Vec<WakeId>, StorageError> {
     let mut decided = Vec::new();
-    for row in &pending {
+    for row in rows {
         if let Some(settled) = wake::settle(row.pending(), row.presence(), now)
             && decide::<DB>(&mut *conn, row, settled, now).await?
         {

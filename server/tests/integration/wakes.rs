@@ -596,19 +596,18 @@ async fn the_browser_follows_a_wake_without_javascript(app: &TestApp) {
         response.headers()["location"],
         format!("/login?next={location}").as_str()
     );
-    // With JavaScript, the button's toast says what each agent sent, and
-    // the verdict when it is already known.
+    // A script gets the wake's answer instead of the redirect: what each
+    // agent sent, and the verdict when it is already known.
     agent.report(app, &pc, "down").await;
-    let (status, toast) =
+    let (status, answer) =
         crate::web::call_fields(app, &cookie, "wake_device", &[("id", pc.as_str())]).await;
-    assert_eq!(status, 200, "{toast}");
-    assert_eq!(
-        toast["lines"],
-        json!(["watcher: sent 3 × 102 bytes to 192.0.2.255:9 via eth0"])
-    );
-    assert_eq!(toast["all_sent"], true);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["successful_agents"], json!(["watcher"]));
+    assert_eq!(answer["agents"][0]["sent"]["destination"], "192.0.2.255");
+    assert_eq!(answer["verdict"], "pending");
     agent.report(app, &pc, "up").await;
-    let (_, toast) =
+    let (_, answer) =
         crate::web::call_fields(app, &cookie, "wake_device", &[("id", pc.as_str())]).await;
-    assert_eq!(toast["lines"], json!(["pc: already up"]), "{toast}");
+    assert_eq!(answer["verdict"], "already_up", "{answer}");
+    assert_eq!(answer["agents"], json!([]), "nothing sent");
 }

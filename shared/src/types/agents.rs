@@ -6,6 +6,9 @@ use crate::ids::{AgentId, ClusterId, EnrollmentKeyId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The spellings of the features agents announce (`AgentPublic.features`).
+pub use powerbeacon_agent::wire::{FEATURE_PRESENCE, FEATURE_PRESENCE_ICMP};
+
 /// Whether an agent has sent a heartbeat within the offline timeout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

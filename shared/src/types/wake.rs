@@ -83,16 +83,6 @@ pub struct ClusterWakeResult {
     pub counts: WakeCounts,
 }
 
-/// What the browser's wake button shows of a wake: the toast's title and
-/// lines (what each agent did), written by the server, and whether every
-/// agent sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WakeToast {
-    pub title: String,
-    pub lines: Vec<String>,
-    pub all_sent: bool,
-}
-
 /// A time a machine took, held in milliseconds and shown in seconds
 /// (`14.2`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
