@@ -117,6 +117,32 @@ pub fn wake_verdict_words(
     }
 }
 
+/// A device's part of a wake in words, with how many of its agents sent:
+/// "sent by 2 of 2 agents · up after 14 s", "already up"; `timeout_s` is
+/// from the ask to its deadline (its boot timeout).
+pub fn wake_device_words(
+    verdict: WakeVerdict,
+    seconds_to_up: Option<Elapsed>,
+    timeout_s: i64,
+    agents: &[WakeAgentResult],
+) -> String {
+    let words = wake_verdict_words(
+        verdict,
+        seconds_to_up,
+        u64::try_from(timeout_s).unwrap_or(0),
+    );
+    match verdict {
+        WakeVerdict::AlreadyUp | WakeVerdict::NotSent => words,
+        _ => {
+            let sent = agents
+                .iter()
+                .filter(|a| a.outcome == WakeOutcome::Sent)
+                .count();
+            format!("sent by {sent} of {} agents · {words}", agents.len())
+        }
+    }
+}
+
 /// How many devices of a wake have each verdict: "3 up · 1 waiting".
 pub fn wake_counts_words(counts: &WakeCounts) -> String {
     [

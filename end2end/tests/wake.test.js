@@ -73,3 +73,28 @@ test('without JavaScript the wake lands on its page, which follows it to the ver
   await screenshot(page, 'wake-page-up');
   await context.close();
 });
+
+test('a device\'s page, reached from its card, lists its wakes with their verdicts', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await signInAs(page, server, 'root', PASSWORD);
+  await waitForHydration(page);
+  // The card's name leads to the device's page.
+  await card(page, 'pc').getByRole('link', { name: 'pc', exact: true }).click();
+  await page.waitForURL(/\/devices\/[0-9a-f-]+$/);
+  await page.getByRole('heading', { name: 'pc', level: 1 }).waitFor();
+  const rows = page.locator('table.wake-history tbody tr');
+  assert.equal(await rows.count(), 1, 'the wake of the first test');
+  assert.match(await rows.first().innerText(), /root\s+sent by 1 of 1 agents · up after \d+ s\s+\d+\.\d s/);
+  // Woken again from here: the wake's page leads back, with both wakes.
+  await agent.report(devices.pc, 'down');
+  await page.getByRole('button', { name: 'Wake' }).click();
+  await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
+  await page.getByRole('link', { name: '← Device' }).click();
+  await page.waitForURL(/\/devices\/[0-9a-f-]+$/);
+  assert.equal(await rows.count(), 2);
+  assert.match(await rows.first().innerText(), /waiting for it to come up…/);
+  await screenshot(page, 'device-page-phone');
+  await agent.report(devices.pc, 'up');
+  await context.close();
+});

@@ -2,6 +2,8 @@
 //! percentiles, which criterion's per-iteration times cannot:
 //!
 //! - 16 clients each getting one device in a loop for 10 s (closed loop);
+//! - one device woken through 3 agents (fake ones on 127.0.0.1 that answer
+//!   HTTP only: no packet is sent), by 1 client and by 16, 10 s each;
 //! - 10 000 agents heartbeating every 30 s: each registered agent sends one
 //!   heartbeat, spread evenly over 30 s (333 per second, open loop: a slow
 //!   answer does not slow the sending); then the same four times as fast,
@@ -13,9 +15,14 @@
 
 mod support;
 
+#[allow(dead_code)]
+#[path = "../tests/integration/fake_agent.rs"]
+mod fake_agent;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use fake_agent::{Behaviour, FakeAgent};
 use powerbeacon::Config;
 use shared::ids::AgentId;
 use support::{Bench, PostgresScratch, sqlite_config};
@@ -42,8 +49,34 @@ async fn run(engine: &str, mut config: Config) {
     config.db_max_connections = None;
     let bench = Bench::start(config).await;
     let device = bench.add_devices(0, 1000, None, &[]).await[500];
-    let latencies = get_with_clients(&bench, &format!("/api/devices/{device}"), 16).await;
+    let path = format!("/api/devices/{device}");
+    let latencies = with_clients(&bench, reqwest::Method::GET, &path, 16, 200).await;
     report(engine, "GET one device, 16 clients", &latencies);
+
+    let key = bench.enrollment_key(None).await;
+    let mut fakes = Vec::new();
+    let mut wakers = Vec::new();
+    for i in 0..3 {
+        let fake = FakeAgent::start(Behaviour::Succeed).await;
+        wakers.push(
+            bench
+                .register_agent(&key, &format!("waker-{i}"), fake.port())
+                .await
+                .0,
+        );
+        fakes.push(fake);
+    }
+    let woken = bench.add_devices(1000, 1, None, &wakers).await[0];
+    let path = format!("/api/devices/{woken}/wake");
+    for clients in [1, 16] {
+        let latencies = with_clients(&bench, reqwest::Method::POST, &path, clients, 202).await;
+        report(
+            engine,
+            &format!("wake one device through 3 agents, {clients} clients"),
+            &latencies,
+        );
+    }
+    drop(fakes);
 
     let key = bench.enrollment_key(None).await;
     let started = Instant::now();
@@ -103,19 +136,32 @@ async fn round(
     latencies
 }
 
-/// `clients` tasks each GET `path` in a loop for 10 s; returns every latency.
-async fn get_with_clients(bench: &Bench, path: &str, clients: usize) -> Vec<Duration> {
+/// `clients` tasks each send `method` to `path` in a loop for 10 s, each
+/// answer `status`; returns every latency.
+async fn with_clients(
+    bench: &Bench,
+    method: reqwest::Method,
+    path: &str,
+    clients: usize,
+    status: u16,
+) -> Vec<Duration> {
     let url = format!("{}{path}", bench.base);
     let until = Instant::now() + Duration::from_secs(10);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..clients {
         let (client, url, token) = (bench.client.clone(), url.clone(), bench.token.clone());
+        let method = method.clone();
         tasks.spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < until {
                 let sent = Instant::now();
-                let response = client.get(&url).bearer_auth(&token).send().await.unwrap();
-                assert_eq!(response.status(), 200);
+                let response = client
+                    .request(method.clone(), &url)
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status().as_u16(), status);
                 response.bytes().await.unwrap();
                 latencies.push(sent.elapsed());
             }

@@ -306,5 +306,183 @@ async fn run() {
     );
     tokio::time::sleep(Duration::from_secs(5)).await;
     report("idle 5 s after the load", &sampler, "");
+
+    waiting_wakes(&api, &sampler, &device_ids).await;
     drop(fakes);
+}
+
+/// 1000 wakes waiting for their verdict at once (`?wait=120`), each on a
+/// connection of its own, while 4 clients keep reading a device; then one
+/// presence report sees every machine up, and every wait answers.
+async fn waiting_wakes(api: &Api, sampler: &RssSampler, device_ids: &[String]) {
+    const WAITS: usize = 1000;
+    // An agent that watches presence, serving the 900 devices outside the
+    // cluster and 100 more.
+    let watcher = FakeAgent::start(Behaviour::Succeed).await;
+    let key = api.enrollment_key().await;
+    let registered: Value = api
+        .client
+        .post(format!("{}/api/agents/register", api.base))
+        .json(
+            &json!({"hostname": "watcher", "ip": "127.0.0.1", "port": watcher.port(),
+                      "os": "linux", "version": "1.0.0", "enrollment_key": key,
+                      "features": ["wol-batch", "presence"]}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (watcher_id, watcher_token) = (
+        registered["agent_id"].as_str().unwrap().to_string(),
+        registered["token"].as_str().unwrap().to_string(),
+    );
+    let mut watched: Vec<String> = device_ids[100..].to_vec();
+    for chunk in device_ids[100..].chunks(CLIENTS) {
+        let links = chunk.iter().map(|id| {
+            let (api, path) = (api.clone(), format!("/api/devices/{id}"));
+            let body = json!({"agent_ids": [watcher_id]});
+            async move { api.json(reqwest::Method::PUT, &path, Some(body)).await }
+        });
+        futures::future::join_all(links).await;
+    }
+    for chunk in (0..100u32).collect::<Vec<_>>().chunks(CLIENTS) {
+        let creates = chunk.iter().map(|&i| {
+            api.json(
+                reqwest::Method::POST,
+                "/api/devices",
+                Some(json!({
+                    "name": format!("watched-{i:03}"),
+                    "mac_address": format!("02:00:00:01:00:{i:02X}"),
+                    "agent_ids": [watcher_id],
+                })),
+            )
+        });
+        for device in futures::future::join_all(creates).await {
+            watched.push(device["id"].as_str().unwrap().to_string());
+        }
+    }
+    let presence = |state: &str| {
+        json!({"agent_id": watcher_id, "sightings": watched.iter().map(|id| json!(
+            {"device_id": id, "state": state, "method": "neighbor", "age_ms": 0}
+        )).collect::<Vec<_>>()})
+    };
+    let report_all = |state: &str| {
+        api.client
+            .post(format!("{}/api/agents/presence", api.base))
+            .bearer_auth(&watcher_token)
+            .json(&presence(state))
+            .send()
+    };
+    assert!(report_all("down").await.unwrap().status().is_success());
+
+    // Device reads alone, for comparison.
+    let reads_for = |over: Arc<AtomicBool>| {
+        (0..4)
+            .map(|i| {
+                let (api, over, device) = (api.clone(), over.clone(), device_ids[i * 7].clone());
+                tokio::spawn(async move {
+                    let mut latencies = Vec::new();
+                    while !over.load(Ordering::Relaxed) {
+                        let sent = Instant::now();
+                        let response = api
+                            .send(
+                                reqwest::Method::GET,
+                                &format!("/api/devices/{device}"),
+                                None,
+                            )
+                            .await;
+                        assert_eq!(response.status(), 200);
+                        response.bytes().await.unwrap();
+                        latencies.push(sent.elapsed());
+                    }
+                    latencies
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    async fn gathered(readers: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> Vec<Duration> {
+        let mut all = Vec::new();
+        for reader in readers {
+            all.extend(reader.await.unwrap());
+        }
+        all
+    }
+    let over = Arc::new(AtomicBool::new(false));
+    let readers = reads_for(over.clone());
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    over.store(true, Ordering::Relaxed);
+    let alone = gathered(readers).await;
+    report(
+        "device reads alone, 4 clients, 5 s",
+        sampler,
+        &format!("{} reads, p99 {:.1} ms", alone.len(), p99(alone.clone())),
+    );
+
+    // 1000 wakes, each waiting for its verdict.
+    let rss_before = sampler.phase().1;
+    let started = Instant::now();
+    let waits: Vec<_> = (0..WAITS)
+        .map(|i| {
+            let (api, device) = (api.clone(), watched[i % watched.len()].clone());
+            tokio::spawn(async move {
+                let answer = api
+                    .json(
+                        reqwest::Method::POST,
+                        &format!("/api/devices/{device}/wake?wait=120"),
+                        None,
+                    )
+                    .await;
+                (
+                    answer["verdict"].as_str().unwrap_or("").to_string(),
+                    Instant::now(),
+                )
+            })
+        })
+        .collect();
+    while watcher.calls().len() < WAITS {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let dispatched = started.elapsed();
+    report(
+        "1000 wakes sent, each waiting for its verdict",
+        sampler,
+        &format!("all sent in {:.2} s", dispatched.as_secs_f64()),
+    );
+    // All waiting: reads meanwhile, for 10 s.
+    let over = Arc::new(AtomicBool::new(false));
+    let readers = reads_for(over.clone());
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    over.store(true, Ordering::Relaxed);
+    let meanwhile = gathered(readers).await;
+    let (peak, now) = sampler.phase();
+    println!(
+        "{:<58} peak RSS {peak:>7.1} MiB, after {now:>7.1} MiB  {} reads, p99 {:.1} ms; RSS {:+.1} MiB for the 1000 waits",
+        "1000 waits held 10 s, device reads meanwhile",
+        meanwhile.len(),
+        p99(meanwhile),
+        now - rss_before
+    );
+
+    // The machines come up: one report decides every verdict.
+    let reported = Instant::now();
+    assert!(report_all("up").await.unwrap().status().is_success());
+    let mut up = 0;
+    let mut last = reported;
+    for wait in waits {
+        let (verdict, at) = wait.await.unwrap();
+        up += usize::from(verdict == "up");
+        last = last.max(at);
+    }
+    report(
+        "one report sees all 1000 up",
+        sampler,
+        &format!(
+            "{up} of {WAITS} answered up; the last {:.0} ms after the report",
+            (last - reported).as_secs_f64() * 1000.0
+        ),
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    report("idle 2 s after the waits", sampler, "");
 }

@@ -170,7 +170,7 @@ async fn the_agent_watches_its_devices_and_reports_who_is_up() {
             method,
             ports,
             interval_s: Some(1),
-            adopt_address: false,
+            ..DeviceProbe::default()
         };
         let device = server
             .services

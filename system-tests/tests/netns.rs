@@ -563,7 +563,7 @@ fn the_agent_tells_which_machines_of_its_lan_are_up_and_where() {
                                 method: ProbeMethod::Auto,
                                 ports,
                                 interval_s: Some(1),
-                                adopt_address: false,
+                                ..DeviceProbe::default()
                             }),
                             ..DeviceCreate::default()
                         },

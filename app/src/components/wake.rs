@@ -1,6 +1,6 @@
 //! Wake buttons: each a plain form posting to its server function, with or
 //! without the wasm. The server function answers with a redirect to the
-//! wake's page (`/wakes/{id}`, server/src/web/wake_page.rs), which shows
+//! wake's page (`/wakes/{id}`, server/src/web/plain/wake.rs), which shows
 //! what each agent sent and follows the wake to its verdict. No script: the
 //! buttons cost the pages' wasm nothing (docs/API.md, "Wakes").
 

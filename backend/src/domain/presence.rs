@@ -82,6 +82,22 @@ impl Presence {
             ..Self::unknown(self.since)
         }
     }
+
+    /// [`Self::as_read`] among the device's agents, each given as (id,
+    /// approved, last heartbeat): the agent the conclusion rests on counts
+    /// while it is one of them and online (`offline_after`).
+    pub fn as_read_among(
+        &self,
+        agents: impl IntoIterator<Item = (AgentId, bool, Option<DateTime<Utc>>)>,
+        offline_after: std::time::Duration,
+    ) -> Self {
+        let via_counts = self.via.as_ref().is_some_and(|(via, _)| {
+            agents.into_iter().any(|(id, approved, last_seen)| {
+                id == *via && crate::domain::is_online(approved, last_seen, offline_after)
+            })
+        });
+        self.as_read(via_counts)
+    }
 }
 
 /// A change of a device's presence.
@@ -174,10 +190,14 @@ pub fn conclude(
 pub const MAX_PROBE_PORTS: usize = 8;
 /// The longest interval between probes, in seconds.
 pub const MAX_PROBE_INTERVAL_S: u32 = 3600;
+/// The longest a device's own boot timeout may be, in seconds (as long as
+/// an agent watches a woken machine closely).
+pub const MAX_BOOT_TIMEOUT_S: u32 = 3600;
 
 /// Probe settings as a device keeps them: ports sorted, once each, none 0,
 /// at most [`MAX_PROBE_PORTS`]; an interval from 1 s to
-/// [`MAX_PROBE_INTERVAL_S`].
+/// [`MAX_PROBE_INTERVAL_S`]; a boot timeout from 1 s to
+/// [`MAX_BOOT_TIMEOUT_S`].
 pub fn parse_probe(input: &DeviceProbe) -> Result<DeviceProbe, crate::domain::Invalid> {
     use crate::domain::Invalid;
     let mut ports = input.ports.clone();
@@ -200,6 +220,14 @@ pub fn parse_probe(input: &DeviceProbe) -> Result<DeviceProbe, crate::domain::In
             format!("The interval is from 1 to {MAX_PROBE_INTERVAL_S} seconds."),
         ));
     }
+    if let Some(timeout) = input.boot_timeout_s
+        && !(1..=MAX_BOOT_TIMEOUT_S).contains(&timeout)
+    {
+        return Err(Invalid::new(
+            "probe",
+            format!("The boot timeout is from 1 to {MAX_BOOT_TIMEOUT_S} seconds."),
+        ));
+    }
     if input.method == ProbeMethod::Tcp && ports.is_empty() {
         return Err(Invalid::new(
             "probe",
@@ -211,6 +239,7 @@ pub fn parse_probe(input: &DeviceProbe) -> Result<DeviceProbe, crate::domain::In
         ports,
         interval_s: input.interval_s,
         adopt_address: input.adopt_address,
+        boot_timeout_s: input.boot_timeout_s,
     })
 }
 
@@ -386,6 +415,26 @@ mod tests {
         assert_eq!(read.state, PresenceState::Unknown);
         assert_eq!(read.via, None);
         assert_eq!(read.last_seen, Some(t(10)));
+
+        // Among the device's agents: the one it rests on, approved and heard
+        // from lately, or not.
+        let minute = std::time::Duration::from_secs(60);
+        let now = Some(Utc::now());
+        let long_ago = Some(Utc::now() - chrono::Duration::hours(1));
+        assert_eq!(up.as_read_among([(agent(1), true, now)], minute), up);
+        for others in [
+            vec![(agent(1), true, long_ago)],
+            vec![(agent(1), false, now)],
+            vec![(agent(1), true, None)],
+            vec![(agent(2), true, now)],
+            vec![],
+        ] {
+            assert_eq!(
+                up.as_read_among(others.clone(), minute).state,
+                PresenceState::Unknown,
+                "{others:?}"
+            );
+        }
     }
 
     #[test]
@@ -414,6 +463,7 @@ mod tests {
             ports: ports.to_vec(),
             interval_s,
             adopt_address: false,
+            boot_timeout_s: None,
         };
         let tidy = parse_probe(&probe(ProbeMethod::Auto, &[3389, 22, 22], Some(10))).unwrap();
         assert_eq!(tidy.ports, [22, 3389]);
@@ -430,6 +480,17 @@ mod tests {
         assert!(parse_probe(&probe(ProbeMethod::Auto, &[], Some(3601))).is_err());
         assert!(parse_probe(&probe(ProbeMethod::Tcp, &[], None)).is_err());
         assert!(parse_probe(&probe(ProbeMethod::Off, &[], None)).is_ok());
+        let boot = |boot_timeout_s| DeviceProbe {
+            boot_timeout_s,
+            ..DeviceProbe::default()
+        };
+        assert!(parse_probe(&boot(Some(0))).is_err());
+        assert!(parse_probe(&boot(Some(3601))).is_err());
+        assert_eq!(parse_probe(&boot(Some(1))).unwrap().boot_timeout_s, Some(1));
+        assert_eq!(
+            parse_probe(&boot(Some(3600))).unwrap().boot_timeout_s,
+            Some(3600)
+        );
         assert_eq!(
             parse_probe(&DeviceProbe::default()).unwrap(),
             DeviceProbe::default()

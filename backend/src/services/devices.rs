@@ -88,6 +88,7 @@ impl Services {
             probe_ports: Vec::new(),
             probe_interval_s: None,
             probe_adopt_address: false,
+            boot_timeout_s: None,
         };
         if let Some(probe) = &request.probe {
             set_probe(&mut device, probe)?;
@@ -330,6 +331,7 @@ fn set_probe(device: &mut DeviceRecord, probe: &DeviceProbe) -> Result<(), Inval
     device.probe_ports = probe.ports;
     device.probe_interval_s = probe.interval_s.map(|s| s as i32);
     device.probe_adopt_address = probe.adopt_address;
+    device.boot_timeout_s = probe.boot_timeout_s.map(|s| s as i32);
     Ok(())
 }
 

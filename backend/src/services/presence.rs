@@ -17,8 +17,8 @@ use shared::types::{
 };
 
 use super::{ServiceError, Services};
+use crate::domain::Invalid;
 use crate::domain::presence::{self, Presence, Transition};
-use crate::domain::{Invalid, is_online};
 use crate::storage::{
     AgentRecord, AgentRef, DeviceTransition, Liveness, Page, SightingReport, UserRecord,
 };
@@ -290,17 +290,10 @@ impl Services {
         let Some(presence) = presence else {
             return DevicePresence::default();
         };
-        let via_counts = presence.via.as_ref().is_some_and(|(via, _)| {
-            agents.iter().any(|agent| {
-                agent.id == *via
-                    && is_online(
-                        agent.approved,
-                        agent.last_seen,
-                        self.settings.agent_offline_after,
-                    )
-            })
-        });
-        let read = presence.as_read(via_counts);
+        let read = presence.as_read_among(
+            agents.iter().map(|a| (a.id, a.approved, a.last_seen)),
+            self.settings.agent_offline_after,
+        );
         DevicePresence {
             state: read.state,
             since: Some(read.since),

@@ -401,9 +401,6 @@ impl Services {
                     .zip(&before)
                     .map(|(o, &state)| first_verdict(state, o.sent(), services.watched(&o.target)))
                     .collect();
-                let deadline = requested_at
-                    + chrono::Duration::from_std(services.settings.wake.boot_timeout)
-                        .unwrap_or(chrono::Duration::MAX);
                 let wake = NewWake {
                     id: WakeId::generate(),
                     kind,
@@ -419,7 +416,9 @@ impl Services {
                             device_name: o.target.name.clone(),
                             mac_address: o.target.mac_address,
                             verdict,
-                            deadline,
+                            deadline: requested_at
+                                + chrono::Duration::from_std(services.boot_timeout(&o.target))
+                                    .unwrap_or(chrono::Duration::MAX),
                             agents: o.agents.clone(),
                         })
                         .collect(),
@@ -443,11 +442,10 @@ impl Services {
             return Vec::new();
         }
         let offline_after = self.settings.agent_offline_after;
-        let watch_s = u32::try_from(self.settings.wake.boot_timeout.as_secs()).unwrap_or(u32::MAX);
         self.dispatcher
             .dispatch(
                 targets,
-                watch_s,
+                |target| u32::try_from(self.boot_timeout(target).as_secs()).unwrap_or(u32::MAX),
                 |agent| is_online(agent.approved, agent.last_seen, offline_after),
                 |agent| {
                     self.check_agent_address(agent.ip, agent.port)
@@ -457,21 +455,28 @@ impl Services {
             .await
     }
 
+    /// How long a woken device has to show up: its own boot timeout, else
+    /// the server's.
+    fn boot_timeout(&self, target: &WakeTarget) -> Duration {
+        target.boot_timeout(self.settings.wake.boot_timeout)
+    }
+
     /// What a device reads as before its wake: its stored conclusion, or
     /// unknown when the agent that conclusion rests on no longer counts.
     fn state_before(&self, target: &WakeTarget) -> PresenceState {
-        let offline_after = self.settings.agent_offline_after;
         target
             .presence
             .as_ref()
             .map_or(PresenceState::Unknown, |presence| {
-                let via_counts = presence.via.as_ref().is_some_and(|(via, _)| {
-                    target.agents.iter().any(|agent| {
-                        agent.id == *via
-                            && is_online(agent.approved, agent.last_seen, offline_after)
-                    })
-                });
-                presence.as_read(via_counts).state
+                presence
+                    .as_read_among(
+                        target
+                            .agents
+                            .iter()
+                            .map(|a| (a.id, a.approved, a.last_seen)),
+                        self.settings.agent_offline_after,
+                    )
+                    .state
             })
     }
 
@@ -557,6 +562,7 @@ fn device_wake_entry(record: WakeRecord) -> Option<DeviceWakeEntry> {
         requested_at,
         forced: record.forced,
         verdict: device.verdict,
+        deadline: device.deadline,
         decided_at: device.decided_at,
         agents: device.agents,
     })

@@ -89,7 +89,7 @@ const SELECT_AGENT_VIEWS_OF_CLUSTER: &str = concat!(
 const SELECT_CLUSTER_REF: &str = "SELECT id, name, owner_id FROM clusters WHERE id = $1";
 
 const SELECT_WAKE_DEVICES_OF_CLUSTER: &str = "SELECT id, name, mac_address, ip_address, owner_id, \
-    probe_method FROM devices WHERE cluster_id = $1 ORDER BY lower(name), name, id";
+    probe_method, boot_timeout_s FROM devices WHERE cluster_id = $1 ORDER BY lower(name), name, id";
 
 /// What is concluded about the members of a cluster.
 const SELECT_PRESENCE_OF_CLUSTER: &str = concat!(

@@ -2,11 +2,22 @@
 //! cluster and agents; agents), as macros so each area's SQL can
 //! `concat!` them. Declared first in `mod.rs`, with `#[macro_use]`.
 
-macro_rules! device_columns {
+/// The columns of a device row (`DeviceRecord`) of devices `d`.
+macro_rules! device_record_columns {
     () => {
         "d.id, d.name, d.mac_address, d.ip_address, d.os_type, d.is_active, d.description, d.tags, \
          d.cluster_id, d.owner_id, d.created_at, d.updated_at, d.probe_method, d.probe_ports, \
-         d.probe_interval_s, d.probe_adopt_address, COALESCE(NULLIF(u.full_name, ''), u.username) AS owner_name, c.name AS cluster_name"
+         d.probe_interval_s, d.probe_adopt_address, d.boot_timeout_s"
+    };
+}
+
+/// A device row with its owner's and cluster's names ([`device_record_joins`]).
+macro_rules! device_columns {
+    () => {
+        concat!(
+            device_record_columns!(),
+            ", COALESCE(NULLIF(u.full_name, ''), u.username) AS owner_name, c.name AS cluster_name"
+        )
     };
 }
 
@@ -55,7 +66,7 @@ macro_rules! packed_device_list {
             "SELECT json_group_array(json_array(id, name, mac_address, ip_address, os_type, \
              is_active, description, json(tags), cluster_id, owner_id, created_at, updated_at, \
              owner_name, cluster_name, agent_ids, probe_method, json(probe_ports), \
-             probe_interval_s, probe_adopt_address) ORDER BY ",
+             probe_interval_s, probe_adopt_address, boot_timeout_s) ORDER BY ",
             $order,
             ") FROM (",
             $list,

@@ -101,10 +101,11 @@ const COUNT_MATCHING_DEVICES: &str = concat!("SELECT COUNT(*) FROM devices", dev
 const SELECT_DEVICE_TAG_KEYS: &str = "SELECT DISTINCT tag_keys FROM devices";
 
 /// Devices whose search columns are not written yet (added before them).
-const SELECT_DEVICES_TO_INDEX: &str = "SELECT id, name, mac_address, ip_address, os_type, \
-    is_active, description, tags, cluster_id, owner_id, created_at, updated_at, probe_method, \
-    probe_ports, probe_interval_s, probe_adopt_address FROM devices WHERE search_text = '' \
-    LIMIT 500";
+const SELECT_DEVICES_TO_INDEX: &str = concat!(
+    "SELECT ",
+    device_record_columns!(),
+    " FROM devices d WHERE d.search_text = '' LIMIT 500"
+);
 
 /// Only while still unwritten: an edit on another replica in the meantime
 /// wrote the device's own.
@@ -113,13 +114,13 @@ const UPDATE_DEVICE_SEARCH: &str =
 
 const INSERT_DEVICE: &str = "INSERT INTO devices (id, name, mac_address, ip_address, os_type, \
     is_active, description, tags, cluster_id, owner_id, created_at, updated_at, search_text, \
-    tag_keys, probe_method, probe_ports, probe_interval_s, probe_adopt_address) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
+    tag_keys, probe_method, probe_ports, probe_interval_s, probe_adopt_address, boot_timeout_s) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
 
 const UPDATE_DEVICE: &str = "UPDATE devices SET name = $2, mac_address = $3, ip_address = $4, \
     os_type = $5, is_active = $6, description = $7, tags = $8, cluster_id = $9, updated_at = $10, \
     search_text = $11, tag_keys = $12, probe_method = $13, probe_ports = $14, \
-    probe_interval_s = $15, probe_adopt_address = $16 WHERE id = $1";
+    probe_interval_s = $15, probe_adopt_address = $16, boot_timeout_s = $17 WHERE id = $1";
 
 const DELETE_DEVICE: &str = "DELETE FROM devices WHERE id = $1";
 
@@ -129,7 +130,7 @@ const INSERT_DEVICE_AGENT: &str =
 const DELETE_DEVICE_AGENTS: &str = "DELETE FROM device_agents WHERE device_id = $1";
 
 const SELECT_WAKE_DEVICE: &str = "SELECT id, name, mac_address, ip_address, owner_id, \
-    probe_method FROM devices WHERE id = $1";
+    probe_method, boot_timeout_s FROM devices WHERE id = $1";
 
 const SELECT_WAKE_AGENTS_OF_DEVICE: &str = concat!(
     "SELECT da.device_id, ",
@@ -296,6 +297,7 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
             .bind(sqlx::types::Json(&device.probe_ports))
             .bind(device.probe_interval_s)
             .bind(device.probe_adopt_address)
+            .bind(device.boot_timeout_s)
             .execute(&mut tx)
             .await?;
         link_agents::<DB>(&mut tx, device.id, agent_ids).await?;
@@ -326,6 +328,7 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
             .bind(sqlx::types::Json(&device.probe_ports))
             .bind(device.probe_interval_s)
             .bind(device.probe_adopt_address)
+            .bind(device.boot_timeout_s)
             .execute(&mut tx)
             .await?;
         if updated == 0 {
@@ -567,6 +570,7 @@ struct PackedDevice<'a>(
     Vec<u16>,
     Option<i32>,
     i64,
+    Option<i32>,
 );
 
 /// The rows of a packed list, read as sqlx reads them column by column: a
@@ -600,6 +604,7 @@ fn unpack_devices(packed: &str) -> Result<Vec<ListedDeviceRow>, StorageError> {
                 probe_ports,
                 probe_interval_s,
                 probe_adopt_address,
+                boot_timeout_s,
             ) = packed;
             let timestamp = |text: &str| {
                 chrono::DateTime::parse_from_rfc3339(text)
@@ -630,6 +635,7 @@ fn unpack_devices(packed: &str) -> Result<Vec<ListedDeviceRow>, StorageError> {
                 probe_ports,
                 probe_interval_s,
                 probe_adopt_address: probe_adopt_address != 0,
+                boot_timeout_s,
             };
             Ok(ListedDeviceRow {
                 view: DeviceView {
@@ -657,6 +663,7 @@ pub(super) struct WakeDeviceRow {
     owner_id: Option<UserId>,
     #[sqlx(try_from = "Parsed<ProbeMethod>")]
     probe_method: ProbeMethod,
+    boot_timeout_s: Option<i32>,
 }
 
 /// An agent linked to the device `device_id`.
@@ -690,6 +697,7 @@ pub(super) fn wake_targets(
             ip_address: device.ip_address,
             owner_id: device.owner_id,
             probe_method: device.probe_method,
+            boot_timeout_s: device.boot_timeout_s,
             presence: presence.remove(&device.id),
             agents: by_device.remove(&device.id).unwrap_or_default(),
         })
@@ -701,7 +709,7 @@ mod tests {
     use super::unpack_devices;
     use crate::storage::StorageError;
 
-    const DEVICE: &str = r#"["6f1c1d1e-0000-4000-8000-000000000001","pc \"one\"","AA:BB:CC:DD:EE:01",null,"windows",0,null,["lab","rack-1"],null,null,"2026-12-05T08:00:00.123456+00:00","2026-12-05T09:00:00+00:00","Ada",null,"x,y","tcp",[22,3389],null,1]"#;
+    const DEVICE: &str = r#"["6f1c1d1e-0000-4000-8000-000000000001","pc \"one\"","AA:BB:CC:DD:EE:01",null,"windows",0,null,["lab","rack-1"],null,null,"2026-12-05T08:00:00.123456+00:00","2026-12-05T09:00:00+00:00","Ada",null,"x,y","tcp",[22,3389],null,1,45]"#;
 
     #[test]
     fn a_packed_device_reads_as_its_columns_would() {
@@ -727,6 +735,7 @@ mod tests {
         assert_eq!(device.probe_ports, [22, 3389]);
         assert_eq!(device.probe_interval_s, None);
         assert!(device.probe_adopt_address);
+        assert_eq!(device.boot_timeout_s, Some(45));
         assert!(unpack_devices("[]").unwrap().is_empty());
     }
 

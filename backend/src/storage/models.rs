@@ -130,6 +130,9 @@ pub struct DeviceRecord {
     pub probe_interval_s: Option<i32>,
     /// Whether an address it is seen up at becomes its `ip_address`.
     pub probe_adopt_address: bool,
+    /// Seconds a woken machine has to show up; `None` for the server's
+    /// default.
+    pub boot_timeout_s: Option<i32>,
 }
 
 impl DeviceRecord {
@@ -140,6 +143,7 @@ impl DeviceRecord {
             ports: self.probe_ports.clone(),
             interval_s: self.probe_interval_s.and_then(|s| u32::try_from(s).ok()),
             adopt_address: self.probe_adopt_address,
+            boot_timeout_s: self.boot_timeout_s.and_then(|s| u32::try_from(s).ok()),
         }
     }
 
@@ -329,9 +333,21 @@ pub struct WakeTarget {
     pub owner_id: Option<UserId>,
     /// How its agents probe it (`off`: not watched).
     pub probe_method: powerbeacon_agent::wire::ProbeMethod,
+    /// Its own boot timeout, in seconds, if it has one.
+    pub boot_timeout_s: Option<i32>,
     /// What is concluded about its presence, as stored.
     pub presence: Option<crate::domain::presence::Presence>,
     pub agents: Vec<AgentRecord>,
+}
+
+impl WakeTarget {
+    /// How long it has to show up once woken: its own boot timeout, else
+    /// `default` (the server's).
+    pub fn boot_timeout(&self, default: std::time::Duration) -> std::time::Duration {
+        self.boot_timeout_s
+            .and_then(|s| u64::try_from(s).ok())
+            .map_or(default, std::time::Duration::from_secs)
+    }
 }
 
 /// A sign-in throttle counter: attempts so far and when the last one was

@@ -65,9 +65,11 @@ const UPSERT_PRESENCE: &str = "INSERT INTO device_presence (device_id, state, si
     method = excluded.method, address = excluded.address, rtt_us = excluded.rtt_us";
 
 /// A device, for adopting the address it is seen up at.
-const SELECT_DEVICE_RECORD: &str = "SELECT id, name, mac_address, ip_address, os_type, is_active, \
-    description, tags, cluster_id, owner_id, created_at, updated_at, probe_method, probe_ports, \
-    probe_interval_s, probe_adopt_address FROM devices WHERE id = $1";
+const SELECT_DEVICE_RECORD: &str = concat!(
+    "SELECT ",
+    device_record_columns!(),
+    " FROM devices d WHERE d.id = $1"
+);
 
 /// A new address for a device, with the search text that holds it.
 const ADOPT_ADDRESS: &str =

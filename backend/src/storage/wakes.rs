@@ -49,10 +49,14 @@ const SELECT_PENDING_OF_DEVICE: &str = "SELECT w.wake_id, w.device_id, w.request
 const SETTLE_BATCH: usize = 500;
 
 /// Pending verdicts that may be decided now: past their deadline, or of a
-/// device that reads up. A batch ([`SETTLE_BATCH`]) at a time.
+/// device that reads up since the wake (one up since before it waits for
+/// its deadline: `domain::wake::settle`), so a pass never takes again what
+/// it could not decide. A batch ([`SETTLE_BATCH`]) at a time. (Timestamps
+/// compare as text on SQLite: canonical RFC 3339, each in one form.)
 const SELECT_DUE: &str = "SELECT w.wake_id, w.device_id, w.requested_at, w.deadline, \
     p.state, p.since FROM wake_devices w LEFT JOIN device_presence p ON p.device_id = w.device_id \
-    WHERE w.verdict = 'pending' AND (w.deadline <= $1 OR p.state = 'up') \
+    WHERE w.verdict = 'pending' \
+    AND (w.deadline <= $1 OR (p.state = 'up' AND p.since >= w.requested_at)) \
     ORDER BY w.deadline LIMIT 500";
 
 /// Decides a verdict, if it is still pending.

@@ -66,12 +66,12 @@ impl WakeDispatcher {
     /// holds and whose address `callable` accepts; the others are reported
     /// offline, or failed with `callable`'s reason, without being called.
     /// Agents that watch presence are asked to probe each machine every
-    /// second for `watch_s` seconds, to see it come up.
+    /// second for `watch_s(target)` seconds, to see it come up.
     #[tracing::instrument(skip_all, fields(devices = targets.len()))]
     pub async fn dispatch(
         &self,
         targets: Vec<WakeTarget>,
-        watch_s: u32,
+        watch_s: impl Fn(&WakeTarget) -> u32,
         online: impl Fn(&AgentRecord) -> bool,
         callable: impl Fn(&AgentRecord) -> Result<(), String>,
     ) -> Vec<DeviceOutcome> {
@@ -104,7 +104,7 @@ impl WakeDispatcher {
                 });
                 queues[index].jobs.push(Job {
                     slot: (t, a),
-                    request: wol_request(target, agent, watch_s),
+                    request: wol_request(target, agent, watch_s(target)),
                 });
             }
         }

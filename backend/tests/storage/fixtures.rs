@@ -75,6 +75,7 @@ pub fn device(name: &str, n: u8) -> DeviceRecord {
         probe_ports: Vec::new(),
         probe_interval_s: None,
         probe_adopt_address: false,
+        boot_timeout_s: None,
     }
 }
 

@@ -11,10 +11,10 @@
 pub mod assets;
 pub mod hosts;
 mod origin;
+mod plain;
 mod server_fn_input;
 pub mod sessions;
 pub mod sso;
-mod wake_page;
 
 use axum::Router;
 use axum::extract::State;
@@ -98,7 +98,8 @@ pub fn router(
         .route_service(assets::MANIFEST_PATH, site_files)
         .route("/api/auth/login/oauth", get(sso::login))
         .route("/api/auth/callback", get(sso::callback))
-        .route("/wakes/{id}", get(wake_page::wake_page))
+        .route("/wakes/{id}", get(plain::wake::wake_page))
+        .route("/devices/{id}", get(plain::device::device_page))
         .leptos_routes_with_context(state, routes(), context.clone(), move || {
             app::shell(options.clone())
         })

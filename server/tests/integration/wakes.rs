@@ -21,6 +21,8 @@ on_both_engines!(
     wait_answers_at_the_verdict_or_at_its_limit,
     who_may_read_and_make_wakes,
     bad_wake_parameters_are_refused,
+    each_device_has_its_own_boot_timeout,
+    a_device_page_shows_its_wake_history,
     the_browser_follows_a_wake_without_javascript,
 );
 
@@ -468,6 +470,118 @@ async fn bad_wake_parameters_are_refused(app: &TestApp) {
     assert_eq!(app.count_rows("wakes").await, 0);
 }
 
+async fn each_device_has_its_own_boot_timeout(app: &TestApp) {
+    // The server's boot timeout is 120 s; "quick" gives itself 1 s.
+    let root = app.root_token().await;
+    let agent = Agent::watcher(app, &root, "watcher").await;
+    let create = |name: &str, mac: &str, probe: Value| {
+        app.send(
+            app.client.post(app.url("/api/devices")).json(&json!({
+                "name": name, "mac_address": mac, "ip_address": "192.0.2.10",
+                "agent_ids": [agent.id], "probe": probe,
+            })),
+            &root,
+        )
+    };
+    // Out of range: refused, naming the probe, and nothing stored.
+    for refused in [0, 3601] {
+        let response = create(
+            "bad",
+            "02:00:00:00:03:20",
+            json!({"boot_timeout_s": refused}),
+        )
+        .await;
+        let body = assert_error(response, 422).await;
+        assert!(body["details"].to_string().contains("probe"), "{body}");
+    }
+    assert_eq!(app.count_rows("devices").await, 0);
+
+    let response = create("quick", "02:00:00:00:03:21", json!({"boot_timeout_s": 1})).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let quick: Value = response.json().await.unwrap();
+    assert_eq!(
+        quick["probe"],
+        json!({"method": "auto", "boot_timeout_s": 1})
+    );
+    let quick = quick["id"].as_str().unwrap().to_string();
+    let slow = device(app, &root, "slow", "02:00:00:00:03:22", &[&agent.id]).await;
+    // Lists show it too (SQLite reads them packed).
+    let listed = get_json(app, &root, "/api/devices").await;
+    let of = |id: &str| {
+        listed["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id)
+            .unwrap()["probe"]
+            .clone()
+    };
+    assert_eq!(of(&quick)["boot_timeout_s"], 1);
+    assert!(of(&slow).get("boot_timeout_s").is_none());
+    agent.report(app, &quick, "down").await;
+    agent.report(app, &slow, "down").await;
+
+    let started = Instant::now();
+    let answer = wake(app, &root, &format!("/api/devices/{quick}/wake?wait=30")).await;
+    assert_eq!(answer["verdict"], "no_sign_of_life", "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let record = get_json(
+        app,
+        &root,
+        &format!("/api/wakes/{}", answer["wake_id"].as_str().unwrap()),
+    )
+    .await;
+    let seconds = |at: &Value| {
+        chrono::DateTime::parse_from_rfc3339(at.as_str().unwrap())
+            .unwrap()
+            .timestamp_millis()
+    };
+    assert_eq!(
+        seconds(&record["devices"][0]["deadline"]) - seconds(&record["requested_at"]),
+        1_000,
+        "{record}"
+    );
+    let answer = wake(app, &root, &format!("/api/devices/{slow}/wake")).await;
+    assert_eq!(answer["verdict"], "pending");
+    // Each agent is asked to watch each machine for that machine's timeout.
+    let watched: Vec<Value> = agent
+        .wol
+        .calls()
+        .iter()
+        .map(|c| c.body["watch_s"].clone())
+        .collect();
+    assert_eq!(watched, [json!(1), json!(120)]);
+
+    // A PUT replaces the probe whole: without it, the server's default again.
+    let response = app
+        .send(
+            app.client
+                .put(app.url(&format!("/api/devices/{quick}")))
+                .json(&json!({"probe": {"boot_timeout_s": 3601}})),
+            &root,
+        )
+        .await;
+    assert_error(response, 422).await;
+    let unchanged = get_json(app, &root, &format!("/api/devices/{quick}")).await;
+    assert_eq!(unchanged["probe"]["boot_timeout_s"], 1);
+    let response = app
+        .send(
+            app.client
+                .put(app.url(&format!("/api/devices/{quick}")))
+                .json(&json!({"probe": {"method": "auto", "boot_timeout_s": 600}})),
+            &root,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer = wake(app, &root, &format!("/api/devices/{quick}/wake")).await;
+    assert_eq!(answer["verdict"], "pending");
+    assert_eq!(agent.wol.calls().last().unwrap().body["watch_s"], 600);
+}
+
 async fn no_sign_of_life_after_the_boot_timeout(db: TestDb) {
     let app = TestApp::spawn_with(db, |config| config.wake_boot_timeout_seconds = 1).await;
     let root = app.root_token().await;
@@ -610,4 +724,105 @@ async fn the_browser_follows_a_wake_without_javascript(app: &TestApp) {
         crate::web::call_fields(app, &cookie, "wake_device", &[("id", pc.as_str())]).await;
     assert_eq!(answer["verdict"], "already_up", "{answer}");
     assert_eq!(answer["agents"], json!([]), "nothing sent");
+}
+
+async fn a_device_page_shows_its_wake_history(app: &TestApp) {
+    let root = app.root_token().await;
+    let agent = Agent::watcher(app, &root, "watcher").await;
+    let pc = device(app, &root, "pc <1>", "02:00:00:00:03:30", &[&agent.id]).await;
+    let cookie = crate::web::sign_in(app, "root", crate::helpers::TEST_PASSWORD).await;
+    let path = format!("/devices/{pc}");
+
+    // Never woken: it says so; its managers get a Wake button; its card and
+    // the wake's page lead here.
+    let (status, html) = crate::web::page(app, &cookie, &path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<h1>pc &lt;1&gt;</h1>"), "escaped: {html}");
+    assert!(html.contains("02:00:00:00:03:30"));
+    assert!(html.contains("Never woken"), "{html}");
+    assert!(
+        html.contains(&format!(r#"name="id" value="{pc}""#)),
+        "the Wake button"
+    );
+    assert!(!html.contains("<script"), "no script");
+    let (_, dashboard) = crate::web::page(app, &cookie, "/dashboard").await;
+    assert!(
+        dashboard.contains(&format!(r#"href="{path}""#)),
+        "the card links here"
+    );
+
+    // Up after its wake, then a wake that is still waiting: newest first,
+    // with who asked, the verdict and the time to up.
+    agent.report(app, &pc, "down").await;
+    let first = wake(app, &root, &format!("/api/devices/{pc}/wake")).await;
+    agent.report(app, &pc, "up").await;
+    agent.report(app, &pc, "down").await;
+    let second = wake(app, &root, &format!("/api/devices/{pc}/wake")).await;
+    let (_, html) = crate::web::page(app, &cookie, &path).await;
+    let newer = html
+        .find(&format!("/wakes/{}", second["wake_id"].as_str().unwrap()))
+        .expect("the second wake");
+    let older = html
+        .find(&format!("/wakes/{}", first["wake_id"].as_str().unwrap()))
+        .expect("the first wake");
+    assert!(newer < older, "newest first");
+    assert!(html.contains("sent by 1 of 1 agents · waiting for it to come up…"));
+    assert!(
+        html.contains("sent by 1 of 1 agents · up after 0 s"),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-verdict="up""#));
+    assert!(html.contains("<td>root</td>"), "who asked");
+    let (_, wake_page) = crate::web::page(
+        app,
+        &cookie,
+        &format!("/wakes/{}", first["wake_id"].as_str().unwrap()),
+    )
+    .await;
+    assert!(
+        wake_page.contains(&format!(r#"href="{path}""#)),
+        "{wake_page}"
+    );
+
+    // More than a page: 20 at a time, with a way to older ones.
+    for _ in 0..20 {
+        wake(app, &root, &format!("/api/devices/{pc}/wake")).await;
+    }
+    let (_, html) = crate::web::page(app, &cookie, &path).await;
+    assert_eq!(html.matches("<tr data-verdict").count(), 20);
+    assert!(html.contains("1–20 of 22"), "{html}");
+    assert!(html.contains(&format!(r#"href="{path}?skip=20">Older"#)));
+    let (_, html) = crate::web::page(app, &cookie, &format!("{path}?skip=20")).await;
+    assert_eq!(html.matches("<tr data-verdict").count(), 2);
+    assert!(html.contains("21–22 of 22"));
+    assert!(html.contains(&format!(r#"href="{path}?skip=0">Newer"#)));
+    assert!(
+        html.contains(r#"data-verdict="up""#),
+        "the oldest is on the last page"
+    );
+    let (status, _) = crate::web::page(app, &cookie, &format!("{path}?skip=lots")).await;
+    assert_eq!(status, 200, "a bad skip reads as the first page");
+
+    // A viewer reads it, without the Wake button; nobody signed in is sent
+    // to sign in first; an unknown device is 404.
+    app.user_with_role(&root, "vera", "viewer").await;
+    let viewer = crate::web::sign_in(app, "vera", crate::helpers::TEST_PASSWORD).await;
+    let (status, html) = crate::web::page(app, &viewer, &format!("{path}?skip=20")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("up after 0 s"));
+    assert!(!html.contains("/fn/wake_device"), "viewers cannot wake");
+    let response = app.client.get(app.url(&path)).send().await.unwrap();
+    assert!(response.status().is_redirection());
+    assert_eq!(
+        response.headers()["location"],
+        format!("/login?next={path}").as_str()
+    );
+    for unknown in [
+        format!("/devices/{}", uuid::Uuid::new_v4()),
+        "/devices/nope".into(),
+    ] {
+        let (status, html) = crate::web::page(app, &cookie, &unknown).await;
+        assert_eq!(status, 404, "{unknown}");
+        assert!(html.contains("Device not found."));
+    }
 }

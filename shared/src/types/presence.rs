@@ -118,6 +118,12 @@ pub struct DeviceProbe {
     /// `ip_address` by itself (a machine on DHCP). Left out while false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopt_address: bool,
+    /// Seconds a woken machine has to show up before its wake's verdict is
+    /// `no_sign_of_life`, 1–3600; left out (or `null`) for the server's
+    /// default. The browser app does not read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(not(feature = "ssr"), serde(skip_deserializing))]
+    pub boot_timeout_s: Option<u32>,
 }
 
 /// A device's presence, as `DevicePublic.presence` shows it. Fields without

@@ -318,6 +318,9 @@ pub struct DeviceWakeEntry {
     pub verdict: WakeVerdict,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds_to_up: Option<Elapsed>,
+    /// Until when the wake waited, or waits, for the machine (its boot
+    /// timeout).
+    pub deadline: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_at: Option<DateTime<Utc>>,
     pub agents: Vec<WakeAgentResult>,

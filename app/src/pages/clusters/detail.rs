@@ -207,7 +207,11 @@ fn DeviceTable(devices: Vec<DashboardDevice>) -> impl IntoView {
                             };
                             view! {
                                 <tr data-device-id=device.id.to_string()>
-                                    <th scope="row">{device.name.clone()}</th>
+                                    <th scope="row">
+                                        <a href=format!("/devices/{}", device.id) rel="external">
+                                            {device.name.clone()}
+                                        </a>
+                                    </th>
                                     <td>
                                         <PresenceBadge presence=device.presence.clone() />
                                         {(can_manage && device.presence.address_changed)

@@ -45,10 +45,14 @@ pub(super) fn DeviceCard(
     let edit_device = device.clone();
     let delete_device = device.clone();
     view! {
-        <li class="device-card" data-device-id=id.to_string()>
+        <li class="device-card">
             <header class="device-head">
                 <OsIcon os=device.os_type />
-                <h3>{device.name.clone()}</h3>
+                <h3>
+                    <a href=format!("/devices/{id}") rel="external">
+                        {device.name.clone()}
+                    </a>
+                </h3>
                 {device.cluster_name.clone().map(|name| view! { <span class="badge">{name}</span> })}
             </header>
             <PresenceBadge presence=device.presence.clone() />

@@ -1,24 +1,21 @@
 //! `/wakes/{id}`: one wake's progress, device by device (what each agent
 //! sent, and where), then each verdict (docs/API.md, "Wakes"). Where a wake
-//! asked without the wasm lands: a plain page rendered here, with no script,
-//! that reloads itself every 2 s while a verdict is pending, so it follows
-//! the wake to its end on any browser. It adds nothing to the wasm, whose
-//! first-visit bytes are budgeted (`end2end/size-budget.json`).
+//! button's form post lands: it reloads itself every 2 s while a verdict is
+//! pending, so it follows the wake to its end on any browser.
 
 use std::fmt::Write;
 
-use app::format::{agent_part_words, relative_time, wake_counts_words, wake_verdict_words};
+use app::format::{agent_part_words, relative_time, wake_counts_words, wake_device_words};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use backend::services::ServiceError;
 use chrono::Utc;
 use html_escape::encode_text as text;
 use shared::ids::WakeId;
-use shared::types::{WakeDeviceProgress, WakeKind, WakeOutcome, WakePublic, WakeVerdict};
+use shared::types::{WakeDeviceProgress, WakeKind, WakePublic};
 use tower_sessions::Session;
 
-use crate::api::ApiError;
+use super::{error_page, page, signed_in};
 use crate::state::AppState;
 
 /// `GET /wakes/{id}` for a signed-in browser; others go to sign in first.
@@ -28,13 +25,9 @@ pub async fn wake_page(
     Path(id): Path<String>,
 ) -> Response {
     let services = &state.services;
-    let user = match backend::sessions::session_user(services, &session).await {
-        Ok(Some(user)) => user,
-        Ok(None) => {
-            return Redirect::to(&shared::routing::login_url_for(&format!("/wakes/{id}")))
-                .into_response();
-        }
-        Err(error) => return ApiError::from(error).into_response(),
+    let user = match signed_in(services, &session, &format!("/wakes/{id}")).await {
+        Ok(user) => user,
+        Err(answer) => return answer,
     };
     let wake = match id.parse::<WakeId>() {
         Ok(id) => services.get_wake(&user, id).await,
@@ -42,16 +35,7 @@ pub async fn wake_page(
     };
     match wake {
         Ok(wake) => Html(render(&wake)).into_response(),
-        Err(error) => {
-            let status = StatusCode::from_u16(error.status_code())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let message = error.to_body().message;
-            (status, Html(page("Wake", false, &format!(
-                r#"<p class="back"><a href="/dashboard">← Dashboard</a></p><p class="alert error" role="alert">{}</p>"#,
-                text(&message)
-            ))))
-                .into_response()
-        }
+        Err(error) => error_page("Wake", &error),
     }
 }
 
@@ -74,8 +58,11 @@ fn render(wake: &WakePublic) -> String {
                     .first()
                     .map_or("a device", |d| d.device_name.as_str())
             ),
-            "/dashboard".to_string(),
-            "← Dashboard",
+            wake.devices.first().map_or_else(
+                || "/dashboard".to_string(),
+                |d| format!("/devices/{}", d.device_id),
+            ),
+            "← Device",
         ),
     };
     let summary = match (wake.kind, wake.devices.first()) {
@@ -97,8 +84,9 @@ fn render(wake: &WakePublic) -> String {
     for device in &wake.devices {
         let _ = write!(
             body,
-            r#"<tr data-verdict="{}"><th scope="row">{}</th><td>{}</td><td><ul class="wake-parts">"#,
+            r#"<tr data-verdict="{}"><th scope="row"><a href="/devices/{}">{}</a></th><td>{}</td><td><ul class="wake-parts">"#,
             device.verdict.as_str(),
+            device.device_id,
             text(&device.device_name),
             text(&device_words(wake, device)),
         );
@@ -113,49 +101,10 @@ fn render(wake: &WakePublic) -> String {
 
 /// A device's verdict in words, with how many of its agents sent.
 fn device_words(wake: &WakePublic, device: &WakeDeviceProgress) -> String {
-    let timeout = u64::try_from((device.deadline - wake.requested_at).num_seconds()).unwrap_or(0);
-    let words = wake_verdict_words(device.verdict, device.seconds_to_up, timeout);
-    match device.verdict {
-        WakeVerdict::AlreadyUp | WakeVerdict::NotSent => words,
-        _ => {
-            let sent = device
-                .agents
-                .iter()
-                .filter(|a| a.outcome == WakeOutcome::Sent)
-                .count();
-            format!("sent by {sent} of {} agents · {words}", device.agents.len())
-        }
-    }
-}
-
-/// The document around `body` (already escaped), in the app's frame and
-/// style; it reloads itself every 2 s when `refresh`.
-fn page(title: &str, refresh: bool, body: &str) -> String {
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-{}<title>{} · PowerBeacon</title>
-<link rel="stylesheet" href="/pkg/powerbeacon.css">
-<link rel="icon" href="/favicon.svg" type="image/svg+xml">
-</head>
-<body>
-<div class="layout">
-<header class="site-header"><a class="brand" href="/"><span>PowerBeacon</span></a></header>
-<main class="site-main wide" id="main">
-{body}
-</main>
-</div>
-</body>
-</html>
-"#,
-        if refresh {
-            "<meta http-equiv=\"refresh\" content=\"2\">\n"
-        } else {
-            ""
-        },
-        text(title),
+    wake_device_words(
+        device.verdict,
+        device.seconds_to_up,
+        (device.deadline - wake.requested_at).num_seconds(),
+        &device.agents,
     )
 }
