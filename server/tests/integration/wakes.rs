@@ -773,6 +773,15 @@ async fn a_device_page_shows_its_wake_history(app: &TestApp) {
     );
     assert!(html.contains(r#"data-verdict="up""#));
     assert!(html.contains("<td>root</td>"), "who asked");
+    // Its latest presence changes, newest first.
+    let changes = &html[html
+        .find(r#"class="presence-changes""#)
+        .expect("the changes")..];
+    let down = changes.find(r#"<li data-state="down">"#).unwrap();
+    let up = changes.find(r#"<li data-state="up">"#).unwrap();
+    assert!(down < up, "{changes}");
+    assert!(changes.contains("just now</time> · reported by watcher (neighbor, 192.0.2.10)</li>"));
+    assert!(changes.contains("just now</time> · seen by watcher (neighbor, 192.0.2.10)</li>"));
     let (_, wake_page) = crate::web::page(
         app,
         &cookie,

@@ -1,7 +1,8 @@
-//! `/devices/{id}`: a device's own page: what it is, whether it is up, a
-//! Wake button for its managers, and its wake history, newest first, a page
-//! at a time (docs/API.md, "Wakes"): who asked, when, the verdict and the
-//! time to up, each linking to the wake's page.
+//! `/devices/{id}`: a device's own page: what it is, whether it is up and
+//! its latest presence changes, a Wake button for its managers, and its wake
+//! history, newest first, a page at a time (docs/API.md, "Wakes"): who
+//! asked, when, the verdict and the time to up, each linking to the wake's
+//! page.
 
 use std::fmt::Write;
 
@@ -13,7 +14,10 @@ use backend::storage::Page;
 use chrono::{DateTime, SecondsFormat, Utc};
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use shared::ids::DeviceId;
-use shared::types::{DevicePublic, DeviceWakeEntry, DeviceWakesPublic, WakeKind};
+use shared::types::{
+    DevicePublic, DeviceWakeEntry, DeviceWakesPublic, PresenceState, PresenceTransitionPublic,
+    WakeKind,
+};
 use tower_sessions::Session;
 
 use super::{error_page, page, signed_in};
@@ -21,6 +25,8 @@ use crate::state::AppState;
 
 /// Wakes shown per page.
 const WAKES_PER_PAGE: u64 = 20;
+/// Presence changes shown (the API pages through all of them).
+const RECENT_CHANGES: u64 = 10;
 
 /// `?skip=`: the wakes to pass over; anything else reads as the first page.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -58,23 +64,49 @@ pub async fn device_page(
         Ok(device) => device,
         Err(error) => return error_page("Device", &error),
     };
-    match services.device_wakes(&user, id, page_of).await {
-        Ok(wakes) => {
-            let may_wake = user.access().may_manage(device.owner_id);
-            Html(render(&device, may_wake, &wakes, skip, Utc::now())).into_response()
+    let recent = Page {
+        skip: 0,
+        limit: RECENT_CHANGES,
+    };
+    let read = tokio::try_join!(
+        services.device_wakes(&user, id, page_of),
+        services.presence_history(&user, id, recent),
+    );
+    match read {
+        Ok((wakes, presence)) => {
+            let shown = Shown {
+                device: &device,
+                may_wake: user.access().may_manage(device.owner_id),
+                changes: &presence.transitions,
+                wakes: &wakes,
+                skip,
+            };
+            Html(render(&shown, Utc::now())).into_response()
         }
         Err(error) => error_page("Device", &error),
     }
 }
 
-/// The page of `device`, with the page of its wakes that starts at `skip`.
-fn render(
-    device: &DevicePublic,
+/// What the page shows.
+struct Shown<'a> {
+    device: &'a DevicePublic,
     may_wake: bool,
-    wakes: &DeviceWakesPublic,
+    /// The latest presence changes, newest first.
+    changes: &'a [PresenceTransitionPublic],
+    /// The page of wakes that starts at `skip`.
+    wakes: &'a DeviceWakesPublic,
     skip: u64,
-    now: DateTime<Utc>,
-) -> String {
+}
+
+/// The page of a device.
+fn render(shown: &Shown<'_>, now: DateTime<Utc>) -> String {
+    let Shown {
+        device,
+        may_wake,
+        changes,
+        wakes,
+        skip,
+    } = *shown;
     let mut body = format!(
         r#"<p class="back"><a href="/dashboard">← Dashboard</a></p>
 <div class="page-head"><h1>{}</h1>{}</div>
@@ -85,7 +117,6 @@ fn render(
 <dt>OS</dt><dd>{}</dd>
 <dt>Cluster</dt><dd>{}</dd>
 </dl>
-<h2>Wakes</h2>
 "#,
         text(&device.name),
         if may_wake {
@@ -103,6 +134,14 @@ fn render(
         os_label(device.os_type),
         text(device.cluster_name.as_deref().unwrap_or("—")),
     );
+    if !changes.is_empty() {
+        body.push_str(r#"<h2>Recent changes</h2><ul class="presence-changes">"#);
+        for change in changes {
+            change_item(&mut body, change, now);
+        }
+        body.push_str("</ul>");
+    }
+    body.push_str("<h2>Wakes</h2>");
     if wakes.wakes.is_empty() {
         body.push_str(if skip == 0 {
             r#"<p class="muted">Never woken from PowerBeacon (or not within the days wakes are kept).</p>"#
@@ -120,6 +159,45 @@ fn render(
     }
     pager(&mut body, device.id, wakes.count, skip);
     page(&device.name, false, &body)
+}
+
+/// One presence change: "Up · 5 min ago · seen by nas-agent (neighbor,
+/// 192.0.2.10)", "Down · 1 h ago · reported by nas-agent".
+fn change_item(body: &mut String, change: &PresenceTransitionPublic, now: DateTime<Utc>) {
+    let state = match change.to {
+        PresenceState::Up => "Up",
+        PresenceState::Down => "Down",
+        PresenceState::Unknown => "Unknown",
+    };
+    let how = [
+        change.method.map(|method| method.as_str().to_string()),
+        change.address.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
+    let verb = if change.to == PresenceState::Up {
+        "seen by"
+    } else {
+        "reported by"
+    };
+    let by = match &change.via {
+        Some(via) if how.is_empty() => format!(" · {verb} {}", via.hostname),
+        Some(via) => format!(" · {verb} {} ({how})", via.hostname),
+        None => " · no online agent watches it".to_string(),
+    };
+    let _ = write!(
+        body,
+        r#"<li data-state="{}"><span class="{}" aria-hidden="true"></span> {} · <time datetime="{}" title="{}">{}</time>{}</li>"#,
+        change.to.as_str(),
+        app::format::presence_class(change.to),
+        state,
+        attr(&change.at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        attr(&change.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        text(&relative_time(Some(change.at), now)),
+        text(&by),
+    );
 }
 
 /// One wake of the history.
