@@ -31,7 +31,7 @@ impl SqlStore<Postgres> {
                 ))
             })?;
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-        let store = Self { pool };
+        let store = Self::new(pool);
         fill_device_search_or_warn(&store).await;
         Ok(store)
     }

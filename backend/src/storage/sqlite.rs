@@ -68,7 +68,7 @@ impl SqlStore<Sqlite> {
                 ))
             })?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        let store = Self { pool };
+        let store = Self::new(pool);
         fill_device_search_or_warn(&store).await;
         Ok(store)
     }

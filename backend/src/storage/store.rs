@@ -13,17 +13,51 @@ use super::{Engine, Page, StorageError, Store};
 #[derive(Debug)]
 pub struct SqlStore<DB: Database> {
     pub(super) pool: Pool<DB>,
+    /// Whose turn it is to write, on SQLite ([`SqlStore::begin_write`]).
+    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl<DB: Database> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            write_turn: self.write_turn.clone(),
         }
     }
 }
 
+/// A process's turn to write on SQLite, held until its transaction ends
+/// (none on PostgreSQL).
+pub(super) type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
+
 impl<DB: SqlEngine> SqlStore<DB> {
+    pub(super) fn new(pool: Pool<DB>) -> Self {
+        Self {
+            pool,
+            write_turn: Default::default(),
+        }
+    }
+
+    /// A transaction for a write on a hot path, with this process's turn to
+    /// write: on SQLite one such transaction at a time, the others waiting
+    /// here in order rather than in SQLite's busy handler, which sleeps 1,
+    /// 2, 5, 10, 15, 20, 25… ms while another connection writes (16 clients
+    /// waking at once saw waits of 100 ms). Hold the turn until the
+    /// transaction ends. PostgreSQL needs no turn.
+    pub(super) async fn begin_write(
+        &self,
+    ) -> Result<(WriteTurn, Transaction<'static, DB>), sqlx::Error> {
+        match DB::ENGINE {
+            Engine::Sqlite => {
+                let turn = self.write_turn.clone().lock_owned().await;
+                // Its turn: the write lock is free of gated writers, so
+                // take it at once.
+                Ok((Some(turn), DB::begin_serialized(&self.pool).await?))
+            }
+            Engine::Postgres => Ok((None, self.pool.begin().await?)),
+        }
+    }
+
     /// The connection pool, for tests that inspect the schema.
     pub fn pool(&self) -> &Pool<DB> {
         &self.pool

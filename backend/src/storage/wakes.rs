@@ -165,7 +165,7 @@ pub trait WakeStore: Send + Sync {
 #[async_trait::async_trait]
 impl<DB: SqlEngine> WakeStore for SqlStore<DB> {
     async fn record_wake(&self, wake: &NewWake) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         Sql::<DB>::new(INSERT_WAKE)
             .bind(wake.id)
             .bind(wake.kind.as_str())

@@ -51,6 +51,9 @@ fn clean_sent(sent: SentPackets) -> SentPackets {
     }
 }
 
+/// How many idle connections to one agent are kept for its next calls.
+const IDLE_CONNECTIONS_PER_AGENT: usize = 8;
+
 /// Calls agents over HTTP, presenting each agent's own token. Every call has
 /// its own timeout, so one silent agent costs one timeout.
 #[derive(Debug, Clone)]
@@ -70,6 +73,10 @@ impl AgentClient {
             .connect_timeout(timeout)
             .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(30))
+            // A burst of wakes through one agent opens a connection per
+            // call in flight; afterwards only a few stay open, not a socket
+            // per call of the burst for the idle timeout.
+            .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_AGENT)
             .user_agent(concat!("powerbeacon/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client configuration is static and valid");

@@ -18,6 +18,7 @@ on_both_engines!(
     a_report_of_the_machine_up_decides_its_pending_verdict_once,
     the_pass_decides_verdicts_past_their_deadline_once,
     old_wakes_are_pruned_with_their_devices,
+    wakes_recorded_at_once_are_all_kept,
 );
 
 const LIVENESS: Liveness = Liveness {
@@ -195,4 +196,32 @@ async fn old_wakes_are_pruned_with_their_devices(store: &dyn Store, db: &TestDb)
     // A device deleted takes its part of the history with it.
     store.delete_device(pc.id).await.unwrap();
     assert_eq!(db.count_rows("wake_devices").await, 0);
+}
+
+async fn wakes_recorded_at_once_are_all_kept(store: &dyn Store, _db: &TestDb) {
+    // 32 writers at once, more than the pool's connections: each waits its
+    // turn (SQLite) or its row locks (PostgreSQL), none fails or is lost.
+    let a = device("a", 1);
+    store.insert_device(&a, &[]).await.unwrap();
+    let wakes: Vec<NewWake> = (0..32)
+        .map(|_| wake_of(&[(a.id, "a")], WakeVerdict::Pending, 0, 120))
+        .collect();
+    let written = futures::future::join_all(wakes.iter().map(|wake| store.record_wake(wake))).await;
+    assert!(written.iter().all(Result::is_ok), "{written:?}");
+    let (history, count) = store
+        .device_wakes(
+            a.id,
+            Page {
+                skip: 0,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(count, 32);
+    let mut ids: Vec<WakeId> = history.iter().map(|w| w.id).collect();
+    let mut expected: Vec<WakeId> = wakes.iter().map(|w| w.id).collect();
+    ids.sort_by_key(|id| id.to_string());
+    expected.sort_by_key(|id| id.to_string());
+    assert_eq!(ids, expected);
 }
