@@ -374,24 +374,14 @@ impl<DB: SqlEngine> PresenceStore for SqlStore<DB> {
         device: DeviceId,
         page: Page,
     ) -> Result<(Vec<Transition>, u64), StorageError> {
-        let (limit, skip) = page.binds();
-        let mut tx = self.snapshot().await?;
-        let rows: Vec<TransitionRow> = Sql::<DB>::new(SELECT_TRANSITIONS_PAGE)
-            .bind(device)
-            .bind(limit)
-            .bind(skip)
-            .fetch_all(&mut tx)
+        let (rows, count): (Vec<TransitionRow>, u64) = self
+            .page_of_device(SELECT_TRANSITIONS_PAGE, COUNT_TRANSITIONS, device, page)
             .await?;
-        let (count,): (i64,) = Sql::<DB>::new(COUNT_TRANSITIONS)
-            .bind(device)
-            .fetch_one(&mut tx)
-            .await?;
-        tx.commit().await?;
         Ok((
             rows.into_iter()
                 .map(TransitionRow::into_transition)
                 .collect(),
-            count.try_into().unwrap_or_default(),
+            count,
         ))
     }
 

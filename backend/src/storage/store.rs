@@ -91,6 +91,31 @@ impl<DB: SqlEngine> SqlStore<DB> {
         tx.commit().await?;
         Ok((rows, count.try_into().unwrap_or_default()))
     }
+
+    /// [`Self::page`] of one device's rows: both statements take the
+    /// device's id as `$1`; the page's `LIMIT` and `OFFSET` are `$2` and `$3`.
+    pub(super) async fn page_of_device<T: Readable>(
+        &self,
+        page_sql: &'static str,
+        count_sql: &'static str,
+        device: shared::ids::DeviceId,
+        page: Page,
+    ) -> Result<(Vec<T>, u64), StorageError> {
+        let (limit, skip) = page.binds();
+        let mut tx = self.snapshot().await?;
+        let rows = Sql::<DB>::new(page_sql)
+            .bind(device)
+            .bind(limit)
+            .bind(skip)
+            .fetch_all(&mut tx)
+            .await?;
+        let (count,): (i64,) = Sql::<DB>::new(count_sql)
+            .bind(device)
+            .fetch_one(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok((rows, count.try_into().unwrap_or_default()))
+    }
 }
 
 const PING: &str = "SELECT 1";

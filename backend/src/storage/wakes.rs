@@ -226,24 +226,14 @@ impl<DB: SqlEngine> WakeStore for SqlStore<DB> {
         device: DeviceId,
         page: Page,
     ) -> Result<(Vec<WakeRecord>, u64), StorageError> {
-        let (limit, skip) = page.binds();
-        let mut tx = self.snapshot().await?;
-        let rows: Vec<DeviceWakeRow> = Sql::<DB>::new(SELECT_DEVICE_WAKES_PAGE)
-            .bind(device)
-            .bind(limit)
-            .bind(skip)
-            .fetch_all(&mut tx)
+        let (rows, count): (Vec<DeviceWakeRow>, u64) = self
+            .page_of_device(SELECT_DEVICE_WAKES_PAGE, COUNT_DEVICE_WAKES, device, page)
             .await?;
-        let (count,): (i64,) = Sql::<DB>::new(COUNT_DEVICE_WAKES)
-            .bind(device)
-            .fetch_one(&mut tx)
-            .await?;
-        tx.commit().await?;
         Ok((
             rows.into_iter()
                 .map(|row| row.wake.into_record(vec![row.device.into_record()]))
                 .collect(),
-            count.try_into().unwrap_or_default(),
+            count,
         ))
     }
 
