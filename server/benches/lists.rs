@@ -24,7 +24,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use process::{Api, PASSWORD, RssSampler, percentile, set_up, start_server};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const CLIENTS: usize = 16;
 const DEVICES: usize = 1000;
@@ -225,18 +225,10 @@ async fn bench_engine(engine: &str, database_url: Option<&str>) {
     let key = api.enrollment_key().await;
     let mut agents = Vec::new();
     for i in 0..3 {
-        let registered: Value = client
-            .post(format!("{base}/api/agents/register"))
-            .json(&json!({"hostname": format!("agent-{i}"), "ip": "127.0.0.1",
-                          "port": 18080 + i, "os": "linux", "version": "1.0.0",
-                          "enrollment_key": key}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        agents.push(registered["agent_id"].as_str().unwrap().to_string());
+        let (id, _) = api
+            .register_agent(&key, &format!("agent-{i}"), 18080 + i, &[])
+            .await;
+        agents.push(id);
     }
     let cluster = api
         .json(

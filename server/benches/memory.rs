@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use fake_agent::{Behaviour, FakeAgent};
 use process::{Api, PASSWORD, RssSampler, percentile, set_up, start_server};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const CLIENTS: usize = 16;
 
@@ -84,23 +84,10 @@ async fn run() {
     let mut agents = Vec::new();
     for i in 0..3 {
         let fake = FakeAgent::start(Behaviour::Succeed).await;
-        let registered: Value = client
-            .post(format!("{base}/api/agents/register"))
-            .json(
-                &json!({"hostname": format!("agent-{i}"), "ip": "127.0.0.1", "port": fake.port(),
-                          "os": "linux", "version": "1.0.0", "enrollment_key": key,
-                          "features": ["wol-batch"]}),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        agents.push((
-            registered["agent_id"].as_str().unwrap().to_string(),
-            registered["token"].as_str().unwrap().to_string(),
-        ));
+        agents.push(
+            api.register_agent(&key, &format!("agent-{i}"), fake.port(), &["wol-batch"])
+                .await,
+        );
         fakes.push(fake);
     }
     let agent_ids: Vec<&str> = agents.iter().map(|(id, _)| id.as_str()).collect();
@@ -174,27 +161,7 @@ async fn run() {
     // itself would lock its sign-ins from new clients out of the harness
     // below (the per-account throttle).
     let burst_over = Arc::new(AtomicBool::new(false));
-    let readers = (0..4).map(|_| {
-        let (api, over, device) = (api.clone(), burst_over.clone(), device_ids[500].clone());
-        tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while !over.load(Ordering::Relaxed) {
-                let sent = Instant::now();
-                let response = api
-                    .send(
-                        reqwest::Method::GET,
-                        &format!("/api/devices/{device}"),
-                        None,
-                    )
-                    .await;
-                assert_eq!(response.status(), 200);
-                response.bytes().await.unwrap();
-                latencies.push(sent.elapsed());
-            }
-            latencies
-        })
-    });
-    let readers: Vec<_> = readers.collect();
+    let readers = device_readers(&api, &[device_ids[500].as_str(); 4], &burst_over);
     let started = Instant::now();
     let guesses = (0..200).map(|i| {
         let (client, base) = (client.clone(), base.clone());
@@ -211,10 +178,7 @@ async fn run() {
     let statuses = futures::future::join_all(guesses).await;
     let burst = started.elapsed();
     burst_over.store(true, Ordering::Relaxed);
-    let mut reads = Vec::new();
-    for reader in readers {
-        reads.extend(reader.await.unwrap());
-    }
+    let reads = gathered(readers).await;
     let refused = statuses.iter().filter(|s| s.as_u16() == 401).count();
     report(
         "200 concurrent wrong sign-ins",
@@ -311,6 +275,41 @@ async fn run() {
     drop(fakes);
 }
 
+/// One client per device of `devices`, each reading it in a loop until
+/// `over`; see [`gathered`].
+fn device_readers(
+    api: &Api,
+    devices: &[&str],
+    over: &Arc<AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<Vec<Duration>>> {
+    devices
+        .iter()
+        .map(|device| {
+            let (api, over, path) = (api.clone(), over.clone(), format!("/api/devices/{device}"));
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while !over.load(Ordering::Relaxed) {
+                    let sent = Instant::now();
+                    let response = api.send(reqwest::Method::GET, &path, None).await;
+                    assert_eq!(response.status(), 200);
+                    response.bytes().await.unwrap();
+                    latencies.push(sent.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect()
+}
+
+/// Every latency the readers measured.
+async fn gathered(readers: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> Vec<Duration> {
+    let mut all = Vec::new();
+    for reader in readers {
+        all.extend(reader.await.unwrap());
+    }
+    all
+}
+
 /// 1000 wakes waiting for their verdict at once (`?wait=120`), each on a
 /// connection of its own, while 4 clients keep reading a device; then one
 /// presence report sees every machine up, and every wait answers.
@@ -320,24 +319,9 @@ async fn waiting_wakes(api: &Api, sampler: &RssSampler, device_ids: &[String]) {
     // cluster and 100 more.
     let watcher = FakeAgent::start(Behaviour::Succeed).await;
     let key = api.enrollment_key().await;
-    let registered: Value = api
-        .client
-        .post(format!("{}/api/agents/register", api.base))
-        .json(
-            &json!({"hostname": "watcher", "ip": "127.0.0.1", "port": watcher.port(),
-                      "os": "linux", "version": "1.0.0", "enrollment_key": key,
-                      "features": ["wol-batch", "presence"]}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let (watcher_id, watcher_token) = (
-        registered["agent_id"].as_str().unwrap().to_string(),
-        registered["token"].as_str().unwrap().to_string(),
-    );
+    let (watcher_id, watcher_token) = api
+        .register_agent(&key, "watcher", watcher.port(), &["wol-batch", "presence"])
+        .await;
     let mut watched: Vec<String> = device_ids[100..].to_vec();
     for chunk in device_ids[100..].chunks(CLIENTS) {
         let links = chunk.iter().map(|id| {
@@ -378,39 +362,9 @@ async fn waiting_wakes(api: &Api, sampler: &RssSampler, device_ids: &[String]) {
     assert!(report_all("down").await.unwrap().status().is_success());
 
     // Device reads alone, for comparison.
-    let reads_for = |over: Arc<AtomicBool>| {
-        (0..4)
-            .map(|i| {
-                let (api, over, device) = (api.clone(), over.clone(), device_ids[i * 7].clone());
-                tokio::spawn(async move {
-                    let mut latencies = Vec::new();
-                    while !over.load(Ordering::Relaxed) {
-                        let sent = Instant::now();
-                        let response = api
-                            .send(
-                                reqwest::Method::GET,
-                                &format!("/api/devices/{device}"),
-                                None,
-                            )
-                            .await;
-                        assert_eq!(response.status(), 200);
-                        response.bytes().await.unwrap();
-                        latencies.push(sent.elapsed());
-                    }
-                    latencies
-                })
-            })
-            .collect::<Vec<_>>()
-    };
-    async fn gathered(readers: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> Vec<Duration> {
-        let mut all = Vec::new();
-        for reader in readers {
-            all.extend(reader.await.unwrap());
-        }
-        all
-    }
+    let read = [0, 7, 14, 21].map(|i| device_ids[i].as_str());
     let over = Arc::new(AtomicBool::new(false));
-    let readers = reads_for(over.clone());
+    let readers = device_readers(api, &read, &over);
     tokio::time::sleep(Duration::from_secs(5)).await;
     over.store(true, Ordering::Relaxed);
     let alone = gathered(readers).await;
@@ -452,7 +406,7 @@ async fn waiting_wakes(api: &Api, sampler: &RssSampler, device_ids: &[String]) {
     );
     // All waiting: reads meanwhile, for 10 s.
     let over = Arc::new(AtomicBool::new(false));
-    let readers = reads_for(over.clone());
+    let readers = device_readers(api, &read, &over);
     tokio::time::sleep(Duration::from_secs(10)).await;
     over.store(true, Ordering::Relaxed);
     let meanwhile = gathered(readers).await;

@@ -63,20 +63,9 @@ async fn run(engine: &str, database_url: Option<&str>) {
     let started = Instant::now();
     let mut agents = Vec::with_capacity(AGENTS);
     for a in 0..AGENTS {
-        let registered: Value = client
-            .post(format!("{}/api/agents/register", server.base))
-            .json(&json!({
-                "hostname": format!("agent-{a:03}"), "ip": "127.0.0.1", "port": 9,
-                "os": "linux", "version": "bench", "enrollment_key": key,
-                "features": ["presence"],
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = registered["agent_id"].as_str().unwrap().to_string();
+        let (id, token) = api
+            .register_agent(&key, &format!("agent-{a:03}"), 9, &["presence"])
+            .await;
         let mut devices = Vec::with_capacity(DEVICES_PER_AGENT);
         for d in 0..DEVICES_PER_AGENT {
             let n = a * DEVICES_PER_AGENT + d;
@@ -94,11 +83,7 @@ async fn run(engine: &str, database_url: Option<&str>) {
                 .await;
             devices.push(device["id"].as_str().unwrap().to_string());
         }
-        agents.push(Agent {
-            id,
-            token: registered["token"].as_str().unwrap().to_string(),
-            devices,
-        });
+        agents.push(Agent { id, token, devices });
     }
     println!(
         "{engine}: {} devices watched by {AGENTS} agents, set up in {:.1} s",

@@ -140,6 +140,34 @@ impl Api {
         response.json().await.unwrap()
     }
 
+    /// Registers an agent on 127.0.0.1:`port` announcing `features`, with
+    /// `key`; its id and token.
+    pub async fn register_agent(
+        &self,
+        key: &str,
+        hostname: &str,
+        port: u16,
+        features: &[&str],
+    ) -> (String, String) {
+        let registered: Value = self
+            .client
+            .post(format!("{}/api/agents/register", self.base))
+            .json(&serde_json::json!({
+                "hostname": hostname, "ip": "127.0.0.1", "port": port, "os": "linux",
+                "version": "bench", "enrollment_key": key, "features": features,
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            registered["agent_id"].as_str().unwrap().to_string(),
+            registered["token"].as_str().unwrap().to_string(),
+        )
+    }
+
     /// A new enrollment key's secret, for registering agents.
     pub async fn enrollment_key(&self) -> String {
         self.json(

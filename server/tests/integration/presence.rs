@@ -704,17 +704,14 @@ async fn pages_show_each_device_state_in_words(app: &TestApp) {
         1,
         "only the moved one"
     );
-    let response = app
-        .client
-        .post(app.url("/fn/adopt_device_address"))
-        .header("origin", app.url(""))
-        .header("referer", app.url("/dashboard"))
-        .header("accept", "text/html")
-        .header("cookie", &cookie)
-        .form(&[("id", ids[1].as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = crate::web::post_without_script(
+        app,
+        &cookie,
+        "adopt_device_address",
+        "/dashboard",
+        &[("id", ids[1].as_str())],
+    )
+    .await;
     assert!(response.status().is_redirection(), "{}", response.status());
     let back = response.headers()["location"].to_str().unwrap();
     assert!(back.starts_with(&app.url("/dashboard")), "{back}");

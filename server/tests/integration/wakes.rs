@@ -661,17 +661,14 @@ async fn the_browser_follows_a_wake_without_javascript(app: &TestApp) {
     );
 
     // Posted without JavaScript: on to the wake's page.
-    let response = app
-        .client
-        .post(app.url("/fn/wake_device"))
-        .header("origin", app.url(""))
-        .header("referer", app.url("/dashboard"))
-        .header("accept", "text/html")
-        .header("cookie", &cookie)
-        .form(&[("id", pc.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = crate::web::post_without_script(
+        app,
+        &cookie,
+        "wake_device",
+        "/dashboard",
+        &[("id", pc.as_str())],
+    )
+    .await;
     assert!(response.status().is_redirection(), "{}", response.status());
     let location = response.headers()["location"].to_str().unwrap().to_string();
     assert!(

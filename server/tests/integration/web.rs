@@ -102,6 +102,27 @@ pub(crate) async fn call(
     )
 }
 
+/// Posts `fields` to a server function as a browser without the wasm does:
+/// a plain form on the page `from`, asking for HTML.
+pub(crate) async fn post_without_script(
+    app: &TestApp,
+    cookie: &str,
+    function: &str,
+    from: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/fn/{function}")))
+        .header("origin", app.url(""))
+        .header("referer", app.url(from))
+        .header("accept", "text/html")
+        .header("cookie", cookie)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Calls a server function that takes only an `id` form field.
 pub(crate) async fn call_form(app: &TestApp, cookie: &str, function: &str, id: &Value) -> u16 {
     call_fields(app, cookie, function, &[("id", id.as_str().unwrap())])
