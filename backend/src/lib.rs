@@ -3,6 +3,7 @@
 //! (the `app` crate under its `ssr` feature); docs/ARCHITECTURE.md.
 //!
 //! - [`domain`]: validated values, parsed once at the edge.
+//! - [`events`]: live events, read once per process and streamed to clients.
 //! - [`services`]: every business rule, behind [`services::Services`].
 //! - [`storage`]: the [`Store`](storage::Store) interface with SQLite and
 //!   PostgreSQL implementations.
@@ -11,6 +12,7 @@
 //! - [`wake`]: sending wake requests to agents.
 
 pub mod domain;
+pub mod events;
 pub mod security;
 pub mod services;
 pub mod sessions;

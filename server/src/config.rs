@@ -95,6 +95,17 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub wake_history_days: u64,
 
+    /// Most live event streams (`GET /api/events`) this process serves at
+    /// once; each also holds a connection. More get 503.
+    #[arg(long, env = "PB_MAX_EVENT_STREAMS", default_value_t = 512)]
+    pub max_event_streams: usize,
+
+    /// How many of the newest live events are kept for clients that
+    /// reconnect (`Last-Event-ID`); one further behind is told to reload.
+    #[arg(long, env = "PB_EVENT_HISTORY", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub event_history: u64,
+
     /// Accept agents that advertise a loopback address (127.0.0.0/8, ::1):
     /// only for an agent on the server's own host. Off by default, so no
     /// agent can point the server's wake calls at the server's own loopback
@@ -173,6 +184,13 @@ pub struct Config {
     #[arg(long, env = "PB_HEADER_TIMEOUT_SECONDS", default_value_t = 15)]
     pub header_timeout_seconds: u64,
 
+    /// Seconds a client may leave the server's writes unread before its
+    /// connection is closed (a stalled download, an event stream nobody
+    /// reads), so such clients cannot hold connections and memory.
+    #[arg(long, env = "PB_WRITE_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_timeout_seconds: u64,
+
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "PB_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -202,6 +220,8 @@ impl Config {
             presence_history_per_device: 1000,
             wake_boot_timeout_seconds: 120,
             wake_history_days: 90,
+            max_event_streams: 64,
+            event_history: 100_000,
             // Test agents (real and fake) listen on 127.0.0.1.
             allow_loopback_agents: true,
             agent_networks: Vec::new(),
@@ -218,6 +238,7 @@ impl Config {
             max_body_bytes: 1024 * 1024,
             max_connections: 256,
             header_timeout_seconds: 15,
+            write_timeout_seconds: 30,
             site_root: PathBuf::from("target/site"),
         }
     }

@@ -13,6 +13,7 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod web;
+pub mod write_timeout;
 
 pub use config::Config;
 pub use startup::{Application, StartupError};

@@ -24,6 +24,7 @@ use crate::state::AppState;
 use crate::{api, web};
 use backend::security::hosts::AllowedHosts;
 use backend::security::random_secret;
+use backend::services::events::EventSettings;
 use backend::services::presence::PresenceSettings;
 use backend::services::wake::WakeSettings;
 use backend::services::{ServiceSettings, Services};
@@ -56,6 +57,7 @@ pub struct Application {
 struct ConnectionLimits {
     max_connections: usize,
     header_timeout: Duration,
+    write_timeout: Duration,
 }
 
 impl Application {
@@ -105,6 +107,11 @@ impl Application {
                 ),
                 history_per_device: config.presence_history_per_device,
             },
+            events: EventSettings {
+                max_streams: config.max_event_streams.max(1),
+                history: config.event_history,
+                ..EventSettings::default()
+            },
             wake: WakeSettings {
                 boot_timeout: Duration::from_secs(config.wake_boot_timeout_seconds),
                 history_retention: Duration::from_secs(
@@ -136,6 +143,7 @@ impl Application {
             limits: ConnectionLimits {
                 max_connections: config.max_connections.max(1),
                 header_timeout: Duration::from_secs(config.header_timeout_seconds.max(1)),
+                write_timeout: Duration::from_secs(config.write_timeout_seconds.max(1)),
             },
         })
     }
@@ -179,10 +187,24 @@ impl Application {
         ));
         let presence = tokio::spawn(presence_housekeeping(self.services.clone()));
         let verdicts = tokio::spawn(wake_verdicts(self.services.clone()));
+        let liveness = tokio::spawn(agent_liveness(self.services.clone()));
+        let feed = {
+            let services = self.services.clone();
+            tokio::spawn(async move { services.run_event_feed().await })
+        };
+        // Event streams never end by themselves: end them when the server
+        // stops, so the connections can close.
+        let services = self.services.clone();
+        let shutdown = async move {
+            shutdown.await;
+            services.close_event_streams();
+        };
         serve(self.listener, self.router, shutdown, self.limits).await?;
         sweeper.abort();
         presence.abort();
         verdicts.abort();
+        liveness.abort();
+        feed.abort();
         store.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -244,6 +266,7 @@ async fn serve(
                 router.clone().oneshot(request)
             },
         );
+        let stream = crate::write_timeout::WriteTimeout::new(stream, limits.write_timeout);
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();
@@ -364,9 +387,9 @@ async fn housekeeping(services: Services, period: Duration) {
 /// this.
 const PRESENCE_PASS: Duration = Duration::from_secs(10);
 
-/// Every [`PRESENCE_PASS`]: the presence pass (and, every hour, the pruning
-/// of presence history). Each replica does it; the store serializes each
-/// batch, so a change is recorded once.
+/// Every [`PRESENCE_PASS`]: the presence pass and the pruning of the event
+/// table (and, every hour, the pruning of presence history). Each replica
+/// does it; the store serializes each batch, so a change is recorded once.
 async fn presence_housekeeping(services: Services) {
     let mut ticker = tokio::time::interval(PRESENCE_PASS);
     let prune_every = 3600 / PRESENCE_PASS.as_secs();
@@ -378,6 +401,9 @@ async fn presence_housekeeping(services: Services) {
             .await
         {
             tracing::warn!(%error, "could not update device presence");
+        }
+        if let Err(error) = services.prune_events().await {
+            tracing::warn!(%error, "could not prune the event table");
         }
         ticks = ticks.wrapping_add(1);
     }
@@ -400,6 +426,23 @@ async fn wake_verdicts(services: Services) {
         ticker.tick().await;
         if let Err(error) = services.wake_verdict_pass(VERDICT_LOOKBACK).await {
             tracing::warn!(%error, "could not decide wake verdicts");
+        }
+    }
+}
+
+/// How often each replica looks for agents that fell silent, to announce
+/// them offline.
+const LIVENESS_PASS: Duration = Duration::from_secs(1);
+
+/// Every [`LIVENESS_PASS`]: announces offline the agents silent for the
+/// offline timeout. Each replica does it; each agent is announced once.
+async fn agent_liveness(services: Services) {
+    let mut ticker = tokio::time::interval(LIVENESS_PASS);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = services.announce_offline_agents().await {
+            tracing::warn!(%error, "could not announce agents gone offline");
         }
     }
 }

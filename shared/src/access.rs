@@ -112,6 +112,13 @@ impl Actor {
         self.role >= Role::User
     }
 
+    /// Whether the actor may follow an agent's hostname and state in the
+    /// live events: those who list agents, and viewers for the agents of a
+    /// cluster (`in_cluster`).
+    pub fn sees_agent(self, in_cluster: bool) -> bool {
+        self.may_list_agents() || in_cluster
+    }
+
     /// Whether the actor approves agents, manages enrollment keys and
     /// makes install commands (admins and up).
     pub fn may_administer_agents(self) -> bool {
@@ -241,6 +248,14 @@ mod tests {
         assert!(!actor(Role::User).may_manage(Some(OTHER)));
         assert!(!actor(Role::User).may_manage(None));
         assert!(!actor(Role::Viewer).may_manage(mine));
+    }
+
+    #[test]
+    fn viewers_follow_only_the_agents_of_clusters() {
+        assert!(actor(Role::Viewer).sees_agent(true));
+        assert!(!actor(Role::Viewer).sees_agent(false));
+        assert!(actor(Role::User).sees_agent(false));
+        assert!(actor(Role::Admin).sees_agent(false));
     }
 
     #[test]

@@ -277,7 +277,12 @@ impl Services {
         id: AgentId,
     ) -> Result<AgentPublic, ServiceError> {
         require_admin(actor, "Only admins approve agents.")?;
-        if !self.store.approve_agent(id, crate::storage::now()).await? {
+        let now = crate::storage::now();
+        if !self
+            .store
+            .approve_agent(id, now, self.online_cutoff(now))
+            .await?
+        {
             return Err(agent_not_found());
         }
         tracing::info!(actor = %actor.id, agent_id = %id, "agent approved");
@@ -456,6 +461,21 @@ impl Services {
             status: self.status_of(agent.approved, agent.last_seen),
             crosses_cluster: !agent_may_serve(agent.cluster_id, device_cluster),
         }
+    }
+
+    /// Agents heard from since this are online at `now` (if approved).
+    pub(crate) fn online_cutoff(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        chrono::Duration::from_std(self.settings.agent_offline_after)
+            .ok()
+            .and_then(|timeout| now.checked_sub_signed(timeout))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// Announces offline the agents that fell silent (every replica's pass;
+    /// each is announced once): how many.
+    pub async fn announce_offline_agents(&self) -> Result<usize, ServiceError> {
+        let cutoff = self.online_cutoff(crate::storage::now());
+        Ok(self.store.announce_offline_agents(cutoff).await?)
     }
 
     /// Online when approved and heard from within the offline timeout.

@@ -56,9 +56,7 @@ impl Services {
             .iter()
             .filter(|agent| agent.status == AgentStatus::Online)
             .count() as u64;
-        let cutoff = chrono::Utc::now()
-            - chrono::Duration::from_std(self.settings.agent_offline_after)
-                .unwrap_or(chrono::Duration::MAX);
+        let cutoff = self.online_cutoff(chrono::Utc::now());
         let presence = self.store.presence_counts(cutoff).await?;
         Ok(Dashboard {
             device_count,

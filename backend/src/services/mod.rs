@@ -17,11 +17,12 @@
 //! | clusters | `clusters.rs` | `list_clusters`, `get_cluster`, `create_cluster`, `update_cluster`, `delete_cluster`, `clusters_overview`, `cluster_page`, `cluster_form_choices` |
 //! | waking | `wake.rs` | `wake_device`, `wake_cluster` |
 //! | presence | `presence.rs` | `report_presence`, `presence_history`, `adopt_address`, `presence_housekeeping` (and the heartbeat's watch list) |
-//! | agents | `agents.rs` | `register_agent`, `agent_heartbeat`, `list_agents`, `get_agent`, `approve_agent`, `delete_agent`, `agent_registration_config`, `update_agent_registration_config`, `agents_overview` |
+//! | agents | `agents.rs` | `register_agent`, `agent_heartbeat`, `list_agents`, `get_agent`, `approve_agent`, `delete_agent`, `announce_offline_agents`, `agent_registration_config`, `update_agent_registration_config`, `agents_overview` |
 //! | enrollment keys | `enrollment.rs` | `create_enrollment_key`, `list_enrollment_keys`, `revoke_enrollment_key` |
 //! | installing agents | `install.rs` | `agent_platforms`, `agent_binary`, `agent_checksum`, `agent_install`, `public_base_url` |
 //! | configuration | `config.rs` | `oidc_config`, `update_oidc_config`, `about` |
 //! | the dashboard | `dashboard.rs` | `dashboard`, `find_devices`, `device_choices` |
+//! | live events | `events.rs` | `open_event_stream`, `run_event_feed`, `close_event_streams`, `event_stream_count`, `prune_events` |
 //! | the process | `mod.rs` | `health`, `client_ip`, `sign_in_client`, `remember_device`, `https`, `allowed_hosts`, `tokens`, `store` |
 //!
 //! Each method runs in a `tracing` span of its name, with the actor and the
@@ -35,6 +36,7 @@ mod dashboard;
 pub mod devices;
 pub mod enrollment;
 mod error;
+pub mod events;
 pub mod install;
 pub mod presence;
 mod provider_http;
@@ -68,6 +70,8 @@ pub struct Services {
     sso: Arc<sso::SsoState>,
     known_devices: KnownDeviceKey,
     verdict_waiters: Arc<crate::wake::VerdictWaiters>,
+    events: crate::events::EventFeed,
+    event_streams: Arc<tokio::sync::Semaphore>,
     settings: ServiceSettings,
 }
 
@@ -103,6 +107,8 @@ pub struct ServiceSettings {
     pub presence: presence::PresenceSettings,
     /// How wakes are judged and kept.
     pub wake: wake::WakeSettings,
+    /// How live events are streamed and kept.
+    pub events: events::EventSettings,
 }
 
 impl Default for ServiceSettings {
@@ -122,6 +128,7 @@ impl Default for ServiceSettings {
             allowed_hosts: crate::security::hosts::AllowedHosts::default(),
             presence: presence::PresenceSettings::default(),
             wake: wake::WakeSettings::default(),
+            events: events::EventSettings::default(),
         }
     }
 }
@@ -141,6 +148,8 @@ impl Services {
             sso: Arc::new(sso::SsoState::new(settings.sso_allow_loopback, jwt_secret)),
             known_devices: KnownDeviceKey::derive(jwt_secret),
             verdict_waiters: Arc::default(),
+            events: crate::events::EventFeed::default(),
+            event_streams: Arc::new(tokio::sync::Semaphore::new(settings.events.max_streams)),
             settings,
         }
     }

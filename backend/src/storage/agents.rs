@@ -5,9 +5,11 @@
 //! implementation over [`SqlStore`]; what differs per engine is in
 //! `engine.rs`.
 
-use shared::ids::{AgentId, EnrollmentKeyId};
+use shared::ids::{AgentId, ClusterId, EnrollmentKeyId};
+use shared::types::{AgentChange, AgentEvent, AgentStatus, LiveEvent};
 
 use super::engine::{Sql, SqlEngine};
+use super::events::NewEvent;
 use super::store::SqlStore;
 use super::{AgentRecord, AgentRef, AgentRenewal, AgentView, Page, StorageError};
 
@@ -56,12 +58,32 @@ const APPROVE_AGENT_WITH_KEY: &str = "UPDATE agents SET approved = TRUE, \
 
 const APPROVE_AGENT: &str = "UPDATE agents SET approved = TRUE, updated_at = $2 WHERE id = $1";
 
-const RECORD_HEARTBEAT: &str = "UPDATE agents SET last_seen = $2 WHERE id = $1";
+/// A heartbeat, and whether the agent's being online is still to announce.
+const RECORD_HEARTBEAT: &str = "UPDATE agents SET last_seen = $2 WHERE id = $1 \
+    RETURNING approved AND NOT online_announced";
 
-const RECORD_HEARTBEAT_WITH_INTERFACES: &str =
-    "UPDATE agents SET last_seen = $2, interfaces = $3 WHERE id = $1";
+const RECORD_HEARTBEAT_WITH_INTERFACES: &str = "UPDATE agents SET last_seen = $2, \
+    interfaces = $3 WHERE id = $1 RETURNING approved AND NOT online_announced";
 
-const DELETE_AGENT: &str = "DELETE FROM agents WHERE id = $1";
+const DELETE_AGENT: &str = "DELETE FROM agents WHERE id = $1 \
+    RETURNING id, hostname, cluster_id, approved, FALSE AS online_announced";
+
+/// Whether an agent is online now (approved and heard from since `$2`), as
+/// announced with the event of a change.
+const ANNOUNCE_AGENT: &str = "UPDATE agents SET online_announced = \
+    (approved AND last_seen IS NOT NULL AND last_seen >= $2) WHERE id = $1 \
+    RETURNING id, hostname, cluster_id, approved, online_announced";
+
+/// An agent heard from again, once, whichever replica hears it first.
+const ANNOUNCE_ONLINE: &str = "UPDATE agents SET online_announced = TRUE \
+    WHERE id = $1 AND approved AND NOT online_announced \
+    RETURNING id, hostname, cluster_id, approved, online_announced";
+
+/// Agents announced online that are no longer (silent since before `$1`),
+/// once, whichever replica's pass sees it first.
+const ANNOUNCE_OFFLINE: &str = "UPDATE agents SET online_announced = FALSE \
+    WHERE online_announced AND (NOT approved OR last_seen IS NULL OR last_seen < $1) \
+    RETURNING id, hostname, cluster_id, approved, online_announced";
 
 const COUNT_PENDING_AGENTS: &str = "SELECT COUNT(*) FROM agents WHERE approved = FALSE";
 
@@ -91,15 +113,17 @@ pub trait AgentStore: Send + Sync {
     async fn renew_agent(&self, renewal: &AgentRenewal) -> Result<bool, StorageError>;
 
     /// Approves a pending agent, touching nothing else; `false` when no such
-    /// agent exists.
+    /// agent exists. It is online when heard from since `online_since`.
     async fn approve_agent(
         &self,
         id: AgentId,
         at: chrono::DateTime<chrono::Utc>,
+        online_since: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StorageError>;
 
-    /// Records a heartbeat at `at`, and the interfaces when given; `false`
-    /// when no such agent exists.
+    /// Records a heartbeat at `at`, and the interfaces when given (and
+    /// announces the agent online when it was not); `false` when no such
+    /// agent exists.
     async fn record_heartbeat(
         &self,
         id: AgentId,
@@ -115,6 +139,13 @@ pub trait AgentStore: Send + Sync {
 
     /// Deletes an agent and its device links; `false` when none existed.
     async fn delete_agent(&self, id: AgentId) -> Result<bool, StorageError>;
+
+    /// Announces offline the agents announced online but silent since
+    /// before `cutoff` (or no longer approved); how many.
+    async fn announce_offline_agents(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, StorageError>;
 
     /// An agent's identity, cluster and liveness.
     async fn agent_ref(&self, id: AgentId) -> Result<Option<AgentRef>, StorageError>;
@@ -156,8 +187,9 @@ impl<DB: SqlEngine> AgentStore for SqlStore<DB> {
                 .execute(&mut tx)
                 .await?;
         }
-        tx.commit().await?;
-        Ok(())
+        let event =
+            announce::<DB>(&mut tx, agent.id, agent.created_at, AgentChange::Registered).await?;
+        self.commit_with_events(tx, &event).await
     }
 
     async fn agent_record(&self, id: AgentId) -> Result<Option<AgentRecord>, StorageError> {
@@ -208,7 +240,9 @@ impl<DB: SqlEngine> AgentStore for SqlStore<DB> {
                     .await?;
             }
         }
-        tx.commit().await?;
+        let event =
+            announce::<DB>(&mut tx, renewal.id, renewal.at, AgentChange::Registered).await?;
+        self.commit_with_events(tx, &event).await?;
         Ok(true)
     }
 
@@ -216,13 +250,20 @@ impl<DB: SqlEngine> AgentStore for SqlStore<DB> {
         &self,
         id: AgentId,
         at: chrono::DateTime<chrono::Utc>,
+        online_since: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
         let updated = Sql::<DB>::new(APPROVE_AGENT)
             .bind(id)
             .bind(at)
-            .execute(&mut *self.conn().await?)
+            .execute(&mut tx)
             .await?;
-        Ok(updated > 0)
+        if updated == 0 {
+            return Ok(false);
+        }
+        let event = announce::<DB>(&mut tx, id, online_since, AgentChange::Approved).await?;
+        self.commit_with_events(tx, &event).await?;
+        Ok(true)
     }
 
     async fn record_heartbeat(
@@ -238,7 +279,24 @@ impl<DB: SqlEngine> AgentStore for SqlStore<DB> {
                 .bind(sqlx::types::Json(interfaces)),
             None => Sql::<DB>::new(RECORD_HEARTBEAT).bind(id).bind(at),
         };
-        Ok(query.execute(&mut *self.conn().await?).await? > 0)
+        let Some((to_announce,)): Option<(bool,)> =
+            query.fetch_optional(&mut *self.conn().await?).await?
+        else {
+            return Ok(false);
+        };
+        if to_announce {
+            let mut tx = self.pool.begin().await?;
+            let row: Option<AgentAnnouncement> = Sql::<DB>::new(ANNOUNCE_ONLINE)
+                .bind(id)
+                .fetch_optional(&mut tx)
+                .await?;
+            let events: Vec<NewEvent> = row
+                .map(|row| row.event(AgentChange::Online))
+                .into_iter()
+                .collect();
+            self.commit_with_events(tx, &events).await?;
+        }
+        Ok(true)
     }
 
     async fn list_agent_views(&self, page: Page) -> Result<(Vec<AgentView>, u64), StorageError> {
@@ -254,11 +312,34 @@ impl<DB: SqlEngine> AgentStore for SqlStore<DB> {
     }
 
     async fn delete_agent(&self, id: AgentId) -> Result<bool, StorageError> {
-        let deleted = Sql::<DB>::new(DELETE_AGENT)
+        let mut tx = self.pool.begin().await?;
+        let deleted: Option<AgentAnnouncement> = Sql::<DB>::new(DELETE_AGENT)
             .bind(id)
-            .execute(&mut *self.conn().await?)
+            .fetch_optional(&mut tx)
             .await?;
-        Ok(deleted > 0)
+        let Some(deleted) = deleted else {
+            return Ok(false);
+        };
+        self.commit_with_events(tx, &[deleted.event(AgentChange::Deleted)])
+            .await?;
+        Ok(true)
+    }
+
+    async fn announce_offline_agents(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let gone: Vec<AgentAnnouncement> = Sql::<DB>::new(ANNOUNCE_OFFLINE)
+            .bind(cutoff)
+            .fetch_all(&mut tx)
+            .await?;
+        let events: Vec<NewEvent> = gone
+            .into_iter()
+            .map(|row| row.event(AgentChange::Offline))
+            .collect();
+        self.commit_with_events(tx, &events).await?;
+        Ok(events.len())
     }
 
     async fn agent_ref(&self, id: AgentId) -> Result<Option<AgentRef>, StorageError> {
@@ -275,4 +356,48 @@ impl<DB: SqlEngine> AgentStore for SqlStore<DB> {
             .await?;
         Ok(u64::try_from(count).unwrap_or_default())
     }
+}
+
+/// An agent as a change to it announces it.
+#[derive(sqlx::FromRow)]
+struct AgentAnnouncement {
+    id: AgentId,
+    hostname: String,
+    cluster_id: Option<ClusterId>,
+    approved: bool,
+    online_announced: bool,
+}
+
+impl AgentAnnouncement {
+    fn event(self, change: AgentChange) -> NewEvent {
+        NewEvent::live(&LiveEvent::Agent(AgentEvent {
+            agent_id: self.id,
+            hostname: self.hostname,
+            cluster_id: self.cluster_id,
+            change,
+            status: if self.online_announced {
+                AgentStatus::Online
+            } else {
+                AgentStatus::Offline
+            },
+            approved: self.approved,
+        }))
+    }
+}
+
+/// Settles whether agent `id` is announced online (heard from since
+/// `online_since`), inside a transaction that changed it: the event that
+/// reports `change`.
+async fn announce<DB: SqlEngine>(
+    conn: &mut DB::Connection,
+    id: AgentId,
+    online_since: chrono::DateTime<chrono::Utc>,
+    change: AgentChange,
+) -> Result<Vec<NewEvent>, StorageError> {
+    let row: Option<AgentAnnouncement> = Sql::<DB>::new(ANNOUNCE_AGENT)
+        .bind(id)
+        .bind(online_since)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|row| row.event(change)).into_iter().collect())
 }

@@ -6,9 +6,11 @@
 //! `engine.rs`.
 
 use shared::ids::{AgentId, ClusterId};
+use shared::types::{Change, ClusterEvent, LiveEvent};
 
 use super::devices::{DeviceListSql, WakeDeviceRow, WakeLinkRow, device_views_of, wake_targets};
 use super::engine::{Sql, SqlEngine};
+use super::events::NewEvent;
 use super::presence::{PresenceRow, presence_by_device};
 use super::store::SqlStore;
 use super::{
@@ -42,7 +44,7 @@ const INSERT_CLUSTER: &str = "INSERT INTO clusters (id, name, description, tags,
 const UPDATE_CLUSTER: &str = "UPDATE clusters SET name = $2, description = $3, tags = $4, \
     updated_at = $5 WHERE id = $1";
 
-const DELETE_CLUSTER: &str = "DELETE FROM clusters WHERE id = $1";
+const DELETE_CLUSTER: &str = "DELETE FROM clusters WHERE id = $1 RETURNING name";
 
 const DETACH_CLUSTER_DEVICES: &str = "UPDATE devices SET cluster_id = NULL WHERE cluster_id = $1";
 
@@ -207,8 +209,11 @@ impl<DB: SqlEngine> ClusterStore for SqlStore<DB> {
             .execute(&mut tx)
             .await?;
         set_members::<DB>(&mut tx, cluster.id, members).await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_with_events(
+            tx,
+            &[cluster_event(cluster.id, &cluster.name, Change::Created)],
+        )
+        .await
     }
 
     async fn update_cluster(
@@ -229,16 +234,26 @@ impl<DB: SqlEngine> ClusterStore for SqlStore<DB> {
             return Ok(false);
         }
         set_members::<DB>(&mut tx, cluster.id, members).await?;
-        tx.commit().await?;
+        self.commit_with_events(
+            tx,
+            &[cluster_event(cluster.id, &cluster.name, Change::Updated)],
+        )
+        .await?;
         Ok(true)
     }
 
     async fn delete_cluster(&self, id: ClusterId) -> Result<bool, StorageError> {
-        let deleted = Sql::<DB>::new(DELETE_CLUSTER)
+        let mut tx = self.pool.begin().await?;
+        let deleted: Option<(String,)> = Sql::<DB>::new(DELETE_CLUSTER)
             .bind(id)
-            .execute(&mut *self.conn().await?)
+            .fetch_optional(&mut tx)
             .await?;
-        Ok(deleted > 0)
+        let Some((name,)) = deleted else {
+            return Ok(false);
+        };
+        self.commit_with_events(tx, &[cluster_event(id, &name, Change::Deleted)])
+            .await?;
+        Ok(true)
     }
 
     async fn cluster_wake_targets(&self, id: ClusterId) -> Result<Vec<WakeTarget>, StorageError> {
@@ -317,4 +332,13 @@ async fn set_members<DB: SqlEngine>(
         }
     }
     Ok(())
+}
+
+/// The event that reports `change` to a cluster (for its members too).
+fn cluster_event(cluster_id: ClusterId, name: &str, change: Change) -> NewEvent {
+    NewEvent::live(&LiveEvent::Cluster(ClusterEvent {
+        cluster_id,
+        name: name.to_string(),
+        change,
+    }))
 }

@@ -11,12 +11,13 @@ use std::net::IpAddr;
 use powerbeacon_agent::MacAddress;
 use powerbeacon_agent::wire::ProbeMethod;
 use shared::ids::{AgentId, ClusterId, DeviceId, UserId};
-use shared::types::OsType;
+use shared::types::{Change, DeviceEvent, LiveEvent, OsType};
 
 use crate::domain::device_search::{self, DeviceMatch};
 use crate::domain::presence::Presence;
 
 use super::engine::{Parsed, ParsedOpt, Sql, SqlEngine};
+use super::events::NewEvent;
 use super::store::SqlStore;
 use super::{
     AgentRecord, AgentRef, DeviceRecord, DeviceView, Engine, Page, StorageError, Store, WakeTarget,
@@ -122,7 +123,7 @@ const UPDATE_DEVICE: &str = "UPDATE devices SET name = $2, mac_address = $3, ip_
     search_text = $11, tag_keys = $12, probe_method = $13, probe_ports = $14, \
     probe_interval_s = $15, probe_adopt_address = $16, boot_timeout_s = $17 WHERE id = $1";
 
-const DELETE_DEVICE: &str = "DELETE FROM devices WHERE id = $1";
+const DELETE_DEVICE: &str = "DELETE FROM devices WHERE id = $1 RETURNING name, cluster_id";
 
 const INSERT_DEVICE_AGENT: &str =
     "INSERT INTO device_agents (device_id, agent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
@@ -301,8 +302,8 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
             .execute(&mut tx)
             .await?;
         link_agents::<DB>(&mut tx, device.id, agent_ids).await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_with_events(tx, &[device_event(device, Change::Created)])
+            .await
     }
 
     async fn update_device(
@@ -337,16 +338,29 @@ impl<DB: SqlEngine> DeviceStore for SqlStore<DB> {
         if let Some(agent_ids) = agent_ids {
             link_agents::<DB>(&mut tx, device.id, agent_ids).await?;
         }
-        tx.commit().await?;
+        self.commit_with_events(tx, &[device_event(device, Change::Updated)])
+            .await?;
         Ok(true)
     }
 
     async fn delete_device(&self, id: DeviceId) -> Result<bool, StorageError> {
-        let deleted = Sql::<DB>::new(DELETE_DEVICE)
+        let mut tx = self.pool.begin().await?;
+        let deleted: Option<(String, Option<ClusterId>)> = Sql::<DB>::new(DELETE_DEVICE)
             .bind(id)
-            .execute(&mut *self.conn().await?)
+            .fetch_optional(&mut tx)
             .await?;
-        Ok(deleted > 0)
+        let Some((name, cluster_id)) = deleted else {
+            return Ok(false);
+        };
+        let event = LiveEvent::Device(DeviceEvent {
+            device_id: id,
+            cluster_id,
+            name,
+            change: Change::Deleted,
+        });
+        self.commit_with_events(tx, &[NewEvent::live(&event)])
+            .await?;
+        Ok(true)
     }
 
     async fn device_wake_target(&self, id: DeviceId) -> Result<Option<WakeTarget>, StorageError> {
@@ -702,6 +716,16 @@ pub(super) fn wake_targets(
             agents: by_device.remove(&device.id).unwrap_or_default(),
         })
         .collect()
+}
+
+/// The event that reports `change` to `device`.
+pub(super) fn device_event(device: &DeviceRecord, change: Change) -> NewEvent {
+    NewEvent::live(&LiveEvent::Device(DeviceEvent {
+        device_id: device.id,
+        cluster_id: device.cluster_id,
+        name: device.name.clone(),
+        change,
+    }))
 }
 
 #[cfg(test)]

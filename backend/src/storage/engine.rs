@@ -24,6 +24,7 @@ use sqlx::{
 };
 
 use super::Engine;
+use super::events::{EVENTS_CHANNEL, EventListener, InProcess, Notifications};
 
 /// A value the shared SQL may bind: anything both engines encode. sqlx
 /// encodes it at once, so it may be borrowed for just the call.
@@ -70,6 +71,18 @@ pub trait SqlEngine: Database + UuidColumn {
         pool: &Pool<Self>,
     ) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send;
 
+    /// Statements an appending transaction runs before it appends events,
+    /// so ids commit in order and other replicas hear of them
+    /// (`storage/events.rs`).
+    const ORDER_EVENTS: &'static [&'static str];
+
+    /// What wakes a process's reader of the event table: `appended` is
+    /// notified by this process's appends.
+    fn event_listener(
+        pool: &Pool<Self>,
+        appended: &std::sync::Arc<tokio::sync::Notify>,
+    ) -> Answer<'static, Box<dyn EventListener>>;
+
     fn bind<'q, 't, T: Bindable<'t>>(
         statement: Statement<'q, Self>,
         value: T,
@@ -109,6 +122,18 @@ impl SqlEngine for Sqlite {
         pool: &Pool<Self>,
     ) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send {
         pool.begin_with("BEGIN DEFERRED")
+    }
+
+    /// One writer at a time: ids are in commit order already.
+    const ORDER_EVENTS: &'static [&'static str] = &[];
+
+    /// One process per database file: its own appends.
+    fn event_listener(
+        _pool: &Pool<Self>,
+        appended: &std::sync::Arc<tokio::sync::Notify>,
+    ) -> Answer<'static, Box<dyn EventListener>> {
+        let listener: Box<dyn EventListener> = Box::new(InProcess(appended.clone()));
+        Box::pin(std::future::ready(Ok(listener)))
     }
 
     fn bind<'q, 't, T: Bindable<'t>>(
@@ -165,6 +190,29 @@ impl SqlEngine for Postgres {
         pool: &Pool<Self>,
     ) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send {
         pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    }
+
+    /// The lock is held from the append to the commit, so a transaction
+    /// that took a lower id has committed before one takes a higher id; the
+    /// `NOTIFY` is delivered at commit, to every replica.
+    const ORDER_EVENTS: &'static [&'static str] = &[
+        // 0x5042_0002, next to `SERIALIZED_LOCK`.
+        "SELECT pg_advisory_xact_lock(1346502658)",
+        "SELECT pg_notify('powerbeacon_events', '')",
+    ];
+
+    /// `LISTEN` on a connection of its own.
+    fn event_listener(
+        pool: &Pool<Self>,
+        _appended: &std::sync::Arc<tokio::sync::Notify>,
+    ) -> Answer<'static, Box<dyn EventListener>> {
+        let pool = pool.clone();
+        Box::pin(async move {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            listener.listen(EVENTS_CHANNEL).await?;
+            let listener: Box<dyn EventListener> = Box::new(Notifications(listener));
+            Ok(listener)
+        })
     }
 
     fn bind<'q, 't, T: Bindable<'t>>(

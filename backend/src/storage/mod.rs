@@ -1,6 +1,6 @@
 //! Persistence behind one interface, [`Store`], the union of one trait per
 //! area (users, devices, clusters, agents, enrollment keys, browser
-//! sessions, the sign-in throttle, settings, presence). Each area's file holds its
+//! sessions, the sign-in throttle, settings, presence, wakes, live events). Each area's file holds its
 //! trait, its SQL (one text for SQLite and PostgreSQL) and its
 //! implementation over [`SqlStore`] (`store.rs`); what differs per engine is
 //! [`SqlEngine`] (`engine.rs`). Records are decoded with `sqlx::FromRow`
@@ -15,6 +15,7 @@ mod devices;
 mod engine;
 mod enrollment_keys;
 mod error;
+mod events;
 mod models;
 mod postgres;
 mod presence;
@@ -37,6 +38,7 @@ pub use devices::DeviceStore;
 pub use engine::SqlEngine;
 pub use enrollment_keys::EnrollmentKeyStore;
 pub use error::{StorageError, UniqueKey};
+pub use events::{ACCESS_KIND, EventListener, EventStore, NewEvent, StoredEvent};
 pub use models::{
     AgentRecord, AgentRef, AgentRenewal, AgentView, ClusterDetail, ClusterRecord, ClusterRef,
     ClusterView, DeviceRecord, DeviceView, EnrollmentKeyRecord, LoginAttempts, Membership, NewUser,
@@ -129,6 +131,7 @@ pub trait Store:
     + SettingStore
     + PresenceStore
     + WakeStore
+    + EventStore
     + Send
     + Sync
     + 'static

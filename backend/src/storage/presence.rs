@@ -16,12 +16,13 @@ use chrono::{DateTime, Utc};
 use powerbeacon_agent::MacAddress;
 use powerbeacon_agent::wire::{FEATURE_PRESENCE, ProbeKind, ProbeMethod, SeenState};
 use shared::ids::{AgentId, DeviceId, WakeId};
-use shared::types::PresenceState;
+use shared::types::{Change, LiveEvent, PresenceEvent, PresenceState};
 
 use crate::domain::is_online;
 use crate::domain::presence::{self, Presence, Sighting, Transition};
 
 use super::engine::{Parsed, ParsedOpt, Sql, SqlEngine};
+use super::events::NewEvent;
 use super::store::SqlStore;
 use super::wakes::settle_device_wakes;
 use super::{DeviceRecord, Page, StorageError};
@@ -301,18 +302,20 @@ impl<DB: SqlEngine> PresenceStore for SqlStore<DB> {
         devices.sort_unstable();
         devices.dedup();
         let mut recorded = Recorded::default();
+        let mut events = Vec::new();
         for device in devices {
-            let (_, transition) = conclude_on::<DB>(&mut tx, device, now, liveness).await?;
+            let (_, transition) =
+                conclude_on::<DB>(&mut tx, device, now, liveness, &mut events).await?;
             if let Some(transition) = transition {
                 if transition.transition.to == PresenceState::Up {
-                    recorded
-                        .decided_wakes
-                        .extend(settle_device_wakes::<DB>(&mut tx, device, now).await?);
+                    recorded.decided_wakes.extend(
+                        settle_device_wakes::<DB>(&mut tx, device, now, &mut events).await?,
+                    );
                 }
                 recorded.transitions.push(transition);
             }
         }
-        tx.commit().await?;
+        self.commit_with_events(tx, &events).await?;
         Ok(recorded)
     }
 
@@ -331,13 +334,14 @@ impl<DB: SqlEngine> PresenceStore for SqlStore<DB> {
                 .fetch_all(&mut tx)
                 .await?;
             let mut rewritten = 0;
+            let mut events = Vec::new();
             for &(device,) in &stale {
                 let (changed, transition) =
-                    conclude_on::<DB>(&mut tx, device, now, liveness).await?;
+                    conclude_on::<DB>(&mut tx, device, now, liveness, &mut events).await?;
                 rewritten += usize::from(changed);
                 transitions.extend(transition);
             }
-            tx.commit().await?;
+            self.commit_with_events(tx, &events).await?;
             // A conclusion rewritten rests on an agent that counts (or on
             // none), so it is not stale again; a batch that rewrote nothing
             // would come back the same.
@@ -404,12 +408,14 @@ impl<DB: SqlEngine> PresenceStore for SqlStore<DB> {
 }
 
 /// Concludes anew on one device inside `conn`'s transaction, writes the
-/// conclusion when it changed (and says so) and records the change of state.
+/// conclusion when it changed (and says so) and records the change of state,
+/// with the events that report it in `events`.
 async fn conclude_on<DB: SqlEngine>(
     conn: &mut DB::Connection,
     device: DeviceId,
     now: DateTime<Utc>,
     liveness: Liveness,
+    events: &mut Vec<NewEvent>,
 ) -> Result<(bool, Option<DeviceTransition>), StorageError> {
     let rows: Vec<SightingRow> = Sql::<DB>::new(SELECT_SIGHTINGS_OF_DEVICE)
         .bind(device)
@@ -442,7 +448,7 @@ async fn conclude_on<DB: SqlEngine>(
         && presence.state == PresenceState::Up
         && let Some(address) = presence.address
     {
-        adopt_if_wanted::<DB>(&mut *conn, device, address, now).await?;
+        events.extend(adopt_if_wanted::<DB>(&mut *conn, device, address, now).await?);
     }
     let Some(transition) = transition else {
         return Ok((changed, None));
@@ -463,6 +469,15 @@ async fn conclude_on<DB: SqlEngine>(
         .bind(transition.address.map(|ip| ip.to_string()))
         .execute(&mut *conn)
         .await?;
+    events.push(NewEvent::live(&LiveEvent::Presence(PresenceEvent {
+        device_id: device,
+        state: transition.to,
+        since: transition.at,
+        via: transition
+            .via
+            .as_ref()
+            .map(|(_, hostname)| hostname.clone()),
+    })));
     Ok((
         changed,
         Some(DeviceTransition {
@@ -473,22 +488,22 @@ async fn conclude_on<DB: SqlEngine>(
 }
 
 /// Makes `address` the device's `ip_address` when the device asks for it
-/// (`probe_adopt_address`) and has another.
+/// (`probe_adopt_address`) and has another: the event that reports it.
 async fn adopt_if_wanted<DB: SqlEngine>(
     conn: &mut DB::Connection,
     device: DeviceId,
     address: IpAddr,
     now: DateTime<Utc>,
-) -> Result<(), StorageError> {
+) -> Result<Option<NewEvent>, StorageError> {
     let record: Option<DeviceRecord> = Sql::<DB>::new(SELECT_DEVICE_RECORD)
         .bind(device)
         .fetch_optional(&mut *conn)
         .await?;
     let Some(mut record) = record else {
-        return Ok(());
+        return Ok(None);
     };
     if !record.probe_adopt_address || record.ip_address == Some(address) {
-        return Ok(());
+        return Ok(None);
     }
     record.ip_address = Some(address);
     Sql::<DB>::new(ADOPT_ADDRESS)
@@ -499,7 +514,7 @@ async fn adopt_if_wanted<DB: SqlEngine>(
         .execute(conn)
         .await?;
     tracing::info!(%device, %address, "device address adopted from its presence");
-    Ok(())
+    Ok(Some(super::devices::device_event(&record, Change::Updated)))
 }
 
 /// What is concluded about one device, read on `conn`.

@@ -15,6 +15,8 @@ pub struct SqlStore<DB: Database> {
     pub(super) pool: Pool<DB>,
     /// Whose turn it is to write, on SQLite ([`SqlStore::begin_write`]).
     write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Notified after this process appends events (`events.rs`).
+    pub(super) appended: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl<DB: Database> Clone for SqlStore<DB> {
@@ -22,6 +24,7 @@ impl<DB: Database> Clone for SqlStore<DB> {
         Self {
             pool: self.pool.clone(),
             write_turn: self.write_turn.clone(),
+            appended: self.appended.clone(),
         }
     }
 }
@@ -35,6 +38,7 @@ impl<DB: SqlEngine> SqlStore<DB> {
         Self {
             pool,
             write_turn: Default::default(),
+            appended: Default::default(),
         }
     }
 

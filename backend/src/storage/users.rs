@@ -10,6 +10,7 @@ use shared::ids::UserId;
 use crate::domain::{Email, FullName, Username};
 
 use super::engine::{Sql, SqlEngine};
+use super::events::NewEvent;
 use super::store::SqlStore;
 use super::{NewUser, Page, StorageError, UserChanges, UserRecord, keys, now};
 
@@ -243,7 +244,14 @@ impl<DB: SqlEngine> UserStore for SqlStore<DB> {
             tx.rollback().await?;
             return Err(StorageError::LastSuperuser);
         }
-        tx.commit().await?;
+        // The user's event streams check their rights again.
+        let rights_changed =
+            changes.end_sessions || changes.role.is_some() || changes.is_active.is_some();
+        let events: Vec<NewEvent> = rights_changed
+            .then(|| NewEvent::access(id))
+            .into_iter()
+            .collect();
+        self.commit_with_events(tx, &events).await?;
         Ok(Some(user))
     }
 
@@ -263,7 +271,7 @@ impl<DB: SqlEngine> UserStore for SqlStore<DB> {
             tx.rollback().await?;
             return Err(StorageError::LastSuperuser);
         }
-        tx.commit().await?;
+        self.commit_with_events(tx, &[NewEvent::access(id)]).await?;
         Ok(true)
     }
 }

@@ -8,11 +8,15 @@
 use chrono::{DateTime, Utc};
 use powerbeacon_agent::MacAddress;
 use shared::ids::{ClusterId, DeviceId, UserId, WakeId};
-use shared::types::{PresenceState, WakeAgentResult, WakeKind, WakeVerdict};
+use shared::types::{
+    Elapsed, LiveEvent, PresenceState, WakeAgentResult, WakeEvent, WakeKind, WakeOutcome,
+    WakeVerdict,
+};
 
 use crate::domain::wake::{self, PendingWake, Settled};
 
 use super::engine::{Parsed, ParsedOpt, Sql, SqlEngine};
+use super::events::NewEvent;
 use super::store::SqlStore;
 use super::{Page, StorageError};
 
@@ -41,7 +45,8 @@ const COUNT_DEVICE_WAKES: &str = "SELECT COUNT(*) FROM wake_devices WHERE device
 
 /// The pending verdicts of one device, with its presence.
 const SELECT_PENDING_OF_DEVICE: &str = "SELECT w.wake_id, w.device_id, w.requested_at, \
-    w.deadline, p.state, p.since FROM wake_devices w \
+    w.deadline, w.agents, wk.cluster_id, p.state, p.since FROM wake_devices w \
+    JOIN wakes wk ON wk.id = w.wake_id \
     LEFT JOIN device_presence p ON p.device_id = w.device_id \
     WHERE w.device_id = $1 AND w.verdict = 'pending'";
 
@@ -54,7 +59,9 @@ const SETTLE_BATCH: usize = 500;
 /// it could not decide. A batch ([`SETTLE_BATCH`]) at a time. (Timestamps
 /// compare as text on SQLite: canonical RFC 3339, each in one form.)
 const SELECT_DUE: &str = "SELECT w.wake_id, w.device_id, w.requested_at, w.deadline, \
-    p.state, p.since FROM wake_devices w LEFT JOIN device_presence p ON p.device_id = w.device_id \
+    w.agents, wk.cluster_id, p.state, p.since FROM wake_devices w \
+    JOIN wakes wk ON wk.id = w.wake_id \
+    LEFT JOIN device_presence p ON p.device_id = w.device_id \
     WHERE w.verdict = 'pending' \
     AND (w.deadline <= $1 OR (p.state = 'up' AND p.since >= w.requested_at)) \
     ORDER BY w.deadline LIMIT 500";
@@ -193,8 +200,27 @@ impl<DB: SqlEngine> WakeStore for SqlStore<DB> {
                 .execute(&mut tx)
                 .await?;
         }
-        tx.commit().await?;
-        Ok(())
+        let events: Vec<NewEvent> = wake
+            .devices
+            .iter()
+            .map(|device| {
+                wake_event(
+                    WakeEvent {
+                        wake_id: wake.id,
+                        device_id: device.device_id,
+                        cluster_id: wake.cluster.as_ref().map(|(id, _)| *id),
+                        verdict: device.verdict,
+                        sent_by: 0,
+                        agents: 0,
+                        requested_at: wake.requested_at,
+                        deadline: device.deadline,
+                        seconds_to_up: None,
+                    },
+                    &device.agents,
+                )
+            })
+            .collect();
+        self.commit_with_events(tx, &events).await
     }
 
     async fn wake(&self, id: WakeId) -> Result<Option<WakeRecord>, StorageError> {
@@ -240,12 +266,14 @@ impl<DB: SqlEngine> WakeStore for SqlStore<DB> {
     async fn settle_wakes(&self, now: DateTime<Utc>) -> Result<Vec<WakeId>, StorageError> {
         let mut decided = Vec::new();
         loop {
-            let mut conn = self.conn().await?;
+            let (_turn, mut tx) = self.begin_write().await?;
             let due: Vec<PendingRow> = Sql::<DB>::new(SELECT_DUE)
                 .bind(now)
-                .fetch_all(&mut conn)
+                .fetch_all(&mut tx)
                 .await?;
-            let batch = settle_rows::<DB>(&mut conn, &due, now).await?;
+            let mut events = Vec::new();
+            let batch = settle_rows::<DB>(&mut tx, &due, now, &mut events).await?;
+            self.commit_with_events(tx, &events).await?;
             let changed = batch.len();
             decided.extend(batch);
             // A due verdict left pending (a device up since before its wake,
@@ -288,20 +316,23 @@ pub(super) async fn settle_device_wakes<DB: SqlEngine>(
     conn: &mut DB::Connection,
     device: DeviceId,
     now: DateTime<Utc>,
+    events: &mut Vec<NewEvent>,
 ) -> Result<Vec<WakeId>, StorageError> {
     let pending: Vec<PendingRow> = Sql::<DB>::new(SELECT_PENDING_OF_DEVICE)
         .bind(device)
         .fetch_all(&mut *conn)
         .await?;
-    settle_rows::<DB>(conn, &pending, now).await
+    settle_rows::<DB>(conn, &pending, now, events).await
 }
 
 /// Decides what the rule decides of `rows` now and writes it; the wakes
-/// whose verdict it wrote (one entry per device decided).
+/// whose verdict it wrote (one entry per device decided), with the events
+/// that report them in `events`.
 async fn settle_rows<DB: SqlEngine>(
     conn: &mut DB::Connection,
     rows: &[PendingRow],
     now: DateTime<Utc>,
+    events: &mut Vec<NewEvent>,
 ) -> Result<Vec<WakeId>, StorageError> {
     let mut decided = Vec::new();
     for row in rows {
@@ -309,9 +340,39 @@ async fn settle_rows<DB: SqlEngine>(
             && decide::<DB>(&mut *conn, row, settled, now).await?
         {
             decided.push(row.wake_id);
+            events.push(wake_event(
+                WakeEvent {
+                    wake_id: row.wake_id,
+                    device_id: row.device_id,
+                    cluster_id: row.cluster_id,
+                    verdict: settled.verdict,
+                    sent_by: 0,
+                    agents: 0,
+                    requested_at: row.requested_at,
+                    deadline: row.deadline,
+                    seconds_to_up: settled
+                        .up_at
+                        .map(|up| Elapsed::between(row.requested_at, up)),
+                },
+                &row.agents,
+            ));
         }
     }
     Ok(decided)
+}
+
+/// The event of a device's part in a wake, its agents counted from
+/// `agents`.
+fn wake_event(mut event: WakeEvent, agents: &[WakeAgentResult]) -> NewEvent {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    event.agents = count(agents.len());
+    event.sent_by = count(
+        agents
+            .iter()
+            .filter(|agent| agent.outcome == WakeOutcome::Sent)
+            .count(),
+    );
+    NewEvent::live(&LiveEvent::Wake(event))
 }
 
 /// Writes a verdict unless another statement decided it first; whether it
@@ -340,6 +401,10 @@ struct PendingRow {
     device_id: DeviceId,
     requested_at: DateTime<Utc>,
     deadline: DateTime<Utc>,
+    #[sqlx(json)]
+    agents: Vec<WakeAgentResult>,
+    /// The wake's cluster, for a cluster wake.
+    cluster_id: Option<ClusterId>,
     #[sqlx(try_from = "ParsedOpt<PresenceState>")]
     state: Option<PresenceState>,
     since: Option<DateTime<Utc>>,

@@ -101,7 +101,7 @@ async fn renewal_and_approval_never_undo_each_other(store: &dyn Store, _db: &Tes
     store.insert_agent(&agent, None).await.unwrap();
     // A re-registration read the agent before an admin approved it...
     let stale = store.agent_record(agent.id).await.unwrap().unwrap();
-    assert!(store.approve_agent(agent.id, now()).await.unwrap());
+    assert!(store.approve_agent(agent.id, now(), now()).await.unwrap());
     // ...and writes afterwards: the approval stays, the address changes.
     let renewal = renewal(&stale);
     assert!(store.renew_agent(&renewal).await.unwrap());
@@ -119,7 +119,7 @@ async fn renewal_and_approval_never_undo_each_other(store: &dyn Store, _db: &Tes
     assert_eq!(after.version, "1.1.0");
     assert_eq!(after.token, agent.token);
     // An approval after a renewal keeps the new address.
-    assert!(store.approve_agent(agent.id, now()).await.unwrap());
+    assert!(store.approve_agent(agent.id, now(), now()).await.unwrap());
     let again = store.agent_record(agent.id).await.unwrap().unwrap();
     assert_eq!(again.ip.to_string(), "198.51.100.8");
     // Unknown agents: nothing written.
@@ -128,7 +128,7 @@ async fn renewal_and_approval_never_undo_each_other(store: &dyn Store, _db: &Tes
         ..renewal
     };
     assert!(!store.renew_agent(&unknown).await.unwrap());
-    assert!(!store.approve_agent(unknown.id, now()).await.unwrap());
+    assert!(!store.approve_agent(unknown.id, now(), now()).await.unwrap());
 }
 
 async fn a_renewal_with_a_key_approves_a_pending_agent(store: &dyn Store, _db: &TestDb) {

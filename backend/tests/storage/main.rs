@@ -12,6 +12,7 @@ mod agents;
 mod clusters;
 mod devices;
 mod enrollment_keys;
+mod events;
 mod presence;
 mod schema;
 mod sessions;

@@ -53,6 +53,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         super::clusters::delete,
         super::clusters::wake,
         super::wakes::get,
+        super::events::stream,
         super::agents::register,
         super::agents::heartbeat,
         super::agents::presence,
@@ -79,6 +80,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "clusters", description = "Groups of devices and agents"),
         (name = "agents", description = "Agents and their enrollment keys"),
         (name = "wakes", description = "Every wake, what each agent did, and whether the machines woke"),
+        (name = "events", description = "Live events: presence, wakes, agents, devices and clusters as they change"),
     )
 )]
 pub struct ApiDoc;

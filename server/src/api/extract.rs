@@ -83,7 +83,7 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts).ok_or_else(|| {
+        let token = bearer_token(&parts.headers).ok_or_else(|| {
             ApiError::Service(ServiceError::Unauthorized("Not authenticated.".into()))
         })?;
         Ok(Self(state.services.authenticate(token).await?))
@@ -141,14 +141,14 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeBearer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(bearer_token(parts).map(str::to_string)))
+        Ok(Self(bearer_token(&parts.headers).map(str::to_string)))
     }
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
-fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
+/// The token of an `Authorization: Bearer` header.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;

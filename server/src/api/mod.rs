@@ -11,6 +11,7 @@ pub mod devices;
 pub mod docs;
 pub mod downloads;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod json_list;

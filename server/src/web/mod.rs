@@ -98,6 +98,8 @@ pub fn router(
         .route_service(assets::MANIFEST_PATH, site_files)
         .route("/api/auth/login/oauth", get(sso::login))
         .route("/api/auth/callback", get(sso::callback))
+        // A browser's EventSource signs in with its session.
+        .route("/api/events", get(crate::api::events::stream))
         .route("/wakes/{id}", get(plain::wake::wake_page))
         .route("/devices/{id}", get(plain::device::device_page))
         .leptos_routes_with_context(state, routes(), context.clone(), move || {

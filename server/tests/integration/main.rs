@@ -25,6 +25,7 @@ mod api_wake;
 mod auth_hardening;
 mod cluster_links;
 mod dashboard;
+mod events;
 mod http_hardening;
 mod list_bytes;
 mod on_the_wire;

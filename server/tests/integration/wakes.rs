@@ -38,18 +38,23 @@ mod replicas {
 
 /// A presence agent that takes `/wol` calls: the fake agent's port,
 /// registered with the features `presence` and `wol-batch`.
-struct Agent {
-    id: String,
-    token: String,
-    wol: FakeAgent,
+pub(crate) struct Agent {
+    pub(crate) id: String,
+    pub(crate) token: String,
+    pub(crate) wol: FakeAgent,
 }
 
 impl Agent {
-    async fn start(app: &TestApp, root: &str, hostname: &str, features: &[&str]) -> Self {
+    pub(crate) async fn start(
+        app: &TestApp,
+        root: &str,
+        hostname: &str,
+        features: &[&str],
+    ) -> Self {
         Self::start_in(app, root, hostname, features, None).await
     }
 
-    async fn start_in(
+    pub(crate) async fn start_in(
         app: &TestApp,
         root: &str,
         hostname: &str,
@@ -64,12 +69,12 @@ impl Agent {
         Self { id, token, wol }
     }
 
-    async fn watcher(app: &TestApp, root: &str, hostname: &str) -> Self {
+    pub(crate) async fn watcher(app: &TestApp, root: &str, hostname: &str) -> Self {
         Self::start(app, root, hostname, &["wol-batch", "presence"]).await
     }
 
     /// Reports `state` for `device` to the server at `base`.
-    async fn report_to(&self, app: &TestApp, base: &str, device: &str, state: &str) {
+    pub(crate) async fn report_to(&self, app: &TestApp, base: &str, device: &str, state: &str) {
         let response = app
             .send(
                 app.client.post(format!("{base}/api/agents/presence")).json(
@@ -84,16 +89,22 @@ impl Agent {
         assert_eq!(response.status(), StatusCode::OK);
     }
 
-    async fn report(&self, app: &TestApp, device: &str, state: &str) {
+    pub(crate) async fn report(&self, app: &TestApp, device: &str, state: &str) {
         self.report_to(app, &app.url(""), device, state).await;
     }
 }
 
-async fn device(app: &TestApp, token: &str, name: &str, mac: &str, agents: &[&str]) -> String {
+pub(crate) async fn device(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    mac: &str,
+    agents: &[&str],
+) -> String {
     device_in(app, token, name, mac, agents, None).await
 }
 
-async fn device_in(
+pub(crate) async fn device_in(
     app: &TestApp,
     token: &str,
     name: &str,
@@ -117,12 +128,17 @@ async fn device_in(
         .to_string()
 }
 
-async fn wake_at(app: &TestApp, base: &str, token: &str, path: &str) -> reqwest::Response {
+pub(crate) async fn wake_at(
+    app: &TestApp,
+    base: &str,
+    token: &str,
+    path: &str,
+) -> reqwest::Response {
     app.send(app.client.post(format!("{base}{path}")), token)
         .await
 }
 
-async fn wake(app: &TestApp, token: &str, path: &str) -> Value {
+pub(crate) async fn wake(app: &TestApp, token: &str, path: &str) -> Value {
     let response = wake_at(app, &app.url(""), token, path).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED, "{path}");
     response.json().await.unwrap()
