@@ -126,6 +126,22 @@ pub fn wake_device_words(
     timeout_s: i64,
     agents: &[WakeAgentResult],
 ) -> String {
+    let sent = agents
+        .iter()
+        .filter(|a| a.outcome == WakeOutcome::Sent)
+        .count();
+    wake_progress_words(verdict, seconds_to_up, timeout_s, sent, agents.len())
+}
+
+/// [`wake_device_words`] from how many agents sent (`sent` of `agents`),
+/// as a live event tells it.
+pub fn wake_progress_words(
+    verdict: WakeVerdict,
+    seconds_to_up: Option<Elapsed>,
+    timeout_s: i64,
+    sent: usize,
+    agents: usize,
+) -> String {
     let words = wake_verdict_words(
         verdict,
         seconds_to_up,
@@ -133,13 +149,7 @@ pub fn wake_device_words(
     );
     match verdict {
         WakeVerdict::AlreadyUp | WakeVerdict::NotSent => words,
-        _ => {
-            let sent = agents
-                .iter()
-                .filter(|a| a.outcome == WakeOutcome::Sent)
-                .count();
-            format!("sent by {sent} of {} agents · {words}", agents.len())
-        }
+        _ => format!("sent by {sent} of {agents} agents · {words}"),
     }
 }
 
@@ -287,6 +297,15 @@ mod tests {
             ..WakeCounts::default()
         };
         assert_eq!(wake_counts_words(&counts), "3 up · 1 waiting");
+        // A live event counts the agents that sent; a record lists them.
+        assert_eq!(
+            wake_progress_words(WakeVerdict::Pending, None, 120, 2, 3),
+            "sent by 2 of 3 agents · waiting for it to come up…"
+        );
+        assert_eq!(
+            wake_progress_words(WakeVerdict::NotSent, None, 120, 0, 1),
+            "not sent: no agent could send the packet"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod components;
 pub mod format;
+pub mod live;
 pub mod pages;
 pub mod server_fns;
 

@@ -6,7 +6,7 @@
 //! API's [`ErrorBody`] (status, message, field), with the error's HTTP status.
 
 use leptos::prelude::*;
-use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId, WakeId};
+use shared::ids::{AgentId, ClusterId, DeviceId, EnrollmentKeyId, UserId};
 
 #[cfg(feature = "ssr")]
 use crate::call;
@@ -193,7 +193,7 @@ pub async fn wake_device(id: DeviceId) -> Result<DeviceWakeResult, ErrorBody> {
 
 /// After a wake asked by a plain form post: on to the wake's page.
 #[cfg(feature = "ssr")]
-fn follow_without_script(wake: Option<WakeId>) {
+fn follow_without_script(wake: Option<shared::ids::WakeId>) {
     let plain = use_context::<http::request::Parts>()
         .is_some_and(|r| shared::server_fn_status::is_plain_form_post(&r));
     if let (true, Some(wake)) = (plain, wake) {

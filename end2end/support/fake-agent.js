@@ -1,8 +1,8 @@
 // A stand-in for a PowerBeacon agent on 127.0.0.1: registers with the
 // server through the API (announcing `features`), records every /wol call
 // and answers success, saying what it sent as this project's agent does;
-// with `presence`, it reports what it "sees" through `report`. It never
-// sends a packet anywhere.
+// with `presence`, it reports what it "sees" through `report`; `beat`
+// keeps it online with heartbeats. It never sends a packet anywhere.
 
 import { createServer } from 'node:http';
 
@@ -51,10 +51,28 @@ export async function startFakeAgent(server, enrollmentKey, hostname, { features
     });
     if (response.status !== 200) throw new Error(`presence report: ${response.status} ${await response.text()}`);
   };
+  /** Sends one heartbeat. */
+  const heartbeat = async () => {
+    const response = await fetch(`${server.url}/api/agents/heartbeat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ agent_id: id }),
+    });
+    if (!response.ok) throw new Error(`heartbeat: ${response.status} ${await response.text()}`);
+  };
+  let beating;
   return {
     id,
     calls,
     report,
-    stop: () => new Promise((resolve) => http.close(resolve)),
+    heartbeat,
+    /** Sends a heartbeat every `ms` until `stop` or `quiet`. */
+    beat: (ms) => { beating = setInterval(() => heartbeat().catch(() => {}), ms); },
+    /** Stops the heartbeats: the server reads it offline after its timeout. */
+    quiet: () => clearInterval(beating),
+    stop: () => {
+      clearInterval(beating);
+      return new Promise((resolve) => http.close(resolve));
+    },
   };
 }

@@ -30,59 +30,75 @@ function freePort() {
 }
 
 /** Starts the server binary; resolves once /health answers 200. */
-export async function startServer() {
+export async function startServer({ env = {} } = {}) {
   for (const [what, file] of [['server binary', binary], ['built site', path.join(siteRoot, 'pkg')]]) {
     if (!existsSync(file)) throw new Error(`${what} missing at ${file}: run \`cargo leptos build\` first`);
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'powerbeacon-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(binary, [], {
-    env: {
-      PATH: process.env.PATH,
-      PB_BIND: `127.0.0.1:${port}`,
-      PB_DATA_DIR: dataDir,
-      LEPTOS_SITE_ROOT: siteRoot,
-      PB_LOG: 'warn',
-      // The fake agents of the tests listen on 127.0.0.1.
-      PB_ALLOW_LOOPBACK_AGENTS: 'true',
-      // The fake OpenID provider of the tests listens on 127.0.0.1.
-      PB_SSO_ALLOW_LOOPBACK: 'true',
-    },
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
   // A panic anywhere in the server fails the test run, even when the
   // page that caused it looked fine.
   const panics = [];
-  let partialLine = '';
-  child.stderr.on('data', (chunk) => {
-    process.stderr.write(chunk);
-    const lines = (partialLine + chunk.toString()).split('\n');
-    partialLine = lines.pop();
-    panics.push(...lines.filter((line) => line.includes('panicked at')));
-  });
+  let child;
   let exited = null;
-  child.on('exit', (code) => { exited = code; });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited !== null) throw new Error(`server exited with ${exited} during start-up`);
-    try {
-      const response = await fetch(`${url}/health`);
-      if (response.ok) break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) throw new Error('server did not answer /health within 30 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const launch = async () => {
+    child = spawn(binary, [], {
+      env: {
+        PATH: process.env.PATH,
+        PB_BIND: `127.0.0.1:${port}`,
+        PB_DATA_DIR: dataDir,
+        LEPTOS_SITE_ROOT: siteRoot,
+        PB_LOG: 'warn',
+        // The fake agents of the tests listen on 127.0.0.1.
+        PB_ALLOW_LOOPBACK_AGENTS: 'true',
+        // The fake OpenID provider of the tests listens on 127.0.0.1.
+        PB_SSO_ALLOW_LOOPBACK: 'true',
+        ...env,
+      },
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
+    let partialLine = '';
+    child.stderr.on('data', (chunk) => {
+      process.stderr.write(chunk);
+      const lines = (partialLine + chunk.toString()).split('\n');
+      partialLine = lines.pop();
+      panics.push(...lines.filter((line) => line.includes('panicked at')));
+    });
+    exited = null;
+    child.on('exit', (code) => { exited = code; });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (exited !== null) throw new Error(`server exited with ${exited} during start-up`);
+      try {
+        const response = await fetch(`${url}/health`);
+        if (response.ok) break;
+      } catch { /* not listening yet */ }
+      if (Date.now() > deadline) throw new Error('server did not answer /health within 30 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const halt = async () => {
+    if (exited === null) {
+      const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await done;
+    }
+  };
+  await launch();
   return {
     url,
     /** The panics the server logged so far. */
     panics,
+    /** Stops the server gracefully, waits `pauseMs`, and starts it again
+     *  on the same port and data (an upgrade, as a browser sees it). */
+    async restart(pauseMs = 0) {
+      await halt();
+      await new Promise((r) => setTimeout(r, pauseMs));
+      await launch();
+    },
     async stop() {
-      if (exited === null) {
-        const done = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await done;
-      }
+      await halt();
       rmSync(dataDir, { recursive: true, force: true });
       if (panics.length > 0) {
         throw new Error(`the server panicked during the test:\n${panics.join('\n')}`);
@@ -193,6 +209,7 @@ export async function api(server, username, password) {
     post: (path, body) => call('POST', path, body ?? {}),
     put: (path, body) => call('PUT', path, body),
     patch: (path, body) => call('PATCH', path, body),
+    delete: (path) => call('DELETE', path),
   };
 }
 

@@ -178,7 +178,9 @@ test('waking a device reaches the fake agent and its page reports each agent', a
   await signIn(page, 'root');
   const before = agent.calls.length;
   await card(page, 'nas').getByRole('button', { name: 'Wake' }).click();
-  // The wake's page: what each agent did, and the verdict to come.
+  // The card shows the progress in place; it leads to the wake's page:
+  // what each agent did, and the verdict to come.
+  await card(page, 'nas').locator('.wake-progress').getByRole('link').click();
   await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
   await page.getByText('lan-agent: sent').waitFor();
   assert.equal(agent.calls.length, before + 1);

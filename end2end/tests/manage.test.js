@@ -129,7 +129,10 @@ test('a cluster is made of devices and an agent in the browser, then woken throu
   await page.locator('tr[data-agent-id]').getByText('office-agent').waitFor();
   const single = agent.calls.length;
   const detailUrl = page.url();
-  await page.locator('tr[data-device-id]').filter({ hasText: 'beta' }).getByRole('button', { name: 'Wake' }).click();
+  const betaRow = page.locator('tr[data-device-id]').filter({ hasText: 'beta' });
+  await betaRow.getByRole('button', { name: 'Wake' }).click();
+  // In place: the row shows the progress, which leads to the wake's page.
+  await betaRow.locator('.wake-progress').getByRole('link').click();
   await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
   await page.getByText('office-agent: sent').waitFor();
   await waitUntil(() => agent.calls.length === single + 1);

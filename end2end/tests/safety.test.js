@@ -78,6 +78,7 @@ test('payloads in every field stay text on every page, dialog and toast', async 
   // Wake from the cluster page: the wake's page names the cluster, the
   // device and the agent, as text.
   await page.getByRole('button', { name: 'Wake cluster' }).click();
+  await page.locator('.wake-progress', { hasText: 'Wake:' }).getByRole('link').click();
   await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
   await page.getByRole('heading', { name: `Wake of ${CLOSE_AND_SCRIPT}`, level: 1 }).waitFor();
   await page.getByText('sent').first().waitFor();
@@ -102,10 +103,11 @@ test('payloads in every field stay text on every page, dialog and toast', async 
   await page.locator('#install-command').waitFor();
   await install.getByRole('button', { name: 'Done' }).click();
 
-  // Wake from the dashboard: a device toast.
+  // Wake from the dashboard: the card's progress leads to the wake's page.
   await page.goto(`${server.url}/dashboard`);
   await waitForHydration(page);
   await page.getByRole('button', { name: 'Wake', exact: true }).first().click();
+  await page.locator('.wake-progress').first().getByRole('link').click();
   await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
   await page.getByText('sent').first().waitFor();
 

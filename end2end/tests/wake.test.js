@@ -1,8 +1,9 @@
 // Wakes in the browser, against the real server on a fresh SQLite
 // database: a fake agent announcing `presence` takes the wake (no packet is
 // sent) and then reports the machine up, as a booting machine would be
-// seen. The card's Wake button, with or without the wasm, is a form post
-// that lands on the wake's page, which reloads itself until the verdict.
+// seen. The card's Wake button is a form post: without the wasm it lands on
+// the wake's page, which reloads itself until the verdict; with it the card
+// shows the progress in place (live.test.js), linking to that page.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,12 +42,13 @@ after(async () => {
 
 const card = deviceCard;
 
-test('the wake button leads to the wake\'s page, which follows it to the verdict', async () => {
+test('the card\'s progress leads to the wake\'s page, which follows it to the verdict', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await signInAs(page, server, 'root', PASSWORD);
   await waitForHydration(page);
   await card(page, 'pc').getByRole('button', { name: 'Wake' }).click();
+  await card(page, 'pc').locator('.wake-progress').getByRole('link').click();
   await page.waitForURL(/\/wakes\/[0-9a-f-]+$/);
   await page.getByText('lan-agent: sent 3 × 102 bytes to 192.0.2.255:9 via eth0').waitFor();
   assert.equal(agent.calls.length, 1);

@@ -13,6 +13,7 @@ use crate::components::confirm::ConfirmDelete;
 use crate::components::layout::SignedIn;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::format::{presence_probes, relative_time};
+use crate::live::{self, LiveNotice};
 use crate::server_fns::{agents_overview, approve_agent, delete_agent};
 use shared::types::{AgentPublic, AgentRow, AgentStatus, AgentsOverview};
 
@@ -82,7 +83,10 @@ fn AgentsContent() -> impl IntoView {
     let status = RwSignal::new(StatusFilter::All);
     let dialog = RwSignal::new(None::<Dialog>);
     let reload = Callback::new(move |()| data.refetch());
+    let refresh = live::debounced(move || data.refetch());
+    let connection = live::subscribe("types=agent".into(), move |_| refresh());
     view! {
+        <LiveNotice state=connection />
         <Transition fallback=|| view! { <p class="muted page-loading">"Loading agents…"</p> }>
             {move || {
                 data.get()

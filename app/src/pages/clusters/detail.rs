@@ -12,10 +12,13 @@ use crate::components::agent_link::AgentLink;
 use crate::components::layout::SignedIn;
 use crate::components::presence::{AdoptAddress, PresenceBadge};
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::components::wake::{WakeClusterButton, WakeDeviceButton};
-use crate::format::{os_label, relative_time, status_class, status_label};
+use crate::components::wake::{WakeClusterButton, WakeDeviceButton, WakeProgress};
+use crate::format::{os_label, relative_time, status_class, status_label, wake_counts_words};
+use crate::live::{self, LiveNotice, LiveState, WakeNews};
 use crate::server_fns::cluster_page;
-use shared::types::{AgentPublic, ClusterPage, ClusterPublic, DashboardDevice};
+use shared::types::{
+    AgentPublic, ClusterPage, ClusterPublic, DashboardDevice, PresenceState, WakeCounts,
+};
 
 #[component]
 pub fn ClusterDetailPage() -> impl IntoView {
@@ -42,12 +45,35 @@ fn ClusterDetailContent() -> impl IntoView {
         }
     });
     let reload = Callback::new(move |()| data.refetch());
+    // Open dialogs and the latest wake's news outlive the page's reloads.
+    let dialog = RwSignal::new(None::<Dialog>);
+    let wakes = RwSignal::new(Vec::<WakeNews>::new());
+    let refresh = live::debounced(move || data.refetch());
+    let connection = match id() {
+        Some(id) => live::subscribe(format!("cluster={id}"), move |event| {
+            if event.kind == "wake"
+                && let Some(news) = event.wake_news()
+            {
+                wakes.update(|wakes| {
+                    // A new wake of the cluster starts a new tally.
+                    if wakes.first().is_some_and(|first| first.wake != news.wake) {
+                        wakes.clear();
+                    }
+                    wakes.retain(|known| known.device != news.device);
+                    wakes.push(news);
+                });
+            }
+            refresh();
+        }),
+        None => signal(LiveState::Connecting).0,
+    };
     view! {
+        <LiveNotice state=connection />
         <Transition fallback=|| view! { <p class="muted page-loading">"Loading cluster…"</p> }>
             {move || {
                 data.get()
                     .map(|result| match result {
-                        Ok(page) => view! { <ClusterDetail page reload /> }.into_any(),
+                        Ok(page) => view! { <ClusterDetail page reload dialog wakes /> }.into_any(),
                         Err(error) => {
                             view! {
                                 <Title text="Cluster" />
@@ -70,10 +96,14 @@ enum Dialog {
 }
 
 #[component]
-fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
+fn ClusterDetail(
+    page: ClusterPage,
+    reload: Callback<()>,
+    dialog: RwSignal<Option<Dialog>>,
+    wakes: RwSignal<Vec<WakeNews>>,
+) -> impl IntoView {
     let toasts = use_toasts();
     let navigate = use_navigate();
-    let dialog = RwSignal::new(None::<Dialog>);
     let ClusterPage {
         cluster,
         can_manage,
@@ -101,7 +131,7 @@ fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
                 .then(|| {
                     view! {
                         <div class="head-actions">
-                            <WakeClusterButton id=cluster.id />
+                            <WakeClusterButton id=cluster.id in_place=true />
                             <button type="button" class="button" on:click=move |_| dialog.set(Some(Dialog::Edit))>
                                 "Edit"
                             </button>
@@ -122,6 +152,8 @@ fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
             {plural(cluster.agent_count, "agent", "agents")}
             {cluster.owner_name.clone().map(|owner| format!(" · owner {owner}"))}
         </p>
+        <p class="tally" aria-label="Devices by state">{presence_tally(&devices)}</p>
+        <WakeTally wakes />
         {(!cluster.tags.is_empty())
             .then(|| {
                 view! {
@@ -132,7 +164,7 @@ fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
             })}
         <section aria-labelledby="cluster-devices-title">
             <h2 id="cluster-devices-title">"Devices"</h2>
-            <DeviceTable devices />
+            <DeviceTable devices wakes />
         </section>
         <section aria-labelledby="cluster-agents-title">
             <h2 id="cluster-agents-title">"Agents"</h2>
@@ -163,8 +195,43 @@ fn ClusterDetail(page: ClusterPage, reload: Callback<()>) -> impl IntoView {
     }
 }
 
+/// "3 up · 1 down · 2 unknown".
+fn presence_tally(devices: &[DashboardDevice]) -> String {
+    let count = |state| {
+        devices
+            .iter()
+            .filter(|device| device.device.presence.state == state)
+            .count()
+    };
+    format!(
+        "{} up · {} down · {} unknown",
+        count(PresenceState::Up),
+        count(PresenceState::Down),
+        count(PresenceState::Unknown)
+    )
+}
+
+/// The cluster's latest wake as its live events tell it: "Wake: 3 up · 1
+/// waiting", linking to the wake's page.
 #[component]
-fn DeviceTable(devices: Vec<DashboardDevice>) -> impl IntoView {
+fn WakeTally(wakes: RwSignal<Vec<WakeNews>>) -> impl IntoView {
+    move || {
+        wakes.with(|wakes| {
+            let first = wakes.first()?;
+            let counts = WakeCounts::of(wakes.iter().map(|news| news.verdict));
+            Some(view! {
+                <p class="wake-progress" role="status">
+                    <a href=format!("/wakes/{}", first.wake) rel="external">
+                        {format!("Wake: {}", wake_counts_words(&counts))}
+                    </a>
+                </p>
+            })
+        })
+    }
+}
+
+#[component]
+fn DeviceTable(devices: Vec<DashboardDevice>, wakes: RwSignal<Vec<WakeNews>>) -> impl IntoView {
     if devices.is_empty() {
         return view! {
             <p class="empty-inline muted">"No devices in this cluster. Edit it to add some."</p>
@@ -214,6 +281,7 @@ fn DeviceTable(devices: Vec<DashboardDevice>) -> impl IntoView {
                                     </th>
                                     <td>
                                         <PresenceBadge presence=device.presence.clone() />
+                                        <WakeProgress id=device.id wakes />
                                         {(can_manage && device.presence.address_changed)
                                             .then(|| view! { <AdoptAddress id=device.id /> })}
                                     </td>

@@ -8,8 +8,9 @@ use super::Dialog;
 use crate::components::agent_link::AgentLink;
 use crate::components::confirm::ConfirmDelete;
 use crate::components::presence::{AdoptAddress, PresenceBadge};
-use crate::components::wake::WakeDeviceButton;
+use crate::components::wake::{WakeDeviceButton, WakeProgress};
 use crate::format::os_label;
+use crate::live::WakeNews;
 use crate::server_fns::delete_device;
 use shared::types::{DashboardDevice, DevicePublic, OsType};
 
@@ -38,6 +39,7 @@ pub(super) fn DeviceCard(
     device: DashboardDevice,
     dialog: RwSignal<Option<Dialog>>,
     open_form: Callback<Option<DevicePublic>>,
+    wakes: RwSignal<Vec<WakeNews>>,
 ) -> impl IntoView {
     let DashboardDevice { device, can_manage } = device;
     let adoptable = can_manage && device.presence.address_changed;
@@ -115,6 +117,7 @@ pub(super) fn DeviceCard(
                         </footer>
                     }
                 })}
+            <WakeProgress id wakes />
         </li>
     }
 }

@@ -17,6 +17,7 @@ use self::device_form::DeviceForm;
 use crate::components::layout::SignedIn;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::format::os_label;
+use crate::live::{self, LiveNotice, WakeNews};
 use crate::server_fns::{dashboard, device_choices, find_devices};
 use shared::types::{
     ClusterChoice, Dashboard, DeviceChoices, DevicePage, DevicePublic, DeviceQuery, OsType,
@@ -92,11 +93,39 @@ fn DashboardContent() -> impl IntoView {
     let query = RwSignal::new(use_query_map().with_untracked(query_of));
     // Moved on after a change, so both parts load again.
     let version = RwSignal::new(0_u32);
+    // Moved on by live events: the cards load again, and the counts.
+    let cards = RwSignal::new(0_u32);
+    let counts = RwSignal::new(None::<Dashboard>);
     let summary = Resource::new(move || version.get(), |_| dashboard());
     let devices = Resource::new(
-        move || (query.get(), version.get()),
-        |(query, _)| find_devices(query),
+        move || (query.get(), version.get(), cards.get()),
+        |(query, _, _)| find_devices(query),
     );
+    let wakes = RwSignal::new(Vec::<WakeNews>::new());
+    let refresh = live::debounced(move || {
+        cards.update(|n| *n += 1);
+        leptos::task::spawn_local(async move {
+            if let Ok(dashboard) = dashboard().await {
+                counts.set(Some(dashboard));
+            }
+        });
+    });
+    let connection =
+        live::subscribe(
+            "types=presence,wake,device,cluster".into(),
+            move |event| match event.kind {
+                "wake" => {
+                    if let Some(news) = event.wake_news() {
+                        wakes.update(|wakes| {
+                            wakes.retain(|known| known.device != news.device);
+                            wakes.push(news);
+                        });
+                    }
+                }
+                "reset" => version.update(|n| *n += 1),
+                _ => refresh(),
+            },
+        );
     let dialog = RwSignal::new(None::<Dialog>);
     let reload = Callback::new(move |()| version.update(|v| *v += 1));
     let close = Callback::new(move |()| dialog.set(None));
@@ -125,7 +154,7 @@ fn DashboardContent() -> impl IntoView {
                     .get()
                     .map(|result| match result {
                         Ok(dashboard) => {
-                            view! { <Summary dashboard query open_form /> }.into_any()
+                            view! { <Summary dashboard counts query open_form /> }.into_any()
                         }
                         Err(error) => {
                             view! { <p class="alert error" role="alert">{error.message}</p> }
@@ -134,12 +163,15 @@ fn DashboardContent() -> impl IntoView {
                     })
             }}
         </Transition>
+        <LiveNotice state=connection />
         <Transition fallback=|| ()>
             {move || {
                 devices
                     .get()
                     .map(|result| match result {
-                        Ok(page) => view! { <DeviceGrid page query dialog open_form /> }.into_any(),
+                        Ok(page) => {
+                            view! { <DeviceGrid page query dialog open_form wakes /> }.into_any()
+                        }
                         Err(error) => {
                             view! { <p class="alert error" role="alert">{error.message}</p> }
                                 .into_any()
@@ -151,11 +183,8 @@ fn DashboardContent() -> impl IntoView {
             dialog
                 .get()
                 .map(|open| match open {
-                    Dialog::Form(existing, DeviceChoices { clusters, agents }) => {
-                        view! {
-                            <DeviceForm existing clusters agents on_saved=saved on_close=close />
-                        }
-                            .into_any()
+                    Dialog::Form(existing, choices) => {
+                        Suspend::new(device_form(existing, choices, saved, close)).into_any()
                     }
                     Dialog::Delete(device) => {
                         view! { <ConfirmDeleteDevice device on_close=close reload /> }.into_any()
@@ -165,13 +194,30 @@ fn DashboardContent() -> impl IntoView {
     }
 }
 
-/// The heading, the counts and the search.
+/// The add and edit form, from a wasm chunk of its own that the first
+/// opening loads: a first visit does not download what a person may never
+/// open (docs/ARCHITECTURE.md, "Code split per page").
+#[lazy]
+fn device_form(
+    existing: Option<DevicePublic>,
+    choices: DeviceChoices,
+    on_saved: Callback<DevicePublic>,
+    on_close: Callback<()>,
+) -> AnyView {
+    let DeviceChoices { clusters, agents } = choices;
+    view! { <DeviceForm existing clusters agents on_saved on_close /> }.into_any()
+}
+
+/// The heading, the counts (as `counts` has them once live events moved
+/// them on) and the search.
 #[component]
 fn Summary(
     dashboard: Dashboard,
+    counts: RwSignal<Option<Dashboard>>,
     query: RwSignal<DeviceQuery>,
     open_form: Callback<Option<DevicePublic>>,
 ) -> impl IntoView {
+    let initial = StoredValue::new(dashboard.clone());
     view! {
         <div class="page-head">
             <h1>"Dashboard"</h1>
@@ -189,15 +235,20 @@ fn Summary(
                     }
                 })}
         </div>
-        <section class="stats" aria-label="Summary">
-            <Stat label="Devices" value=dashboard.device_count />
-            <Stat label="Up" value=dashboard.devices_up tone="online" />
-            <Stat label="Down" value=dashboard.devices_down tone="offline" />
-            <Stat label="State unknown" value=dashboard.devices_unknown />
-            <Stat label="Clusters" value=dashboard.cluster_count />
-            <Stat label="Agents online" value=dashboard.agents_online tone="online" />
-            <Stat label="Agents offline" value=dashboard.agents_offline tone="offline" />
-        </section>
+        {move || {
+            let now = counts.get().unwrap_or_else(|| initial.get_value());
+            view! {
+                <section class="stats" aria-label="Summary">
+                    <Stat label="Devices" value=now.device_count />
+                    <Stat label="Up" value=now.devices_up tone="online" />
+                    <Stat label="Down" value=now.devices_down tone="offline" />
+                    <Stat label="State unknown" value=now.devices_unknown />
+                    <Stat label="Clusters" value=now.cluster_count />
+                    <Stat label="Agents online" value=now.agents_online tone="online" />
+                    <Stat label="Agents offline" value=now.agents_offline tone="offline" />
+                </section>
+            }
+        }}
         <Toolbar query clusters=dashboard.clusters tags=dashboard.tags />
     }
 }
@@ -209,6 +260,7 @@ fn DeviceGrid(
     query: RwSignal<DeviceQuery>,
     dialog: RwSignal<Option<Dialog>>,
     open_form: Callback<Option<DevicePublic>>,
+    wakes: RwSignal<Vec<WakeNews>>,
 ) -> impl IntoView {
     let DevicePage {
         devices,
@@ -291,7 +343,7 @@ fn DeviceGrid(
         <ul class="device-grid">
             {devices
                 .into_iter()
-                .map(|device| view! { <DeviceCard device dialog open_form /> })
+                .map(|device| view! { <DeviceCard device dialog open_form wakes /> })
                 .collect_view()}
         </ul>
         {more}
