@@ -19,10 +19,42 @@ use super::StorageError;
 use super::engine::{Sql, SqlEngine};
 use super::store::SqlStore;
 
-/// The cluster is the device's when the event does not name one.
-const INSERT_EVENT: &str = "INSERT INTO events (at, kind, device_id, cluster_id, agent_id, \
-    user_id, body) VALUES ($1, $2, $3, COALESCE($4, (SELECT cluster_id FROM devices \
-    WHERE id = $3)), $5, $6, $7)";
+/// How many events one statement appends at most.
+const INSERT_BATCH: usize = 64;
+
+/// The statement that appends `rows` events (1 to [`INSERT_BATCH`]): `$1`
+/// is their time, then six values per event. The cluster is the device's
+/// when the event does not name one. One statement for a report's 100
+/// changes instead of 100 round trips.
+fn insert_events_sql(rows: usize) -> &'static str {
+    static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        (1..=INSERT_BATCH)
+            .map(|rows| {
+                let values: Vec<String> = (0..rows)
+                    .map(|row| {
+                        let n = 2 + row * 6;
+                        format!(
+                            "($1, ${n}, ${d}, COALESCE(${c}, (SELECT cluster_id FROM devices \
+                             WHERE id = ${d})), ${a}, ${u}, ${b})",
+                            d = n + 1,
+                            c = n + 2,
+                            a = n + 3,
+                            u = n + 4,
+                            b = n + 5,
+                        )
+                    })
+                    .collect();
+                format!(
+                    "INSERT INTO events (at, kind, device_id, cluster_id, agent_id, user_id, \
+                     body) VALUES {}",
+                    values.join(", ")
+                )
+            })
+            .collect()
+    });
+    &texts[rows.clamp(1, INSERT_BATCH) - 1]
+}
 
 const SELECT_EVENTS_AFTER: &str = "SELECT id, kind, device_id, cluster_id, agent_id, user_id, \
     body FROM events WHERE id > $1 ORDER BY id LIMIT $2";
@@ -185,17 +217,18 @@ impl<DB: SqlEngine> SqlStore<DB> {
             Sql::<DB>::new(statement).execute(&mut tx).await?;
         }
         let at = super::now();
-        for event in events {
-            Sql::<DB>::new(INSERT_EVENT)
-                .bind(at)
-                .bind(event.kind)
-                .bind(event.device_id)
-                .bind(event.cluster_id)
-                .bind(event.agent_id)
-                .bind(event.user_id)
-                .bind(event.body.as_str())
-                .execute(&mut tx)
-                .await?;
+        for batch in events.chunks(INSERT_BATCH) {
+            let mut insert = Sql::<DB>::new(insert_events_sql(batch.len())).bind(at);
+            for event in batch {
+                insert = insert
+                    .bind(event.kind)
+                    .bind(event.device_id)
+                    .bind(event.cluster_id)
+                    .bind(event.agent_id)
+                    .bind(event.user_id)
+                    .bind(event.body.as_str());
+            }
+            insert.execute(&mut tx).await?;
         }
         tx.commit().await?;
         self.appended.notify_one();
@@ -230,5 +263,23 @@ impl EventListener for Notifications {
                 tokio::time::sleep_until(deadline).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{INSERT_BATCH, insert_events_sql};
+
+    #[test]
+    fn each_event_of_a_batch_has_its_own_placeholders() {
+        assert_eq!(
+            insert_events_sql(1),
+            "INSERT INTO events (at, kind, device_id, cluster_id, agent_id, user_id, body) \
+             VALUES ($1, $2, $3, COALESCE($4, (SELECT cluster_id FROM devices WHERE id = $3)), \
+             $5, $6, $7)"
+        );
+        let last = insert_events_sql(INSERT_BATCH);
+        assert!(last.ends_with("$385)"), "{last}");
+        assert_eq!(last.matches("($1, ").count(), INSERT_BATCH);
     }
 }

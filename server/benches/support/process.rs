@@ -190,7 +190,7 @@ pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 /// The server's resident set, in KiB.
-fn rss_kib(pid: u32) -> u64 {
+pub fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
