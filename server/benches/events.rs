@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use process::{Api, Server, set_up, start_server};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const CLIENTS: usize = 200;
 const AGENTS: usize = 10;
@@ -204,24 +204,8 @@ async fn run(label: &str, servers: &[Server], duration: Duration) {
         let (client, url, agents) = (client.clone(), url.clone(), agents.clone());
         reports.spawn(async move {
             let agent = &agents[agent];
-            let sightings: Vec<Value> = agent
-                .devices
-                .iter()
-                .map(|device| {
-                    json!({"device_id": device, "state": state, "method": "tcp",
-                           "address": "10.0.0.1", "rtt_us": 300, "age_ms": 5})
-                })
-                .collect();
-            let sent = Instant::now();
-            let response = client
-                .post(&url)
-                .bearer_auth(&agent.token)
-                .json(&json!({"agent_id": agent.id, "sightings": sightings}))
-                .send()
-                .await
-                .expect("report sent");
-            assert_eq!(response.status(), 200);
-            sent.elapsed()
+            let who = (agent.id.as_str(), agent.token.as_str());
+            process::report_presence(&client, &url, who, &agent.devices, state).await
         });
         while let Some(done) = reports.try_join_next() {
             report_latencies.add(done.expect("report").as_micros() as f64);

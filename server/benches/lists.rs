@@ -17,6 +17,7 @@
 //! also gives the server's CPU time per request, which the client's share
 //! of the cores does not skew as it does the rate.
 
+#[allow(dead_code)]
 #[path = "support/process.rs"]
 mod process;
 mod support;

@@ -15,6 +15,7 @@
 #[allow(dead_code)]
 #[path = "../tests/integration/fake_agent.rs"]
 mod fake_agent;
+#[allow(dead_code)]
 #[path = "support/process.rs"]
 mod process;
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use process::{Api, RssSampler, percentile, set_up, start_server};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const AGENTS: usize = 100;
 const DEVICES_PER_AGENT: usize = 100;
@@ -150,25 +150,8 @@ async fn round(
         let (client, url, agents) = (client.clone(), url.clone(), agents.clone());
         tasks.spawn(async move {
             let agent = &agents[i];
-            let sightings: Vec<Value> = agent
-                .devices
-                .iter()
-                .map(|device| {
-                    json!({"device_id": device, "state": state, "method": "tcp",
-                           "address": "10.0.0.1", "rtt_us": 300, "age_ms": 5})
-                })
-                .collect();
-            let sent = Instant::now();
-            let response = client
-                .post(&url)
-                .bearer_auth(&agent.token)
-                .json(&json!({"agent_id": agent.id, "sightings": sightings}))
-                .send()
-                .await
-                .expect("report sent");
-            assert_eq!(response.status(), 200);
-            response.bytes().await.unwrap();
-            sent.elapsed()
+            let who = (agent.id.as_str(), agent.token.as_str());
+            process::report_presence(&client, &url, who, &agent.devices, state).await
         });
     }
     let mut latencies = Vec::with_capacity(agents.len());

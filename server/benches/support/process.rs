@@ -182,6 +182,36 @@ impl Api {
     }
 }
 
+/// One presence report of agent `agent_id` (signed with `token`) to
+/// `url`: every one of `devices` seen `state` 5 ms ago, by TCP. How long
+/// the server took to answer.
+pub async fn report_presence(
+    client: &reqwest::Client,
+    url: &str,
+    (agent_id, token): (&str, &str),
+    devices: &[String],
+    state: &str,
+) -> Duration {
+    let sightings: Vec<Value> = devices
+        .iter()
+        .map(|device| {
+            serde_json::json!({"device_id": device, "state": state, "method": "tcp",
+                   "address": "10.0.0.1", "rtt_us": 300, "age_ms": 5})
+        })
+        .collect();
+    let sent = std::time::Instant::now();
+    let response = client
+        .post(url)
+        .bearer_auth(token)
+        .json(&serde_json::json!({"agent_id": agent_id, "sightings": sightings}))
+        .send()
+        .await
+        .expect("report sent");
+    assert_eq!(response.status(), 200);
+    response.bytes().await.unwrap();
+    sent.elapsed()
+}
+
 /// The `p` quantile (0 to 1) of sorted latencies, in milliseconds.
 pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted

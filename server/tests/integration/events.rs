@@ -202,19 +202,12 @@ async fn until(client: &mut EventClient, done: impl Fn(&Frame) -> bool) -> Vec<F
 }
 
 async fn cluster(app: &TestApp, token: &str, name: &str, devices: &[&str]) -> String {
-    let response = app
-        .send(
-            app.client
-                .post(app.url("/api/clusters"))
-                .json(&json!({"name": name, "device_ids": devices})),
-            token,
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    app.create(
+        token,
+        "/api/clusters",
+        json!({"name": name, "device_ids": devices}),
+    )
+    .await
 }
 
 async fn events_arrive_in_order_with_their_ids(app: &TestApp) {

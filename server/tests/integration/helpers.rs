@@ -208,6 +208,19 @@ impl TestApp {
         (user, self.token(username, TEST_PASSWORD).await)
     }
 
+    /// Creates something through `POST path` with `body` (must answer 201):
+    /// its id.
+    pub async fn create(&self, token: &str, path: &str, body: serde_json::Value) -> String {
+        let response = self
+            .send(self.client.post(self.url(path)).json(&body), token)
+            .await;
+        assert_eq!(response.status(), 201, "POST {path}");
+        response.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Sends a request with a bearer token.
     pub async fn send(&self, request: reqwest::RequestBuilder, token: &str) -> reqwest::Response {
         request

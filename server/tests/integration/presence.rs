@@ -90,19 +90,12 @@ fn down(device: &str) -> Value {
 /// linked to `agents`, and returns its id.
 async fn device(app: &TestApp, token: &str, name: &str, mac: &str, agents: &[&Agent]) -> String {
     let ids: Vec<&str> = agents.iter().map(|agent| agent.id.as_str()).collect();
-    let response = app
-        .send(
-            app.client.post(app.url("/api/devices")).json(&json!({
-                "name": name, "mac_address": mac, "ip_address": "192.0.2.10", "agent_ids": ids,
-            })),
-            token,
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    app.create(
+        token,
+        "/api/devices",
+        json!({"name": name, "mac_address": mac, "ip_address": "192.0.2.10", "agent_ids": ids}),
+    )
+    .await
 }
 
 async fn get_json(app: &TestApp, token: &str, path: &str) -> Value {

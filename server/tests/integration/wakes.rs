@@ -112,20 +112,15 @@ pub(crate) async fn device_in(
     agents: &[&str],
     cluster: Option<&str>,
 ) -> String {
-    let response = app
-        .send(
-            app.client.post(app.url("/api/devices")).json(&json!({
-                "name": name, "mac_address": mac, "ip_address": "192.0.2.10",
-                "agent_ids": agents, "cluster_id": cluster,
-            })),
-            token,
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    app.create(
+        token,
+        "/api/devices",
+        json!({
+            "name": name, "mac_address": mac, "ip_address": "192.0.2.10",
+            "agent_ids": agents, "cluster_id": cluster,
+        }),
+    )
+    .await
 }
 
 pub(crate) async fn wake_at(
