@@ -95,8 +95,7 @@ impl DeviceMatch {
                 .filter(|tag| !tag.is_empty())
                 .map(|tag| tag_keys(&[tag.to_string()])),
             presence: query.presence,
-            presence_cutoff: Utc::now()
-                - chrono::Duration::from_std(offline_after).unwrap_or(chrono::Duration::MAX),
+            presence_cutoff: super::before(Utc::now(), offline_after),
         }
     }
 

@@ -15,6 +15,19 @@ pub mod wake;
 
 pub use agent::{AgentRegistration, is_metadata_address, is_online, parse_interfaces};
 
+/// The time `span` before `at`: a cutoff ("heard from since"), or where a
+/// history stops being kept. A span too long for a date is the earliest time
+/// there is, never a panic.
+pub fn before(
+    at: chrono::DateTime<chrono::Utc>,
+    span: std::time::Duration,
+) -> chrono::DateTime<chrono::Utc> {
+    chrono::Duration::from_std(span)
+        .ok()
+        .and_then(|span| at.checked_sub_signed(span))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+}
+
 /// A value that failed validation: which field, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -317,6 +330,23 @@ pub fn non_blank(input: Option<&str>) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_span_before_a_time_saturates_at_the_earliest_time() {
+        use std::time::Duration;
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-05T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            super::before(at, Duration::from_secs(90)).to_rfc3339(),
+            "2026-12-05T11:58:30+00:00"
+        );
+        assert_eq!(super::before(at, Duration::ZERO), at);
+        assert_eq!(
+            super::before(at, Duration::MAX),
+            chrono::DateTime::<chrono::Utc>::MIN_UTC
+        );
+    }
+
     #[test]
     fn usernames_suggested_from_claims_are_valid() {
         assert_eq!(Username::suggest("alice", 1).as_str(), "alice");

@@ -465,10 +465,7 @@ impl Services {
 
     /// Agents heard from since this are online at `now` (if approved).
     pub(crate) fn online_cutoff(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        chrono::Duration::from_std(self.settings.agent_offline_after)
-            .ok()
-            .and_then(|timeout| now.checked_sub_signed(timeout))
-            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+        crate::domain::before(now, self.settings.agent_offline_after)
     }
 
     /// Announces offline the agents that fell silent (every replica's pass;

@@ -102,10 +102,7 @@ impl Services {
     /// pass); how many.
     pub async fn prune_events(&self) -> Result<u64, ServiceError> {
         let settings = &self.settings.events;
-        let before = chrono::Duration::from_std(settings.history_age)
-            .ok()
-            .and_then(|age| crate::storage::now().checked_sub_signed(age))
-            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        let before = crate::domain::before(crate::storage::now(), settings.history_age);
         Ok(self.store.prune_events(settings.history, before).await?)
     }
 }

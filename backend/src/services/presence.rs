@@ -260,9 +260,7 @@ impl Services {
         log_transitions(&transitions);
         if prune {
             let settings = self.settings.presence;
-            let before = Utc::now()
-                - chrono::Duration::from_std(settings.history_retention)
-                    .unwrap_or(chrono::Duration::MAX);
+            let before = crate::domain::before(Utc::now(), settings.history_retention);
             let pruned = self
                 .store
                 .prune_presence_history(before, settings.history_per_device)

@@ -300,9 +300,7 @@ impl Services {
 
     /// Forgets wakes older than their retention; how many.
     pub async fn prune_wakes(&self) -> Result<u64, ServiceError> {
-        let before = Utc::now()
-            - chrono::Duration::from_std(self.settings.wake.history_retention)
-                .unwrap_or(chrono::Duration::MAX);
+        let before = crate::domain::before(Utc::now(), self.settings.wake.history_retention);
         Ok(self.store.prune_wakes(before).await?)
     }
 

@@ -324,8 +324,7 @@ impl<DB: SqlEngine> PresenceStore for SqlStore<DB> {
         now: DateTime<Utc>,
         liveness: Liveness,
     ) -> Result<Vec<DeviceTransition>, StorageError> {
-        let cutoff = now
-            - chrono::Duration::from_std(liveness.offline_after).unwrap_or(chrono::Duration::MAX);
+        let cutoff = crate::domain::before(now, liveness.offline_after);
         let mut transitions = Vec::new();
         loop {
             let mut tx = DB::begin_serialized(&self.pool).await?;
